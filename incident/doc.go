@@ -1,0 +1,35 @@
+// Package incident is Tresor's domain: incidents a worker flags, the
+// four-eyes requests that guard securing, handover and destruction of
+// evidence, the deletion walkthrough, and the workflow [Service] that moves
+// an incident from flag to closed.
+//
+// # Guarantees
+//
+// The Service enforces these rules on every path, whatever adapter calls it:
+//
+//   - Every state change and its audit entry are written in one store
+//     transaction ([Store.Tx]): a failure anywhere leaves neither.
+//   - A request is never approved by its requester ([ErrSelfApproval]), by
+//     someone without the supervisor role ([ErrNotSupervisor]), after it
+//     expired ([ErrExpired]) or twice by the same person; every decision
+//     carries a reason, and one rejection ends the request.
+//   - Nothing is revoked or deleted on WhatsApp before the incident is
+//     secured in the vault, or before a decision not to secure it was
+//     recorded ([ErrNotSecured]).
+//   - Workers see only their own incidents; asking for another's gives
+//     [ErrNotFound], so existence does not leak.
+//   - Asynchronous steps run as durable jobs: a job's effect and its
+//     completion commit together, so a crash in the middle repeats the job
+//     rather than losing or doubling its effect.
+//
+// Evidence content never passes through this package's types except as a
+// stream handed from the [Messenger] to the [Vault]; incidents, requests and
+// audit entries hold metadata and hashes only.
+//
+// # Ports
+//
+// The package owns its ports and imports no adapter: [Store] (persistence,
+// implemented in incident/sqlstore and checked by incident/storetest),
+// [Vault] (the evidence vault), [Messenger] (WhatsApp) and the clock and
+// randomness given as [Option]s.
+package incident

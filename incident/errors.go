@@ -1,0 +1,41 @@
+package incident
+
+import "errors"
+
+// Sentinel errors callers branch on. Errors returned by this package wrap
+// them with context; test with errors.Is.
+var (
+	// ErrNotFound: no such incident, request, step, user or job, or one the
+	// actor may not see.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the actor's role does not allow the action.
+	ErrForbidden = errors.New("forbidden")
+	// ErrSelfApproval: the actor made the request they try to decide.
+	ErrSelfApproval = errors.New("requester cannot decide their own request")
+	// ErrNotSupervisor: only supervisors decide requests.
+	ErrNotSupervisor = errors.New("only a supervisor can decide requests")
+	// ErrExpired: the request is past its expiry.
+	ErrExpired = errors.New("request expired")
+	// ErrAlreadyDecided: the request is no longer pending, or the actor
+	// already decided it.
+	ErrAlreadyDecided = errors.New("request already decided")
+	// ErrReasonRequired: decisions and some requests need a reason.
+	ErrReasonRequired = errors.New("a reason is required")
+	// ErrInvalidTransition: the incident is not in a state that allows the action.
+	ErrInvalidTransition = errors.New("invalid state transition")
+	// ErrNotSecured: revoking was attempted before the evidence was secured
+	// or a decision not to secure it was recorded.
+	ErrNotSecured = errors.New("incident is not secured")
+	// ErrInvalidInput: a field is missing or malformed.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrConflict: a concurrent change won; reload and retry.
+	ErrConflict = errors.New("conflicting concurrent change")
+	// ErrDuplicate: a unique value (user name, message flag) exists already.
+	ErrDuplicate = errors.New("already exists")
+	// ErrUnavailable: the store or another dependency cannot be reached.
+	ErrUnavailable = errors.New("service unavailable")
+	// ErrNoJob: no job is due.
+	ErrNoJob = errors.New("no job due")
+	// ErrLegalHold: evidence on legal hold cannot be destroyed.
+	ErrLegalHold = errors.New("evidence is on legal hold")
+)

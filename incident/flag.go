@@ -1,0 +1,146 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// MaxDescription bounds the worker's description, in bytes.
+const MaxDescription = 4000
+
+// FlagInput is what a worker tells Tresor about a message. Category,
+// Description and Platform may be empty when the flag comes from the phone;
+// the worker completes them later with Submit.
+type FlagInput struct {
+	Channel     Channel
+	Message     MessageRef
+	Category    string
+	Description string
+	Platform    policies.Platform
+}
+
+// SubmitInput completes a flagged incident.
+type SubmitInput struct {
+	Category    string
+	Description string
+	Platform    policies.Platform
+}
+
+// Flag opens an incident for the acting worker. With a category it is
+// submitted at once (see Submit); without, it waits in StateFlagged.
+// Flagging the same WhatsApp message twice returns ErrDuplicate.
+func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, error) {
+	if err := requireRole(a, RoleWorker, RoleSupervisor); err != nil {
+		return Incident{}, err
+	}
+	switch in.Channel {
+	case ChannelWhatsApp, ChannelUpload:
+	default:
+		return Incident{}, fmt.Errorf("%w: unknown channel %q", ErrInvalidInput, in.Channel)
+	}
+	if strings.TrimSpace(in.Message.ID) == "" {
+		return Incident{}, fmt.Errorf("%w: the message id is missing", ErrInvalidInput)
+	}
+	id, err := s.newID()
+	if err != nil {
+		return Incident{}, err
+	}
+	now := s.now()
+	inc := Incident{
+		ID: id, Channel: in.Channel, ReporterID: a.ID, Message: in.Message,
+		State: StateFlagged, CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.CreateIncident(ctx, &inc); err != nil {
+			return fmt.Errorf("failed to create incident: %w", err)
+		}
+		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, map[string]string{
+			"channel": string(in.Channel), "message_id": in.Message.ID, "file_sha256": in.Message.FileSHA256,
+		}); err != nil {
+			return err
+		}
+		if in.Category == "" {
+			return nil
+		}
+		return s.submit(ctx, tx, a, &inc, SubmitInput{Category: in.Category, Description: in.Description, Platform: in.Platform})
+	})
+	if err != nil {
+		return Incident{}, err
+	}
+	return inc, nil
+}
+
+// Submit categorises and describes a flagged incident and starts securing:
+// with a secure request when the category needs approval, else at once.
+func (s *Service) Submit(ctx context.Context, a Actor, id string, in SubmitInput) (Incident, error) {
+	var inc Incident
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if inc, err = visibleIncident(ctx, tx, a, id); err != nil {
+			return err
+		}
+		if inc.ReporterID != a.ID {
+			return fmt.Errorf("%w: only the reporter completes a flagged incident", ErrForbidden)
+		}
+		return s.submit(ctx, tx, a, &inc, in)
+	})
+	if err != nil {
+		return Incident{}, err
+	}
+	return inc, nil
+}
+
+func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in SubmitInput) error {
+	if inc.State != StateFlagged {
+		return fmt.Errorf("%w: incident %s is %s, not flagged", ErrInvalidTransition, inc.ID, inc.State)
+	}
+	cat, err := s.policy.Category(in.Category)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	if _, err := s.policy.Steps(in.Platform); err != nil {
+		return fmt.Errorf("%w: platform %q: %w", ErrInvalidInput, in.Platform, err)
+	}
+	desc := strings.TrimSpace(in.Description)
+	if len(desc) > MaxDescription {
+		return fmt.Errorf("%w: the description is longer than %d bytes", ErrInvalidInput, MaxDescription)
+	}
+	inc.Category, inc.Description, inc.Platform, inc.Securing = cat.ID, desc, in.Platform, cat.Securing
+	if cat.RequireApproval {
+		if err := inc.moveTo(StateAwaitingApproval); err != nil {
+			return err
+		}
+	} else if err := inc.moveTo(StateSecuring); err != nil {
+		return err
+	}
+	inc.UpdatedAt = s.now()
+	if err := tx.UpdateIncident(ctx, inc); err != nil {
+		return fmt.Errorf("failed to update incident: %w", err)
+	}
+	if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, map[string]string{
+		"category": cat.ID, "platform": string(in.Platform), "securing": string(cat.Securing),
+	}); err != nil {
+		return err
+	}
+	if cat.RequireApproval {
+		_, err := s.openRequest(ctx, tx, a, inc, Request{Kind: RequestSecure, RequiredApprovals: s.policy.ApprovalsFor(cat)})
+		return err
+	}
+	return s.enqueue(ctx, tx, Job{Kind: JobSecure, IncidentID: inc.ID, Key: jobKey(JobSecure, inc.ID)})
+}
+
+// enqueue adds a job due now unless RunAt is set.
+func (s *Service) enqueue(ctx context.Context, tx Tx, j Job) error {
+	if j.RunAt.IsZero() {
+		j.RunAt = s.now()
+	}
+	j.State, j.CreatedAt = JobPending, s.now()
+	if err := tx.Enqueue(ctx, j); err != nil && !errors.Is(err, ErrDuplicate) {
+		return fmt.Errorf("failed to enqueue %s: %w", j.Key, err)
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package incident
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// bundleID derives the incident's bundle id, so that a retried secure job
+// replaces the bundle of a crashed attempt instead of adding a second.
+func bundleID(incidentID string) string {
+	sum := sha256.Sum256([]byte("tresor bundle\x00" + incidentID))
+	return hex.EncodeToString(sum[:16])
+}
+
+// secure seals the incident's evidence (or, for metadata-only categories,
+// its metadata) into the vault and then queues the revoke.
+func (s *Service) secure(ctx context.Context, j Job) error {
+	inc, err := s.loadForJob(ctx, j)
+	if err != nil {
+		return err
+	}
+	if inc.State != StateSecuring || inc.Evidence != EvidencePending {
+		return s.finish(ctx, j, func(Tx, *Incident) error { return nil })
+	}
+	if s.vault == nil {
+		return errors.New("no vault configured")
+	}
+	cat, err := s.policy.Category(inc.Category)
+	if err != nil {
+		return err
+	}
+	metadataOnly := inc.Securing != "content"
+	var parts []Part
+	if !metadataOnly {
+		if s.msgr == nil {
+			return errors.New("no messenger configured to fetch the content")
+		}
+		if parts, err = s.msgr.FetchContent(ctx, inc); err != nil {
+			return fmt.Errorf("failed to fetch content: %w", err)
+		}
+	}
+	m := Manifest{IncidentID: inc.ID, Category: inc.Category, MetadataOnly: metadataOnly, Message: inc.Message, CapturedAt: s.now()}
+	receipt, err := s.vault.Seal(ctx, bundleID(inc.ID), m, parts)
+	closeParts(parts)
+	if err != nil {
+		return fmt.Errorf("failed to seal evidence: %w", err)
+	}
+	receipt.MetadataOnly = metadataOnly
+	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
+		if inc.State != StateSecuring || inc.Evidence != EvidencePending {
+			return nil
+		}
+		until := receipt.SealedAt.Add(cat.Retention)
+		inc.Evidence, inc.Receipt, inc.RetentionUntil = EvidenceSecured, &receipt, &until
+		if err := s.updateState(ctx, tx, inc, StateRevoking); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, System, "evidence.secured", inc.ID, map[string]string{
+			"bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
+			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "manifest_sha256": receipt.ManifestSHA256,
+			"metadata_only": strconv.FormatBool(metadataOnly), "retention_until": until.Format("2006-01-02T15:04:05Z"),
+		}); err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, Key: jobKey(JobDestroy, inc.ID, "retention"), RunAt: until}); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, Job{Kind: JobRevoke, IncidentID: inc.ID, Key: jobKey(JobRevoke, inc.ID)})
+	})
+}
+
+func closeParts(parts []Part) {
+	for _, p := range parts {
+		if c, ok := p.Content.(io.Closer); ok {
+			_ = c.Close() // read-only streams: nothing is lost if closing fails
+		}
+	}
+}
+
+// revoke deletes the message on WhatsApp, never before the evidence is
+// secured or a decision not to secure it exists, then starts the walkthrough.
+func (s *Service) revoke(ctx context.Context, j Job) error {
+	inc, err := s.loadForJob(ctx, j)
+	if err != nil {
+		return err
+	}
+	if inc.State != StateRevoking {
+		return s.finish(ctx, j, func(Tx, *Incident) error { return nil })
+	}
+	if err := inc.mayRevoke(); err != nil {
+		return err
+	}
+	var rev Revocation
+	switch {
+	case inc.Channel == ChannelUpload:
+		rev = Revocation{Outcome: RevokeNotPossible, Detail: "uploaded file: not a WhatsApp message", At: s.now()}
+	case s.msgr == nil:
+		return errors.New("no messenger configured")
+	default:
+		if rev, err = s.msgr.Revoke(ctx, inc); err != nil {
+			return fmt.Errorf("failed to revoke message: %w", err)
+		}
+		if rev.At.IsZero() {
+			rev.At = s.now()
+		}
+	}
+	cat, err := s.policy.Category(inc.Category)
+	if err != nil {
+		return err
+	}
+	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
+		if inc.State != StateRevoking {
+			return nil
+		}
+		if err := inc.mayRevoke(); err != nil {
+			return err
+		}
+		inc.Revocation = &rev
+		steps, err := stepsFor(s.policy, inc, cat, s.now())
+		if err != nil {
+			return err
+		}
+		if err := s.updateState(ctx, tx, inc, StateWalkthrough); err != nil {
+			return err
+		}
+		if err := tx.CreateSteps(ctx, steps); err != nil {
+			return fmt.Errorf("failed to create deletion steps: %w", err)
+		}
+		if err := s.record(ctx, tx, System, "message.revoked", inc.ID, map[string]string{
+			"outcome": string(rev.Outcome), "detail": rev.Detail,
+		}); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, System, "walkthrough.started", inc.ID, map[string]string{
+			"platform": string(inc.Platform), "steps": strconv.Itoa(len(steps)),
+		}); err != nil {
+			return err
+		}
+		if len(steps) == 0 {
+			return nil
+		}
+		return s.enqueue(ctx, tx, Job{Kind: JobEscalate, IncidentID: inc.ID, Key: jobKey(JobEscalate, inc.ID), RunAt: steps[0].DueAt})
+	})
+}
+
+// escalate marks the incident's overdue deletion steps for supervisors.
+func (s *Service) escalate(ctx context.Context, j Job) error {
+	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
+		steps, err := tx.Steps(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, st := range steps {
+			if !st.open() || st.Escalated || now.Before(st.DueAt) {
+				continue
+			}
+			st.Escalated = true
+			if err := tx.UpdateStep(ctx, st); err != nil {
+				return fmt.Errorf("failed to update step: %w", err)
+			}
+			if err := s.record(ctx, tx, System, "step.escalated", inc.ID, map[string]string{"step": st.Key}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// expire ends a request nobody decided in time. An expired secure request
+// returns the incident to the worker, who may submit it again.
+func (s *Service) expire(ctx context.Context, j Job) error {
+	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
+		r, err := tx.Request(ctx, j.RequestID)
+		if err != nil {
+			return err
+		}
+		if r.State != RequestPending || s.now().Before(r.ExpiresAt) {
+			return nil
+		}
+		r.State = RequestExpired
+		if err := tx.UpdateRequest(ctx, &r); err != nil {
+			return fmt.Errorf("failed to update request: %w", err)
+		}
+		if err := s.record(ctx, tx, System, "request.expired", inc.ID, map[string]string{"request_id": r.ID, "kind": string(r.Kind)}); err != nil {
+			return err
+		}
+		if r.Kind == RequestSecure && inc.State == StateAwaitingApproval {
+			return s.updateState(ctx, tx, inc, StateFlagged)
+		}
+		return nil
+	})
+}
+
+// destroy removes the bundle when retention ended or a destroy request was
+// approved, unless the evidence is on legal hold.
+func (s *Service) destroy(ctx context.Context, j Job) error {
+	inc, err := s.loadForJob(ctx, j)
+	if err != nil {
+		return err
+	}
+	noop := func(Tx, *Incident) error { return nil }
+	switch {
+	case inc.Receipt == nil || inc.DestroyedAt != nil:
+		return s.finish(ctx, j, noop)
+	case inc.LegalHold:
+		return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
+			return s.record(ctx, tx, System, "retention.held", inc.ID, map[string]string{"bundle_id": inc.Receipt.BundleID})
+		})
+	case j.RequestID == "" && inc.RetentionUntil != nil && s.now().Before(*inc.RetentionUntil):
+		return s.finish(ctx, j, noop)
+	}
+	if s.vault == nil {
+		return errors.New("no vault configured")
+	}
+	d, err := s.vault.Destroy(ctx, inc.Receipt.BundleID)
+	if errors.Is(err, ErrNotFound) {
+		// A crash after destroying and before committing leaves nothing to
+		// destroy on the retry; the certificate says so.
+		d, err = Destruction{BundleID: inc.Receipt.BundleID, CiphertextSHA256: inc.Receipt.CiphertextSHA256,
+			CiphertextSize: inc.Receipt.CiphertextSize, Detail: "bundle already absent from the vault", At: s.now()}, nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to destroy bundle: %w", err)
+	}
+	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
+		if inc.DestroyedAt != nil {
+			return nil
+		}
+		at := d.At
+		if at.IsZero() {
+			at = s.now()
+		}
+		inc.DestroyedAt, inc.UpdatedAt = &at, s.now()
+		if err := tx.UpdateIncident(ctx, inc); err != nil {
+			return fmt.Errorf("failed to update incident: %w", err)
+		}
+		details := map[string]string{
+			"bundle_id": d.BundleID, "ciphertext_sha256": d.CiphertextSHA256,
+			"ciphertext_size": strconv.FormatInt(d.CiphertextSize, 10), "detail": d.Detail,
+		}
+		if j.RequestID != "" {
+			details["request_id"] = j.RequestID
+		}
+		if inc.LegalHold {
+			// The hold arrived while the vault was destroying: the trail
+			// must say what really happened.
+			details["note"] = "legal hold was set while the bundle was being destroyed"
+		}
+		return s.record(ctx, tx, System, "evidence.destroyed", inc.ID, details)
+	})
+}

@@ -1,0 +1,153 @@
+package incident
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/tresor-evidence/tresor/incident/audit"
+)
+
+// Store persists the domain. Implementations must satisfy the conformance
+// suite in incident/storetest.
+type Store interface {
+	// Tx runs fn in one transaction. Every write made through tx commits
+	// when fn returns nil and none does when it returns an error, which Tx
+	// then returns. fn must not keep tx after returning.
+	Tx(ctx context.Context, fn func(tx Tx) error) error
+	// ClaimJob leases the oldest due job (RunAt <= now, not leased or lease
+	// expired) until now+lease, increments its Attempts and returns it.
+	// Two concurrent callers never get the same job while the lease holds.
+	// It returns ErrNoJob when nothing is due.
+	ClaimJob(ctx context.Context, now time.Time, lease time.Duration) (Job, error)
+	// RetryJob records a failed attempt: the job runs again at retryAt, or
+	// is marked failed for good when dead is true. The job must still hold
+	// its lease (same Token), else ErrConflict.
+	RetryJob(ctx context.Context, j Job, lastErr string, retryAt time.Time, dead bool) error
+	// AuditSource streams the audit log in order for verification.
+	AuditSource() audit.Source
+	// AuditHead returns the last appended entry's position and hash.
+	AuditHead(ctx context.Context) (audit.Head, error)
+}
+
+// Tx is the set of reads and writes inside one transaction. Lookups
+// return an error wrapping ErrNotFound when nothing matches.
+type Tx interface {
+	Incident(ctx context.Context, id string) (Incident, error)
+	Incidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
+	// CreateIncident stores a new incident. A second incident for the same
+	// reporter and WhatsApp message id gives ErrDuplicate.
+	CreateIncident(ctx context.Context, inc *Incident) error
+	// UpdateIncident stores inc if its Version is the stored one, and
+	// increments inc.Version; otherwise ErrConflict.
+	UpdateIncident(ctx context.Context, inc *Incident) error
+
+	Request(ctx context.Context, id string) (Request, error)
+	Requests(ctx context.Context, f RequestFilter) ([]Request, error)
+	CreateRequest(ctx context.Context, r *Request) error
+	// UpdateRequest stores the request's state, handover fields and any
+	// decisions not stored yet; Version as for UpdateIncident.
+	UpdateRequest(ctx context.Context, r *Request) error
+
+	Steps(ctx context.Context, incidentID string) ([]Step, error)
+	CreateSteps(ctx context.Context, steps []Step) error
+	UpdateStep(ctx context.Context, s Step) error
+	// OverdueSteps lists open, not yet escalated steps due before now.
+	OverdueSteps(ctx context.Context, now time.Time) ([]Step, error)
+
+	User(ctx context.Context, id string) (User, error)
+	UserByName(ctx context.Context, username string) (User, error)
+	Users(ctx context.Context) ([]User, error)
+	// CreateUser stores a new user; a taken username gives ErrDuplicate.
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+
+	// Append seals ev onto the end of the audit log and returns the entry.
+	Append(ctx context.Context, ev audit.Entry) (audit.Entry, error)
+	// AuditEntries lists the entries of one incident, or all in a time
+	// range when incidentID is empty (zero times are open bounds).
+	AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
+
+	// Enqueue adds a job. A job whose Key exists already is not added
+	// again (and no error is returned), which makes enqueueing idempotent.
+	Enqueue(ctx context.Context, j Job) error
+	// CompleteJob marks a leased job done; with the job's effect in the
+	// same transaction this runs a job exactly once in effect. A lost lease
+	// gives ErrConflict.
+	CompleteJob(ctx context.Context, j Job) error
+	// Jobs lists jobs of one incident (for tests and the admin view).
+	Jobs(ctx context.Context, incidentID string) ([]Job, error)
+}
+
+// IncidentFilter narrows Incidents. Zero fields match everything.
+type IncidentFilter struct {
+	ReporterID string
+	States     []State
+	Limit      int
+}
+
+// RequestFilter narrows Requests. Zero fields match everything.
+type RequestFilter struct {
+	IncidentID string
+	State      RequestState
+	// ExpiredBefore selects pending requests whose ExpiresAt is before it.
+	ExpiredBefore time.Time
+	Limit         int
+}
+
+// AuditFilter narrows AuditEntries.
+type AuditFilter struct {
+	IncidentID string
+	From, To   time.Time
+}
+
+// Vault secures evidence. It is implemented by an adapter over package vault.
+type Vault interface {
+	// Seal streams the parts into one encrypted bundle under bundleID and
+	// returns its receipt once it is durably stored. Sealing the same
+	// bundleID again replaces a bundle of that id that no receipt refers
+	// to yet, which keeps a retried job from leaving a second bundle.
+	Seal(ctx context.Context, bundleID string, m Manifest, parts []Part) (Receipt, error)
+	// Destroy removes a bundle and returns the facts for the certificate.
+	Destroy(ctx context.Context, bundleID string) (Destruction, error)
+}
+
+// Manifest is the metadata sealed with the evidence.
+type Manifest struct {
+	IncidentID   string
+	Category     string
+	MetadataOnly bool
+	Message      MessageRef
+	CapturedAt   time.Time
+}
+
+// Part is one piece of content streamed into the vault. Size is -1 when
+// unknown.
+type Part struct {
+	Name           string
+	MediaType      string
+	Size           int64
+	WhatsAppSHA256 string
+	Content        io.Reader
+}
+
+// Destruction is the vault's account of a destroyed bundle.
+type Destruction struct {
+	BundleID         string
+	CiphertextSHA256 string
+	CiphertextSize   int64
+	Detail           string
+	At               time.Time
+}
+
+// Messenger reaches WhatsApp for an incident's message.
+type Messenger interface {
+	// FetchContent returns the message's content as parts to seal: its
+	// text and its media, streamed. It never writes plaintext to disk. The
+	// caller closes every part's Content that is an io.Closer.
+	FetchContent(ctx context.Context, inc Incident) ([]Part, error)
+	// Revoke deletes the message for everyone where WhatsApp allows it,
+	// otherwise for the linked account, and reports what happened. An
+	// error means it should be retried.
+	Revoke(ctx context.Context, inc Incident) (Revocation, error)
+}

@@ -1,0 +1,107 @@
+package incident
+
+import (
+	"context"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/tresor-evidence/tresor/incident/audit"
+)
+
+// Incident returns one incident the actor may see.
+func (s *Service) Incident(ctx context.Context, a Actor, id string) (Incident, error) {
+	var inc Incident
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		inc, err = visibleIncident(ctx, tx, a, id)
+		return err
+	})
+	return inc, err
+}
+
+// Incidents lists what the actor may see: a worker their own, supervisors
+// and auditors all. Admins see none: they manage the system, not cases.
+func (s *Service) Incidents(ctx context.Context, a Actor, f IncidentFilter) ([]Incident, error) {
+	switch a.Role {
+	case RoleWorker:
+		f.ReporterID = a.ID
+	case RoleSupervisor, RoleAuditor:
+	default:
+		return nil, requireRole(a, RoleWorker, RoleSupervisor, RoleAuditor)
+	}
+	var out []Incident
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Incidents(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// Steps returns an incident's deletion walkthrough.
+func (s *Service) Steps(ctx context.Context, a Actor, incidentID string) ([]Step, error) {
+	var out []Step
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		if _, err := visibleIncident(ctx, tx, a, incidentID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Steps(ctx, incidentID)
+		return err
+	})
+	return out, err
+}
+
+// Requests lists requests: supervisors and auditors all, workers those of
+// their own incidents.
+func (s *Service) Requests(ctx context.Context, a Actor, f RequestFilter) ([]Request, error) {
+	if err := requireRole(a, RoleWorker, RoleSupervisor, RoleAuditor); err != nil {
+		return nil, err
+	}
+	var out []Request
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		all, err := tx.Requests(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range all {
+			if a.Role == RoleWorker {
+				if _, err := visibleIncident(ctx, tx, a, r.IncidentID); err != nil {
+					continue
+				}
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Trail returns the audit entries of one incident (auditors and
+// supervisors), or of a time range when f.IncidentID is empty (auditors).
+func (s *Service) Trail(ctx context.Context, a Actor, f AuditFilter) ([]audit.Entry, error) {
+	if f.IncidentID == "" {
+		if err := requireRole(a, RoleAuditor); err != nil {
+			return nil, err
+		}
+	} else if err := requireRole(a, RoleAuditor, RoleSupervisor); err != nil {
+		return nil, err
+	}
+	var out []audit.Entry
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.AuditEntries(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// VerifyAudit checks the whole audit log against the store's head and the
+// given checkpoints.
+func (s *Service) VerifyAudit(ctx context.Context, checkpoints ...tlog.Tree) (audit.Result, error) {
+	head, err := s.store.AuditHead(ctx)
+	if err != nil {
+		return audit.Result{}, err
+	}
+	return audit.Verify(ctx, s.store.AuditSource(), head, checkpoints...)
+}

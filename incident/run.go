@@ -1,0 +1,101 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RunDue claims and runs one due job. It reports whether a job ran (even
+// if it failed and was rescheduled); false with a nil error means nothing
+// was due. A job's effect and its completion commit in one transaction, so
+// a crash mid-job makes the job run again after its lease, never twice in
+// effect.
+func (s *Service) RunDue(ctx context.Context) (bool, error) {
+	j, err := s.store.ClaimJob(ctx, s.now(), s.lease)
+	if errors.Is(err, ErrNoJob) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("failed to claim job: %w", err)
+	}
+	runErr := s.runJob(ctx, j)
+	if runErr == nil {
+		return true, nil
+	}
+	dead := j.Attempts >= MaxAttempts
+	if err := s.store.RetryJob(ctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
+		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)
+	}
+	if dead {
+		if err := s.store.Tx(ctx, func(tx Tx) error {
+			return s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{"job": j.Key, "attempts": fmt.Sprint(j.Attempts)})
+		}); err != nil {
+			return true, err
+		}
+	}
+	return true, fmt.Errorf("%s attempt %d: %w", j, j.Attempts, runErr)
+}
+
+// Work runs due jobs until ctx ends, polling every interval when idle.
+// Job failures are reported through logf and retried with backoff.
+func (s *Service) Work(ctx context.Context, interval time.Duration, logf func(format string, args ...any)) {
+	for ctx.Err() == nil {
+		ran, err := s.RunDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			logf("jobs: %v", err)
+		}
+		if ran && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(interval):
+		}
+	}
+}
+
+func (s *Service) runJob(ctx context.Context, j Job) error {
+	switch j.Kind {
+	case JobSecure:
+		return s.secure(ctx, j)
+	case JobRevoke:
+		return s.revoke(ctx, j)
+	case JobEscalate:
+		return s.escalate(ctx, j)
+	case JobExpire:
+		return s.expire(ctx, j)
+	case JobDestroy:
+		return s.destroy(ctx, j)
+	default:
+		return fmt.Errorf("unknown job kind %q", j.Kind)
+	}
+}
+
+// loadForJob reads the job's incident outside a transaction: jobs do their
+// slow outside work (vault, WhatsApp) first and commit its result after.
+func (s *Service) loadForJob(ctx context.Context, j Job) (Incident, error) {
+	var inc Incident
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		inc, err = tx.Incident(ctx, j.IncidentID)
+		return err
+	})
+	return inc, err
+}
+
+// finish commits a job's effect: fn's writes, then the job's completion.
+// If the incident changed since the job read it, fn sees the fresh one.
+func (s *Service) finish(ctx context.Context, j Job, fn func(tx Tx, inc *Incident) error) error {
+	return s.store.Tx(ctx, func(tx Tx) error {
+		inc, err := tx.Incident(ctx, j.IncidentID)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, &inc); err != nil {
+			return err
+		}
+		return tx.CompleteJob(ctx, j)
+	})
+}

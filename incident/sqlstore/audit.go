@@ -1,0 +1,203 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/audit"
+)
+
+// auditPage bounds how many entries one query of a scan reads, so that a
+// full verification never holds SQLite's only connection for long.
+const auditPage = 20000
+
+func encodeDetails(d map[string]string) (string, error) {
+	if len(d) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(d) // encoding/json sorts map keys: stable text
+	if err != nil {
+		return "", fmt.Errorf("failed to encode audit details: %w", err)
+	}
+	return string(b), nil
+}
+
+func (r auditRow) entry() (audit.Entry, error) {
+	e := audit.Entry{Seq: r.Seq, Time: fromUS(r.TimeUS), Actor: r.Actor, Action: r.Action, IncidentID: r.IncidentID}
+	if r.Details != "" && r.Details != "{}" {
+		if err := json.Unmarshal([]byte(r.Details), &e.Details); err != nil {
+			return audit.Entry{}, fmt.Errorf("audit entry %d: malformed details: %w", r.Seq, err)
+		}
+	}
+	var err error
+	if r.PrevHash != "" {
+		if e.PrevHash, err = audit.ParseHash(r.PrevHash); err != nil {
+			return audit.Entry{}, fmt.Errorf("audit entry %d: prev_hash: %w", r.Seq, err)
+		}
+	}
+	if e.Hash, err = audit.ParseHash(r.Hash); err != nil {
+		return audit.Entry{}, fmt.Errorf("audit entry %d: hash: %w", r.Seq, err)
+	}
+	return e, nil
+}
+
+// headRow is the single row that records the end of the chain.
+type headRow struct {
+	ID   int `gorm:"primaryKey"`
+	Seq  int64
+	Hash string
+}
+
+func (headRow) TableName() string { return "audit_head" }
+
+// Append seals ev onto the chain. The no-op UPDATE takes the head row's
+// lock first, so concurrent transactions append one after the other.
+func (t *tx) Append(ctx context.Context, ev audit.Entry) (audit.Entry, error) {
+	db := t.q(ctx)
+	if err := db.Exec(`UPDATE audit_head SET seq = seq WHERE id = 1`).Error; err != nil {
+		return audit.Entry{}, fmt.Errorf("failed to lock audit head: %w", translate(err))
+	}
+	var h headRow
+	if err := db.Where("id = 1").Take(&h).Error; err != nil {
+		return audit.Entry{}, fmt.Errorf("failed to read audit head: %w", translate(err))
+	}
+	var prev *audit.Entry
+	if h.Seq > 0 {
+		ph, err := audit.ParseHash(h.Hash)
+		if err != nil {
+			return audit.Entry{}, fmt.Errorf("audit head: %w", err)
+		}
+		prev = &audit.Entry{Seq: h.Seq, Hash: ph}
+	}
+	e := audit.Seal(prev, ev)
+	details, err := encodeDetails(e.Details)
+	if err != nil {
+		return audit.Entry{}, err
+	}
+	row := auditRow{Seq: e.Seq, TimeUS: us(e.Time), Actor: e.Actor, Action: e.Action, IncidentID: e.IncidentID,
+		Details: details, Hash: e.Hash.String()}
+	if e.Seq > 1 {
+		row.PrevHash = e.PrevHash.String()
+	}
+	if err := db.Create(&row).Error; err != nil {
+		return audit.Entry{}, fmt.Errorf("failed to append audit entry: %w", translate(err))
+	}
+	res := db.Model(&headRow{}).Where("id = 1 AND seq = ?", h.Seq).Updates(map[string]any{"seq": e.Seq, "hash": row.Hash})
+	if err := updated(res, "audit head", "1"); err != nil {
+		return audit.Entry{}, err
+	}
+	return e, nil
+}
+
+func (t *tx) AuditEntries(ctx context.Context, f incident.AuditFilter) ([]audit.Entry, error) {
+	q := t.q(ctx).Order("seq")
+	if f.IncidentID != "" {
+		q = q.Where("incident_id = ?", f.IncidentID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("time_us >= ?", us(f.From))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("time_us < ?", us(f.To))
+	}
+	var rows []auditRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("failed to read audit entries: %w", translate(err))
+	}
+	out := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		e, err := r.entry()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// AuditHead returns what the head row says the end of the log is.
+func (s *Store) AuditHead(ctx context.Context) (audit.Head, error) {
+	var h headRow
+	if err := s.db.WithContext(ctx).Where("id = 1").Take(&h).Error; err != nil {
+		return audit.Head{}, fmt.Errorf("failed to read audit head: %w", translate(err))
+	}
+	out := audit.Head{Seq: h.Seq}
+	if h.Seq > 0 {
+		hash, err := audit.ParseHash(h.Hash)
+		if err != nil {
+			return audit.Head{}, fmt.Errorf("audit head: %w", err)
+		}
+		out.Hash = hash
+	}
+	return out, nil
+}
+
+// AuditSource streams the log in pages ordered by seq.
+func (s *Store) AuditSource() audit.Source { return auditSource{s} }
+
+type auditSource struct{ s *Store }
+
+// Scan reads pages with keyset pagination (seq > last), which stays fast
+// at any depth and sees every stored row exactly once, in order.
+func (a auditSource) Scan(ctx context.Context, fn func(audit.Entry) error) error {
+	last := int64(-1 << 62)
+	for {
+		rows, err := a.s.db.WithContext(ctx).Raw(
+			`SELECT seq, time_us, actor, action, incident_id, details, prev_hash, hash FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?`,
+			last, auditPage).Rows()
+		if err != nil {
+			return fmt.Errorf("failed to read audit log: %w", translate(err))
+		}
+		var page []auditRow
+		for rows.Next() {
+			var r auditRow
+			if err := rows.Scan(&r.Seq, &r.TimeUS, &r.Actor, &r.Action, &r.IncidentID, &r.Details, &r.PrevHash, &r.Hash); err != nil {
+				_ = rows.Close() // the scan error is the one to report
+				return fmt.Errorf("failed to read audit log: %w", translate(err))
+			}
+			page = append(page, r)
+		}
+		if err := rows.Err(); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("failed to read audit log: %w", translate(err))
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("failed to read audit log: %w", translate(err))
+		}
+		for _, r := range page {
+			e, err := r.entry()
+			if err != nil {
+				return fmt.Errorf("%w: %w", audit.ErrTampered, err)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < auditPage {
+			return nil
+		}
+		last = page[len(page)-1].Seq
+	}
+}
+
+// SaveCheckpoint keeps a signed checkpoint so that later verifications
+// also check the log still extends it.
+func (s *Store) SaveCheckpoint(ctx context.Context, size int64, root, note string, at int64) error {
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`,
+		size, root, note, at).Error
+	if err != nil {
+		return fmt.Errorf("failed to save checkpoint: %w", translate(err))
+	}
+	return nil
+}
+
+// Checkpoints returns the saved signed checkpoints, oldest first.
+func (s *Store) Checkpoints(ctx context.Context) ([]string, error) {
+	var notes []string
+	if err := s.db.WithContext(ctx).Raw(`SELECT note FROM audit_checkpoints ORDER BY size`).Scan(&notes).Error; err != nil {
+		return nil, fmt.Errorf("failed to read checkpoints: %w", translate(err))
+	}
+	return notes, nil
+}

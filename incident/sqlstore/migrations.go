@@ -1,0 +1,284 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one versioned schema step. Steps are never edited once
+// released: a change is a new step at the end.
+type migration struct {
+	version int
+	name    string
+	// sql holds statements with placeholders expanded per dialect:
+	// {{serial}} {{ts}} {{bool}} {{false}}.
+	sql []string
+	// postgres holds statements run only on PostgreSQL.
+	postgres []string
+}
+
+var migrations = []migration{
+	{
+		version: 1,
+		name:    "initial schema",
+		sql: []string{
+			`CREATE TABLE users (
+				id TEXT PRIMARY KEY,
+				username TEXT NOT NULL UNIQUE,
+				display_name TEXT NOT NULL,
+				role TEXT NOT NULL,
+				password_hash TEXT NOT NULL,
+				disabled {{bool}} NOT NULL DEFAULT {{false}},
+				created_at {{ts}} NOT NULL,
+				updated_at {{ts}} NOT NULL
+			)`,
+			`CREATE TABLE incidents (
+				id TEXT PRIMARY KEY,
+				category TEXT NOT NULL,
+				channel TEXT NOT NULL,
+				reporter_id TEXT NOT NULL REFERENCES users(id),
+				platform TEXT NOT NULL,
+				msg_id TEXT NOT NULL,
+				msg_chat TEXT NOT NULL,
+				msg_sender TEXT NOT NULL,
+				msg_sender_alt TEXT NOT NULL,
+				msg_from_me {{bool}} NOT NULL,
+				msg_sent_at {{ts}},
+				msg_media_type TEXT NOT NULL,
+				msg_file_name TEXT NOT NULL,
+				msg_file_sha256 TEXT NOT NULL,
+				msg_size BIGINT NOT NULL,
+				description TEXT NOT NULL,
+				state TEXT NOT NULL,
+				securing TEXT NOT NULL,
+				evidence TEXT NOT NULL,
+				receipt_bundle_id TEXT,
+				receipt_ciphertext_sha256 TEXT,
+				receipt_ciphertext_size BIGINT,
+				receipt_manifest_sha256 TEXT,
+				receipt_recipients TEXT,
+				receipt_metadata_only {{bool}},
+				receipt_sealed_at {{ts}},
+				not_secured_reason TEXT NOT NULL,
+				revocation_outcome TEXT,
+				revocation_detail TEXT,
+				revocation_at {{ts}},
+				retention_until {{ts}},
+				legal_hold {{bool}} NOT NULL,
+				destroyed_at {{ts}},
+				created_at {{ts}} NOT NULL,
+				updated_at {{ts}} NOT NULL,
+				version BIGINT NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX incidents_message ON incidents (reporter_id, channel, msg_id)`,
+			`CREATE INDEX incidents_reporter ON incidents (reporter_id, created_at)`,
+			`CREATE INDEX incidents_state ON incidents (state, created_at)`,
+			`CREATE TABLE requests (
+				id TEXT PRIMARY KEY,
+				incident_id TEXT NOT NULL REFERENCES incidents(id),
+				kind TEXT NOT NULL,
+				requester_id TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				purpose TEXT NOT NULL,
+				recipient TEXT NOT NULL,
+				legal_basis TEXT NOT NULL,
+				state TEXT NOT NULL,
+				required_approvals INTEGER NOT NULL,
+				created_at {{ts}} NOT NULL,
+				expires_at {{ts}} NOT NULL,
+				decided_at {{ts}},
+				handed_over_at {{ts}},
+				handed_over_by TEXT NOT NULL,
+				handover_note TEXT NOT NULL,
+				version BIGINT NOT NULL
+			)`,
+			`CREATE INDEX requests_incident ON requests (incident_id)`,
+			`CREATE INDEX requests_state ON requests (state, expires_at)`,
+			`CREATE TABLE decisions (
+				request_id TEXT NOT NULL REFERENCES requests(id),
+				actor_id TEXT NOT NULL,
+				approve {{bool}} NOT NULL,
+				reason TEXT NOT NULL,
+				decided_at {{ts}} NOT NULL,
+				PRIMARY KEY (request_id, actor_id)
+			)`,
+			`CREATE TABLE steps (
+				incident_id TEXT NOT NULL REFERENCES incidents(id),
+				step_key TEXT NOT NULL,
+				position INTEGER NOT NULL,
+				platform TEXT NOT NULL,
+				title_de TEXT NOT NULL,
+				title_en TEXT NOT NULL,
+				state TEXT NOT NULL,
+				reason TEXT NOT NULL,
+				due_at {{ts}} NOT NULL,
+				done_at {{ts}},
+				done_by TEXT NOT NULL,
+				escalated {{bool}} NOT NULL,
+				PRIMARY KEY (incident_id, step_key)
+			)`,
+			`CREATE INDEX steps_due ON steps (state, escalated, due_at)`,
+			`CREATE TABLE audit_entries (
+				seq BIGINT PRIMARY KEY,
+				time_us BIGINT NOT NULL,
+				actor TEXT NOT NULL,
+				action TEXT NOT NULL,
+				incident_id TEXT NOT NULL,
+				details TEXT NOT NULL,
+				prev_hash TEXT NOT NULL,
+				hash TEXT NOT NULL
+			)`,
+			`CREATE INDEX audit_entries_incident ON audit_entries (incident_id, seq)`,
+			`CREATE INDEX audit_entries_time ON audit_entries (time_us)`,
+			`CREATE TABLE audit_head (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				seq BIGINT NOT NULL,
+				hash TEXT NOT NULL
+			)`,
+			`INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '')`,
+			`CREATE TABLE audit_checkpoints (
+				size BIGINT PRIMARY KEY,
+				root TEXT NOT NULL,
+				note TEXT NOT NULL,
+				created_at {{ts}} NOT NULL
+			)`,
+			`CREATE TABLE jobs (
+				id {{serial}},
+				kind TEXT NOT NULL,
+				incident_id TEXT NOT NULL,
+				request_id TEXT NOT NULL,
+				job_key TEXT NOT NULL UNIQUE,
+				state TEXT NOT NULL,
+				run_at {{ts}} NOT NULL,
+				attempts INTEGER NOT NULL,
+				last_error TEXT NOT NULL,
+				token TEXT NOT NULL,
+				locked_until {{ts}} NOT NULL,
+				created_at {{ts}} NOT NULL
+			)`,
+			`CREATE INDEX jobs_due ON jobs (state, run_at)`,
+			`CREATE INDEX jobs_incident ON jobs (incident_id)`,
+		},
+		postgres: []string{
+			// The audit log is append-only: even a direct SQL session
+			// cannot change or remove entries without first dropping
+			// this trigger, which needs the table owner's rights.
+			`CREATE FUNCTION tresor_audit_append_only() RETURNS trigger AS $$
+			BEGIN
+				RAISE EXCEPTION 'audit_entries is append-only: % refused', TG_OP;
+			END;
+			$$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER audit_entries_no_update BEFORE UPDATE OR DELETE ON audit_entries
+				FOR EACH ROW EXECUTE FUNCTION tresor_audit_append_only()`,
+			`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+				FOR EACH STATEMENT EXECUTE FUNCTION tresor_audit_append_only()`,
+		},
+	},
+}
+
+// LatestVersion is the schema version this build expects.
+func LatestVersion() int { return migrations[len(migrations)-1].version }
+
+// ErrStaleSchema: the database's schema is not the one this build expects.
+var ErrStaleSchema = errors.New("database schema is not up to date")
+
+func (s *Store) expand(stmt string) string {
+	r := map[Dialect]*strings.Replacer{
+		SQLite:   strings.NewReplacer("{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "BIGINT", "{{bool}}", "BOOLEAN", "{{false}}", "0"),
+		Postgres: strings.NewReplacer("{{serial}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "BIGINT", "{{bool}}", "BOOLEAN", "{{false}}", "FALSE"),
+	}[s.dialect]
+	return r.Replace(stmt)
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version INTEGER PRIMARY KEY,
+	name TEXT NOT NULL,
+	applied_at BIGINT NOT NULL
+)`
+
+// SchemaVersion returns the highest applied migration, 0 for an empty database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	db := s.db.WithContext(ctx)
+	if !db.Migrator().HasTable("schema_migrations") {
+		if err := db.Error; err != nil {
+			return 0, translate(err)
+		}
+		return 0, nil
+	}
+	var v *int
+	if err := db.Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&v).Error; err != nil {
+		return 0, fmt.Errorf("failed to read schema version: %w", translate(err))
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return *v, nil
+}
+
+// CheckSchema returns ErrStaleSchema, with what to run, unless the
+// database has exactly the schema this build expects.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	switch latest := LatestVersion(); {
+	case v < latest:
+		return fmt.Errorf("%w: the database is at version %d, this build needs %d; run 'tresor migrate' first", ErrStaleSchema, v, latest)
+	case v > latest:
+		return fmt.Errorf("%w: the database is at version %d, newer than this build (%d); run a newer tresor", ErrStaleSchema, v, latest)
+	}
+	return nil
+}
+
+// Migrate applies every pending migration, each in its own transaction
+// together with its record in schema_migrations. It returns the versions applied.
+func (s *Store) Migrate(ctx context.Context, now time.Time) ([]int, error) {
+	if err := s.db.WithContext(ctx).Exec(createMigrationsTable).Error; err != nil {
+		return nil, fmt.Errorf("failed to create schema_migrations: %w", translate(err))
+	}
+	current, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if current > LatestVersion() {
+		return nil, s.CheckSchema(ctx)
+	}
+	var applied []int
+	for _, m := range migrations {
+		if m.version <= current {
+			continue
+		}
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			stmts := m.sql
+			if s.dialect == Postgres {
+				stmts = append(append([]string(nil), stmts...), m.postgres...)
+			}
+			for _, stmt := range stmts {
+				if err := tx.Exec(s.expand(stmt)).Error; err != nil {
+					return fmt.Errorf("%s: %w", firstLine(stmt), translate(err))
+				}
+			}
+			return tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, now.UnixMicro()).Error
+		})
+		if err != nil {
+			return applied, fmt.Errorf("failed to apply migration %d (%s): %w", m.version, m.name, err)
+		}
+		applied = append(applied, m.version)
+	}
+	return applied, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

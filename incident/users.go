@@ -1,0 +1,162 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tresor-evidence/tresor/incident/password"
+)
+
+// NewUser is an account to create. Password is hashed with argon2id
+// before anything is stored.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Role        Role
+	Password    string
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
+
+// passwordParams is argon2id's cost; tests lower it with WithPasswordParams.
+func (s *Service) passwordParams() password.Params {
+	if s.pwParams != nil {
+		return *s.pwParams
+	}
+	return password.Default
+}
+
+// WithPasswordParams sets argon2id's cost (tests use a cheap one).
+func WithPasswordParams(p password.Params) Option { return func(s *Service) { s.pwParams = &p } }
+
+// AddUser creates an account. Admins create accounts; a is System when the
+// first admin is created by `tresor init`.
+func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error) {
+	if a.ID != System.ID {
+		if err := requireRole(a, RoleAdmin); err != nil {
+			return User{}, err
+		}
+	}
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	if !usernamePattern.MatchString(in.Username) {
+		return User{}, fmt.Errorf("%w: username %q: use 2-63 lowercase letters, digits, '.', '_' or '-'", ErrInvalidInput, in.Username)
+	}
+	if _, err := ParseRole(string(in.Role)); err != nil {
+		return User{}, err
+	}
+	hash, err := password.Hash(in.Password, s.passwordParams(), s.rand)
+	if err != nil {
+		return User{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	id, err := s.newID()
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now()
+	u := User{ID: id, Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: in.Role,
+		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if u.DisplayName == "" {
+		u.DisplayName = u.Username
+	}
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return fmt.Errorf("failed to create user %q: %w", u.Username, err)
+		}
+		return s.record(ctx, tx, a, "user.created", "", map[string]string{"user_id": u.ID, "role": string(u.Role)})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// SetUserDisabled disables or re-enables an account. Admins cannot disable
+// themselves, so that one admin always remains able to sign in.
+func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string, disabled bool) (User, error) {
+	if a.ID != System.ID {
+		if err := requireRole(a, RoleAdmin); err != nil {
+			return User{}, err
+		}
+	}
+	var u User
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if u, err = tx.UserByName(ctx, strings.ToLower(strings.TrimSpace(username))); err != nil {
+			return err
+		}
+		if u.ID == a.ID && disabled {
+			return fmt.Errorf("%w: you cannot disable your own account", ErrForbidden)
+		}
+		if u.Disabled == disabled {
+			return nil
+		}
+		u.Disabled, u.UpdatedAt = disabled, s.now()
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return fmt.Errorf("failed to update user: %w", err)
+		}
+		action := "user.enabled"
+		if disabled {
+			action = "user.disabled"
+		}
+		return s.record(ctx, tx, a, action, "", map[string]string{"user_id": u.ID})
+	})
+	return u, err
+}
+
+// Users lists every account (admins and auditors).
+func (s *Service) Users(ctx context.Context, a Actor) ([]User, error) {
+	if a.ID != System.ID {
+		if err := requireRole(a, RoleAdmin, RoleAuditor); err != nil {
+			return nil, err
+		}
+	}
+	var out []User
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Users(ctx)
+		return err
+	})
+	return out, err
+}
+
+// ErrBadCredentials: unknown user, wrong password or disabled account.
+// The three are not told apart, so sign-in reveals no account names.
+var ErrBadCredentials = errors.New("unknown user or wrong password")
+
+// Authenticate checks a username and password and records the attempt in
+// the audit log, successful or not.
+func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	var u User
+	var authErr error
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		u, err = tx.UserByName(ctx, username)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			authErr = ErrBadCredentials
+		case err != nil:
+			return err
+		case u.Disabled:
+			authErr = ErrBadCredentials
+		default:
+			if verr := password.Verify(pw, u.PasswordHash); verr != nil {
+				authErr = ErrBadCredentials
+			}
+		}
+		if authErr != nil {
+			return s.record(ctx, tx, System, "auth.failed", "", map[string]string{"username_sha256": digest(username)})
+		}
+		return s.record(ctx, tx, u.Actor(), "auth.succeeded", "", map[string]string{"user_id": u.ID})
+	})
+	if err != nil {
+		return User{}, err
+	}
+	if authErr != nil {
+		return User{}, authErr
+	}
+	return u, nil
+}

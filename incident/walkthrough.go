@@ -1,0 +1,126 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// ConfirmStep records that the worker did a deletion step.
+func (s *Service) ConfirmStep(ctx context.Context, a Actor, incidentID, key string) (Step, error) {
+	return s.resolveStep(ctx, a, incidentID, key, StepDone, "")
+}
+
+// MarkStepImpossible records that a step cannot be done, and why.
+func (s *Service) MarkStepImpossible(ctx context.Context, a Actor, incidentID, key, reason string) (Step, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Step{}, fmt.Errorf("%w: say why the step cannot be done", ErrReasonRequired)
+	}
+	if len(reason) > MaxDescription {
+		return Step{}, fmt.Errorf("%w: the reason is too long", ErrInvalidInput)
+	}
+	return s.resolveStep(ctx, a, incidentID, key, StepImpossible, reason)
+}
+
+// resolveStep closes one open step; when it was the last, the incident closes.
+func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key string, to StepState, reason string) (Step, error) {
+	var done Step
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		inc, err := visibleIncident(ctx, tx, a, incidentID)
+		if err != nil {
+			return err
+		}
+		if inc.ReporterID != a.ID {
+			return fmt.Errorf("%w: only the reporting worker confirms deletion steps", ErrForbidden)
+		}
+		if inc.State != StateWalkthrough {
+			return fmt.Errorf("%w: incident %s is %s, not in the walkthrough", ErrInvalidTransition, inc.ID, inc.State)
+		}
+		steps, err := tx.Steps(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		open := 0
+		found := false
+		for _, st := range steps {
+			if st.Key == key {
+				found = true
+				if !st.open() {
+					return fmt.Errorf("%w: step %q is already %s", ErrInvalidTransition, key, st.State)
+				}
+				now := s.now()
+				st.State, st.Reason, st.DoneAt, st.DoneBy = to, reason, &now, a.ID
+				if err := tx.UpdateStep(ctx, st); err != nil {
+					return fmt.Errorf("failed to update step: %w", err)
+				}
+				done = st
+				continue
+			}
+			if st.open() {
+				open++
+			}
+		}
+		if !found {
+			return fmt.Errorf("step %q of incident %s: %w", key, inc.ID, ErrNotFound)
+		}
+		details := map[string]string{"step": key, "state": string(to)}
+		if reason != "" {
+			details["reason_sha256"] = digest(reason)
+		}
+		if err := s.record(ctx, tx, a, "step."+string(to), inc.ID, details); err != nil {
+			return err
+		}
+		if open > 0 {
+			return nil
+		}
+		if err := s.updateState(ctx, tx, &inc, StateClosed); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, "incident.closed", inc.ID, nil)
+	})
+	if err != nil {
+		return Step{}, err
+	}
+	return done, nil
+}
+
+// SetLegalHold puts the incident's evidence on legal hold, or lifts it. A
+// held bundle is not destroyed when its retention ends. Lifting a hold
+// after retention ended schedules the destruction.
+func (s *Service) SetLegalHold(ctx context.Context, a Actor, incidentID string, hold bool, reason string) (Incident, error) {
+	if err := requireRole(a, RoleSupervisor); err != nil {
+		return Incident{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Incident{}, fmt.Errorf("%w: say why", ErrReasonRequired)
+	}
+	var inc Incident
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if inc, err = visibleIncident(ctx, tx, a, incidentID); err != nil {
+			return err
+		}
+		if inc.LegalHold == hold {
+			return fmt.Errorf("%w: legal hold is already %v", ErrInvalidTransition, hold)
+		}
+		inc.LegalHold, inc.UpdatedAt = hold, s.now()
+		if err := tx.UpdateIncident(ctx, &inc); err != nil {
+			return fmt.Errorf("failed to update incident: %w", err)
+		}
+		action := "retention.hold_set"
+		if !hold {
+			action = "retention.hold_lifted"
+		}
+		if err := s.record(ctx, tx, a, action, inc.ID, map[string]string{"reason_sha256": digest(reason)}); err != nil {
+			return err
+		}
+		if hold || inc.RetentionUntil == nil || inc.DestroyedAt != nil || s.now().Before(*inc.RetentionUntil) {
+			return nil
+		}
+		return s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID,
+			Key: jobKey(JobDestroy, inc.ID, "hold-lifted", s.now().Format("20060102T150405.000000"))})
+	})
+	return inc, err
+}
