@@ -24,8 +24,10 @@ type Store interface {
 	// is marked failed for good when dead is true. The job must still hold
 	// its lease (same Token), else ErrConflict.
 	RetryJob(ctx context.Context, j Job, lastErr string, retryAt time.Time, dead bool) error
-	// AuditSource streams the audit log in order for verification.
-	AuditSource() audit.Source
+	// AuditSource streams the audit log in order for verification, up to
+	// entry upTo (the head read before), and fails with audit.ErrTampered
+	// if entries lie beyond the head at the end of the scan.
+	AuditSource(upTo int64) audit.Source
 	// AuditHead returns the last appended entry's position and hash.
 	AuditHead(ctx context.Context) (audit.Head, error)
 }

@@ -103,5 +103,5 @@ func (s *Service) VerifyAudit(ctx context.Context, checkpoints ...tlog.Tree) (au
 	if err != nil {
 		return audit.Result{}, err
 	}
-	return audit.Verify(ctx, s.store.AuditSource(), head, checkpoints...)
+	return audit.Verify(ctx, s.store.AuditSource(head.Seq), head, checkpoints...)
 }

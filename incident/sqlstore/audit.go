@@ -71,6 +71,9 @@ func (t *tx) Append(ctx context.Context, ev audit.Entry) (audit.Entry, error) {
 		}
 		prev = &audit.Entry{Seq: h.Seq, Hash: ph}
 	}
+	if err := ev.Validate(); err != nil {
+		return audit.Entry{}, fmt.Errorf("invalid audit entry: %w", err)
+	}
 	e := audit.Seal(prev, ev)
 	details, err := encodeDetails(e.Details)
 	if err != nil {
@@ -134,10 +137,16 @@ func (s *Store) AuditHead(ctx context.Context) (audit.Head, error) {
 	return out, nil
 }
 
-// AuditSource streams the log in pages ordered by seq.
-func (s *Store) AuditSource() audit.Source { return auditSource{s} }
+// AuditSource streams the log up to entry upTo in pages ordered by seq.
+// Bounding the scan by a head read before it keeps entries appended
+// during a verification from looking like junk; after the last page, one
+// statement checks that no entry lies beyond the head row.
+func (s *Store) AuditSource(upTo int64) audit.Source { return auditSource{s, upTo} }
 
-type auditSource struct{ s *Store }
+type auditSource struct {
+	s    *Store
+	upTo int64
+}
 
 // Scan reads pages with keyset pagination (seq > last), which stays fast
 // at any depth and sees every stored row exactly once, in order.
@@ -145,8 +154,8 @@ func (a auditSource) Scan(ctx context.Context, fn func(audit.Entry) error) error
 	last := int64(-1 << 62)
 	for {
 		rows, err := a.s.db.WithContext(ctx).Raw(
-			`SELECT seq, time_us, actor, action, incident_id, details, prev_hash, hash FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?`,
-			last, auditPage).Rows()
+			`SELECT seq, time_us, actor, action, incident_id, details, prev_hash, hash FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+			last, a.upTo, auditPage).Rows()
 		if err != nil {
 			return fmt.Errorf("failed to read audit log: %w", translate(err))
 		}
@@ -176,7 +185,7 @@ func (a auditSource) Scan(ctx context.Context, fn func(audit.Entry) error) error
 			}
 		}
 		if len(page) < auditPage {
-			return nil
+			return a.checkTail(ctx)
 		}
 		last = page[len(page)-1].Seq
 	}
@@ -200,4 +209,19 @@ func (s *Store) Checkpoints(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("failed to read checkpoints: %w", translate(err))
 	}
 	return notes, nil
+}
+
+// checkTail detects rows past the head row, in one statement so that both
+// numbers come from the same snapshot even while appends go on.
+func (a auditSource) checkTail(ctx context.Context) error {
+	var tail struct{ MaxSeq, HeadSeq int64 }
+	err := a.s.db.WithContext(ctx).Raw(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_entries) AS max_seq,
+		(SELECT seq FROM audit_head WHERE id = 1) AS head_seq`).Scan(&tail).Error
+	if err != nil {
+		return fmt.Errorf("failed to read audit log tail: %w", translate(err))
+	}
+	if tail.MaxSeq > tail.HeadSeq {
+		return &audit.TamperError{Seq: tail.MaxSeq, Reason: fmt.Sprintf("entries up to %d lie beyond the head row (%d)", tail.MaxSeq, tail.HeadSeq)}
+	}
+	return nil
 }

@@ -332,7 +332,7 @@ func testAuditChain(t *testing.T, s incident.Store) {
 	if head.Seq != 5 {
 		t.Fatalf("head = %d, want 5", head.Seq)
 	}
-	res, err := audit.Verify(ctx, s.AuditSource(), head)
+	res, err := audit.Verify(ctx, s.AuditSource(head.Seq), head)
 	must(t, err)
 	if res.Entries != 5 || res.Head != head.Hash {
 		t.Fatalf("verify = %+v", res)
@@ -373,7 +373,7 @@ func testAuditConcurrent(t *testing.T, s incident.Store) {
 	}
 	head, err := s.AuditHead(ctx)
 	must(t, err)
-	if _, err := audit.Verify(ctx, s.AuditSource(), head); err != nil || head.Seq != n {
+	if _, err := audit.Verify(ctx, s.AuditSource(head.Seq), head); err != nil || head.Seq != n {
 		t.Fatalf("after %d concurrent appends: head %d, verify %v", n, head.Seq, err)
 	}
 }

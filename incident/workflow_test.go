@@ -1,0 +1,483 @@
+package incident_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/audit"
+)
+
+func TestFlowFromFlagToClosed(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG1", "violence")
+		if inc.State != incident.StateAwaitingApproval {
+			t.Fatalf("state after flag = %s, want awaiting_approval (violence needs approval)", inc.State)
+		}
+		if n := w.runJobs(); n != 0 {
+			t.Fatalf("%d jobs ran before approval", n)
+		}
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "Beweissicherung für Anzeige nötig"); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.get(inc.ID); got.State != incident.StateSecuring {
+			t.Fatalf("state after approval = %s", got.State)
+		}
+		w.runJobs()
+		got := w.get(inc.ID)
+		if got.State != incident.StateWalkthrough || got.Evidence != incident.EvidenceSecured || got.Receipt == nil || got.Revocation == nil {
+			t.Fatalf("after jobs: %+v", got)
+		}
+		if m := w.vault.sealed[got.Receipt.BundleID]; m.MetadataOnly || len(w.vault.partHash[got.Receipt.BundleID]) != 1 {
+			t.Fatalf("violence evidence must be sealed with content: %+v", m)
+		}
+		if len(w.msgr.revoked) != 1 || w.msgr.revoked[0] != "MSG1" {
+			t.Fatalf("revoked = %v", w.msgr.revoked)
+		}
+		wantRetention := got.Receipt.SealedAt.Add(180 * 24 * time.Hour)
+		if got.RetentionUntil == nil || !got.RetentionUntil.Equal(wantRetention) {
+			t.Fatalf("retention until %v, want %v", got.RetentionUntil, wantRetention)
+		}
+		steps, err := w.svc.Steps(w.ctx, w.worker, inc.ID)
+		if err != nil || len(steps) < 5 {
+			t.Fatalf("steps = %d, %v", len(steps), err)
+		}
+		for i, st := range steps {
+			if i == 1 {
+				_, err = w.svc.MarkStepImpossible(w.ctx, w.worker, inc.ID, st.Key, "Kein Cloud-Backup eingerichtet")
+			} else {
+				_, err = w.svc.ConfirmStep(w.ctx, w.worker, inc.ID, st.Key)
+			}
+			if err != nil {
+				t.Fatalf("step %s: %v", st.Key, err)
+			}
+		}
+		if got := w.get(inc.ID); got.State != incident.StateClosed {
+			t.Fatalf("state after walkthrough = %s", got.State)
+		}
+		acts := w.actions(inc.ID)
+		for _, want := range []string{"incident.flagged", "incident.submitted", "request.opened", "request.approved",
+			"evidence.secured", "message.revoked", "walkthrough.started", "step.done", "step.impossible", "incident.closed"} {
+			if !slices.Contains(acts, want) {
+				t.Errorf("audit trail lacks %s: %v", want, acts)
+			}
+		}
+		if slices.Index(acts, "evidence.secured") > slices.Index(acts, "message.revoked") {
+			t.Fatalf("revoked before secured: %v", acts)
+		}
+		w.verify()
+	})
+}
+
+func TestCSAMIsMetadataOnly(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-CSAM", "csam")
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "Meldung an Polizei vorbereiten"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		got := w.get(inc.ID)
+		if w.msgr.fetched != 0 {
+			t.Fatal("content was fetched for a metadata-only category")
+		}
+		m := w.vault.sealed[got.Receipt.BundleID]
+		if !m.MetadataOnly || len(w.vault.partHash[got.Receipt.BundleID]) != 0 || m.Message.FileSHA256 != "77aa" {
+			t.Fatalf("csam bundle = %+v parts %v", m, w.vault.partHash[got.Receipt.BundleID])
+		}
+		if !got.Receipt.MetadataOnly {
+			t.Fatal("receipt does not say metadata only")
+		}
+		steps, err := w.svc.Steps(w.ctx, w.worker, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if steps[0].Key[:5] != "csam." {
+			t.Fatalf("the police-report steps must come first: %v", steps[0].Key)
+		}
+	})
+}
+
+func TestFourEyesRefusals(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		// A supervisor's own report needs another supervisor.
+		inc, err := w.svc.Flag(w.ctx, w.sup1, incident.FlagInput{Channel: incident.ChannelUpload,
+			Message: incident.MessageRef{ID: "upload-1"}, Category: "threat", Platform: "iphone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		_, err = w.svc.Decide(w.ctx, w.sup1, req.ID, true, "ich selbst")
+		wantErr(t, err, incident.ErrSelfApproval)
+		for _, a := range []incident.Actor{w.worker, w.audit, w.admin} {
+			_, err = w.svc.Decide(w.ctx, a, req.ID, true, "nicht befugt")
+			if !errors.Is(err, incident.ErrNotSupervisor) && !errors.Is(err, incident.ErrNotFound) {
+				t.Fatalf("%s decided: %v", a.Role, err)
+			}
+		}
+		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "")
+		wantErr(t, err, incident.ErrReasonRequired)
+		w.clock.Advance(25 * time.Hour)
+		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "zu spät")
+		wantErr(t, err, incident.ErrExpired)
+		if got := w.get(inc.ID); got.State != incident.StateAwaitingApproval {
+			t.Fatalf("refusals changed the incident: %s", got.State)
+		}
+		// The expiry job ends the request and gives the incident back.
+		w.runJobs()
+		r, err := w.svc.Requests(w.ctx, w.sup2, incident.RequestFilter{IncidentID: inc.ID})
+		if err != nil || r[0].State != incident.RequestExpired || len(r[0].Decisions) != 0 {
+			t.Fatalf("request after expiry = %+v, %v", r, err)
+		}
+		if got := w.get(inc.ID); got.State != incident.StateFlagged {
+			t.Fatalf("incident after expiry = %s, want flagged", got.State)
+		}
+		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "noch später")
+		wantErr(t, err, incident.ErrAlreadyDecided)
+		w.verify()
+	})
+}
+
+func TestRejectedSecuringStillDeletes(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-R", "other")
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, false, "keine Beweisrelevanz"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		got := w.get(inc.ID)
+		if got.Evidence != incident.EvidenceNotSecured || got.State != incident.StateWalkthrough || len(w.vault.sealed) != 0 {
+			t.Fatalf("after rejection: %+v", got)
+		}
+		if !slices.Contains(w.actions(inc.ID), "incident.not_secured") {
+			t.Fatal("the decision not to secure is not in the trail")
+		}
+	})
+}
+
+func TestWorkersSeeOnlyTheirOwn(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-V", "threat")
+		_, err := w.svc.Incident(w.ctx, w.other, inc.ID)
+		wantErr(t, err, incident.ErrNotFound)
+		_, err = w.svc.Steps(w.ctx, w.other, inc.ID)
+		wantErr(t, err, incident.ErrNotFound)
+		list, err := w.svc.Incidents(w.ctx, w.other, incident.IncidentFilter{})
+		if err != nil || len(list) != 0 {
+			t.Fatalf("other worker lists %d incidents (%v)", len(list), err)
+		}
+		rs, err := w.svc.Requests(w.ctx, w.other, incident.RequestFilter{})
+		if err != nil || len(rs) != 0 {
+			t.Fatalf("other worker lists %d requests (%v)", len(rs), err)
+		}
+		list, err = w.svc.Incidents(w.ctx, w.worker, incident.IncidentFilter{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("own list = %d (%v)", len(list), err)
+		}
+		_, err = w.svc.Incidents(w.ctx, w.admin, incident.IncidentFilter{})
+		wantErr(t, err, incident.ErrForbidden)
+		_, err = w.svc.Trail(w.ctx, w.worker, incident.AuditFilter{IncidentID: inc.ID})
+		wantErr(t, err, incident.ErrForbidden)
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		for name, in := range map[string]incident.FlagInput{
+			"unknown category": {Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "a"}, Category: "nope", Platform: "android"},
+			"unknown platform": {Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "b"}, Category: "other", Platform: "nokia"},
+			"unknown channel":  {Channel: "fax", Message: incident.MessageRef{ID: "c"}, Category: "other", Platform: "android"},
+			"no message id":    {Channel: incident.ChannelWhatsApp, Category: "other", Platform: "android"},
+		} {
+			_, err := w.svc.Flag(w.ctx, w.worker, in)
+			if !errors.Is(err, incident.ErrInvalidInput) {
+				t.Errorf("%s: %v, want ErrInvalidInput", name, err)
+			}
+		}
+		list, err := w.svc.Incidents(w.ctx, w.worker, incident.IncidentFilter{})
+		if err != nil || len(list) != 0 {
+			t.Fatalf("bad input left %d incidents", len(list))
+		}
+		if w.verify().Entries != 6 { // the six users only
+			t.Fatal("bad input left audit entries")
+		}
+		inc := w.flag("DUP", "other")
+		_, err = w.svc.Flag(w.ctx, w.worker, incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "DUP"}})
+		wantErr(t, err, incident.ErrDuplicate)
+		_, err = w.svc.ConfirmStep(w.ctx, w.worker, inc.ID, "chat")
+		wantErr(t, err, incident.ErrInvalidTransition)
+		_, err = w.svc.Submit(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "other", Platform: "android"})
+		wantErr(t, err, incident.ErrInvalidTransition)
+		_, err = w.svc.Decide(w.ctx, w.sup1, "no-such-request", true, "x")
+		wantErr(t, err, incident.ErrNotFound)
+		_, err = w.svc.AddUser(w.ctx, w.sup1, incident.NewUser{Username: "x", Role: incident.RoleWorker, Password: "long enough"})
+		wantErr(t, err, incident.ErrForbidden)
+		_, err = w.svc.AddUser(w.ctx, w.admin, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough"})
+		wantErr(t, err, incident.ErrDuplicate)
+		_, err = w.svc.AddUser(w.ctx, w.admin, incident.NewUser{Username: "kurz", Role: incident.RoleWorker, Password: "short"})
+		wantErr(t, err, incident.ErrInvalidInput)
+	})
+}
+
+// failingStore injects a failure after a state change was written inside
+// the transaction: the audit append fails.
+type failingStore struct {
+	incident.Store
+	failAppend bool
+}
+
+type failingTx struct {
+	incident.Tx
+	fail bool
+}
+
+func (f failingStore) Tx(ctx context.Context, fn func(tx incident.Tx) error) error {
+	return f.Store.Tx(ctx, func(tx incident.Tx) error { return fn(failingTx{tx, f.failAppend}) })
+}
+
+var errInjected = errors.New("injected audit failure")
+
+func (f failingTx) Append(ctx context.Context, e audit.Entry) (audit.Entry, error) {
+	if f.fail {
+		return audit.Entry{}, errInjected
+	}
+	return f.Tx.Append(ctx, e)
+}
+
+func TestStateChangeAndAuditCommitTogether(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-T", "violence")
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		before := w.verify().Entries
+		broken := w.service(failingStore{Store: w.store, failAppend: true})
+		_, err := broken.Decide(w.ctx, w.sup1, req.ID, true, "ok")
+		wantErr(t, err, errInjected)
+		_, err = broken.Flag(w.ctx, w.worker, incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "NEW"}})
+		wantErr(t, err, errInjected)
+		if got := w.get(inc.ID); got.State != incident.StateAwaitingApproval {
+			t.Fatalf("incident changed without audit entry: %s", got.State)
+		}
+		if r := w.pendingRequest(inc.ID, incident.RequestSecure); len(r.Decisions) != 0 {
+			t.Fatal("decision stored without audit entry")
+		}
+		if n := w.runJobs(); n != 0 {
+			t.Fatal("a job was queued without audit entry")
+		}
+		list, _ := w.svc.Incidents(w.ctx, w.worker, incident.IncidentFilter{})
+		if len(list) != 1 {
+			t.Fatalf("flag without audit entry left %d incidents", len(list))
+		}
+		if got := w.verify().Entries; got != before {
+			t.Fatalf("audit entries %d → %d", before, got)
+		}
+	})
+}
+
+func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		var sups []incident.Actor
+		for i := 0; i < 8; i++ {
+			sups = append(sups, w.user(fmt.Sprintf("sup%d", i), incident.RoleSupervisor))
+		}
+		inc := w.flag("MSG-C", "violence")
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		before := w.verify().Entries
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for _, s := range sups {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := w.svc.Decide(w.ctx, s, req.ID, true, "parallel")
+				switch {
+				case err == nil:
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				case errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrAlreadyDecided), errors.Is(err, incident.ErrDuplicate):
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok != 1 {
+			t.Fatalf("%d approvals succeeded, want exactly 1", ok)
+		}
+		if got := w.verify().Entries - before; got != 1 {
+			t.Fatalf("%d audit entries for one approval", got)
+		}
+		if n := w.runJobs(); n != 2 { // one secure, one revoke
+			t.Fatalf("ran %d jobs, want 2", n)
+		}
+	})
+}
+
+func TestRevokeNeverBeforeSecured(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-N", "violence")
+		// Forge an incident that reached revoking without evidence, the
+		// way a bug or a hand-edited database might, and queue a revoke.
+		err := w.store.Tx(w.ctx, func(tx incident.Tx) error {
+			got, err := tx.Incident(w.ctx, inc.ID)
+			if err != nil {
+				return err
+			}
+			got.State = incident.StateRevoking
+			if err := tx.UpdateIncident(w.ctx, &got); err != nil {
+				return err
+			}
+			return tx.Enqueue(w.ctx, incident.Job{Kind: incident.JobRevoke, IncidentID: inc.ID, Key: "revoke:" + inc.ID, RunAt: w.clock.Now(), CreatedAt: w.clock.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran, err := w.svc.RunDue(w.ctx)
+		if !ran {
+			t.Fatal("revoke job did not run")
+		}
+		wantErr(t, err, incident.ErrNotSecured)
+		if len(w.msgr.revoked) != 0 {
+			t.Fatal("message revoked before evidence was secured")
+		}
+	})
+}
+
+func TestRetentionAndLegalHold(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-H", "other") // 30 days retention
+		req := w.pendingRequest(inc.ID, incident.RequestSecure)
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "sichern"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		if _, err := w.svc.SetLegalHold(w.ctx, w.sup2, inc.ID, true, "Ermittlungsverfahren läuft"); err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(31 * 24 * time.Hour)
+		w.runJobs()
+		if got := w.get(inc.ID); got.DestroyedAt != nil || len(w.vault.destroyed) != 0 {
+			t.Fatal("held evidence was destroyed")
+		}
+		if _, err := w.svc.SetLegalHold(w.ctx, w.sup2, inc.ID, false, "Verfahren eingestellt"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		got := w.get(inc.ID)
+		if got.DestroyedAt == nil || len(w.vault.destroyed) != 1 {
+			t.Fatalf("evidence not destroyed after hold lifted: %+v", got)
+		}
+		acts := w.actions(inc.ID)
+		for _, want := range []string{"retention.hold_set", "retention.held", "retention.hold_lifted", "evidence.destroyed"} {
+			if !slices.Contains(acts, want) {
+				t.Errorf("trail lacks %s: %v", want, acts)
+			}
+		}
+		_, err := w.svc.RequestRelease(w.ctx, w.sup1, inc.ID, incident.ReleaseInput{Purpose: "a", Recipient: "b", LegalBasis: "c", Reason: "d"})
+		wantErr(t, err, incident.ErrInvalidTransition)
+	})
+}
+
+func TestHandover(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-X", "extortion")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		_, err := w.svc.RequestRelease(w.ctx, w.sup1, inc.ID, incident.ReleaseInput{Purpose: "Strafanzeige", Recipient: "Polizei"})
+		wantErr(t, err, incident.ErrInvalidInput)
+		r, err := w.svc.RequestRelease(w.ctx, w.sup1, inc.ID, incident.ReleaseInput{Purpose: "Strafanzeige",
+			Recipient: "Polizeipräsidium", LegalBasis: "Einwilligung der Sorgeberechtigten", Reason: "Sextortion-Anzeige"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.svc.RecordHandover(w.ctx, w.sup2, r.ID, "übergeben")
+		wantErr(t, err, incident.ErrInvalidTransition)
+		_, err = w.svc.Decide(w.ctx, w.sup1, r.ID, true, "selbst")
+		wantErr(t, err, incident.ErrSelfApproval)
+		if _, err := w.svc.Decide(w.ctx, w.sup2, r.ID, true, "Rechtsgrundlage geprüft"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.RecordHandover(w.ctx, w.sup2, r.ID, "USB-Stick an KHK Müller"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.svc.RecordHandover(w.ctx, w.sup2, r.ID, "nochmal")
+		wantErr(t, err, incident.ErrAlreadyDecided)
+		if !slices.Contains(w.actions(inc.ID), "evidence.handed_over") {
+			t.Fatal("handover not in trail")
+		}
+	})
+}
+
+func TestEscalation(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-E", "threat")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		steps, _ := w.svc.Steps(w.ctx, w.worker, inc.ID)
+		if _, err := w.svc.ConfirmStep(w.ctx, w.worker, inc.ID, steps[0].Key); err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(49 * time.Hour)
+		w.runJobs()
+		steps, _ = w.svc.Steps(w.ctx, w.worker, inc.ID)
+		if steps[0].Escalated || !steps[1].Escalated {
+			t.Fatalf("escalation marked the wrong steps: %+v", steps[:2])
+		}
+		n := 0
+		for _, a := range w.actions(inc.ID) {
+			if a == "step.escalated" {
+				n++
+			}
+		}
+		if n != len(steps)-1 {
+			t.Fatalf("%d escalations for %d open steps", n, len(steps)-1)
+		}
+	})
+}
+
+func TestJobRetriesWithBackoff(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-B", "threat")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs() // secure
+		w.msgr.revokeErr = errors.New("whatsapp: connection dropped")
+		if err := w.store.Tx(w.ctx, func(tx incident.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		inc2 := w.flag("MSG-B2", "threat")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		ran, err := w.svc.RunDue(w.ctx) // secure inc2
+		if !ran || err != nil {
+			t.Fatal(ran, err)
+		}
+		ran, err = w.svc.RunDue(w.ctx) // revoke fails
+		if !ran || err == nil {
+			t.Fatalf("revoke with a dropped connection: ran=%v err=%v", ran, err)
+		}
+		if ran, _ := w.svc.RunDue(w.ctx); ran {
+			t.Fatal("failed job retried without backoff")
+		}
+		w.msgr.revokeErr = nil
+		w.clock.Advance(6 * time.Second)
+		w.runJobs()
+		if got := w.get(inc2.ID); got.State != incident.StateWalkthrough {
+			t.Fatalf("state after retry = %s", got.State)
+		}
+	})
+}
