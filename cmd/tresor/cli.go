@@ -38,6 +38,13 @@ func usageError(format string, args ...any) error {
 
 func commands() map[string]command {
 	return map[string]command{
+		"serve":   {"run the web service and the job worker", (*cli).cmdServe},
+		"init":    {"prepare the data folder, keys, database and first admin", (*cli).cmdInit},
+		"migrate": {"apply pending database migrations", (*cli).cmdMigrate},
+		"user":    {"manage accounts", (*cli).cmdUser},
+		"policy":  {"check or show policies", (*cli).cmdPolicy},
+		"audit":   {"verify, checkpoint and export the audit log", (*cli).cmdAudit},
+		"vault":   {"manage the evidence vault", (*cli).cmdVault},
 		"version": {"print the version", (*cli).cmdVersion},
 	}
 }

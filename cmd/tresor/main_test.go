@@ -2,16 +2,41 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/glebarez/sqlite"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tresor": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"tresor":  func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"sqlexec": sqlexec,
 	})
+}
+
+// sqlexec DBFILE STATEMENT runs one SQL statement against a SQLite file:
+// the scripts use it to tamper with the audit log the way an attacker
+// with database access would.
+func sqlexec() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: sqlexec DBFILE STATEMENT")
+		os.Exit(2)
+	}
+	db, err := gorm.Open(sqlite.Open("file:"+os.Args[1]), &gorm.Config{Logger: logger.Discard})
+	if err == nil {
+		err = db.Exec(os.Args[2]).Error
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sqlexec:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 // TestScript runs the CLI scenarios in testdata/script: each is a txtar

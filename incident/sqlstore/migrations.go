@@ -179,6 +179,36 @@ var migrations = []migration{
 				FOR EACH STATEMENT EXECUTE FUNCTION tresor_audit_append_only()`,
 		},
 	},
+	{
+		version: 2,
+		name:    "web sessions and second factors",
+		sql: []string{
+			`CREATE TABLE sessions (
+				token_hash TEXT PRIMARY KEY,
+				user_id TEXT NOT NULL REFERENCES users(id),
+				stage TEXT NOT NULL,
+				csrf TEXT NOT NULL,
+				created_at {{ts}} NOT NULL,
+				last_seen_at {{ts}} NOT NULL
+			)`,
+			`CREATE INDEX sessions_user ON sessions (user_id)`,
+			`CREATE INDEX sessions_last_seen ON sessions (last_seen_at)`,
+			// secret_sealed is the TOTP secret encrypted by the web layer
+			// (AES-256-GCM); the plain secret is never stored.
+			`CREATE TABLE second_factors (
+				user_id TEXT PRIMARY KEY REFERENCES users(id),
+				secret_sealed TEXT NOT NULL,
+				last_step BIGINT NOT NULL,
+				enabled_at {{ts}} NOT NULL
+			)`,
+			// Recovery codes are kept as SHA-256 hashes only.
+			`CREATE TABLE recovery_codes (
+				user_id TEXT NOT NULL REFERENCES users(id),
+				code_hash TEXT NOT NULL,
+				PRIMARY KEY (user_id, code_hash)
+			)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

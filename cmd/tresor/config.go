@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is the service's configuration, read once from the environment.
+// Secrets are never taken from argv; each secret variable X also has an
+// X_FILE form that names a file holding it.
+type config struct {
+	DataDir        string // TRESOR_DATA_DIR, default ./tresor-data
+	DatabaseURL    string // TRESOR_DATABASE_URL(_FILE), default sqlite:DATA/tresor.db
+	Listen         string // TRESOR_LISTEN, default 127.0.0.1:8080
+	PolicyDir      string // TRESOR_POLICY_DIR, optional override directory
+	AuditKeyFile   string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
+	RecipientsFile string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
+	VaultDir       string // TRESOR_VAULT_DIR, default DATA/vault
+	IdentityOut    string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
+	TLSCertFile    string // TRESOR_TLS_CERT_FILE
+	TLSKeyFile     string // TRESOR_TLS_KEY_FILE
+	TrustedProxies []string
+}
+
+// envVars documents every variable; `tresor serve --help` prints it.
+const envVars = `Environment:
+  TRESOR_DATA_DIR               data folder (default ./tresor-data)
+  TRESOR_DATABASE_URL[_FILE]    postgres://… or sqlite:PATH (default sqlite:DATA/tresor.db)
+  TRESOR_LISTEN                 listen address (default 127.0.0.1:8080)
+  TRESOR_POLICY_DIR             folder of policy YAML overriding the embedded defaults
+  TRESOR_AUDIT_KEY_FILE         audit checkpoint signing key (default DATA/audit-signing.key)
+  TRESOR_VAULT_RECIPIENTS_FILE  vault recipients, one age1… per line (default DATA/vault-recipients.txt)
+  TRESOR_VAULT_DIR              filesystem vault (default DATA/vault)
+  TRESOR_VAULT_IDENTITY_OUT     where the first run writes the generated vault identity
+                                (default: next to the data folder, DATA-vault-identity.txt)
+  TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE   serve HTTPS with these files
+  TRESOR_TRUSTED_PROXIES        comma-separated proxy addresses whose X-Forwarded-For is trusted
+`
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DataDir: getenv("TRESOR_DATA_DIR"), Listen: getenv("TRESOR_LISTEN"), PolicyDir: getenv("TRESOR_POLICY_DIR"),
+		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
+		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),
+		TLSCertFile: getenv("TRESOR_TLS_CERT_FILE"), TLSKeyFile: getenv("TRESOR_TLS_KEY_FILE"),
+	}
+	if c.DataDir == "" {
+		c.DataDir = "tresor-data"
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	var err error
+	if c.DatabaseURL, err = secretEnv(getenv, "TRESOR_DATABASE_URL"); err != nil {
+		return config{}, err
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "tresor.db")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.AuditKeyFile == "" {
+		c.AuditKeyFile = filepath.Join(c.DataDir, "audit-signing.key")
+	}
+	if c.RecipientsFile == "" {
+		c.RecipientsFile = filepath.Join(c.DataDir, "vault-recipients.txt")
+	}
+	if c.VaultDir == "" {
+		c.VaultDir = filepath.Join(c.DataDir, "vault")
+	}
+	if c.IdentityOut == "" {
+		c.IdentityOut = c.DataDir + "-vault-identity.txt"
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return config{}, fmt.Errorf("set both TRESOR_TLS_CERT_FILE and TRESOR_TLS_KEY_FILE, or neither")
+	}
+	for _, p := range strings.Split(getenv("TRESOR_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	return c, nil
+}
+
+// secretEnv reads NAME, or the file named by NAME_FILE; setting both is an error.
+func secretEnv(getenv func(string) string, name string) (string, error) {
+	direct, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case direct != "" && file != "":
+		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("failed to read %s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return direct, nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// openStore opens the configured database. When checkSchema is set it
+// refuses a stale schema with a message that says what to run.
+func (c *cli) openStore(ctx context.Context, cfg config, checkSchema bool) (*sqlstore.Store, error) {
+	s, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Log: c.stderr})
+	if err != nil {
+		if errors.Is(err, incident.ErrUnavailable) {
+			return nil, fmt.Errorf("%w (is the database running, and is TRESOR_DATABASE_URL right?)", err)
+		}
+		return nil, err
+	}
+	if checkSchema {
+		if err := s.CheckSchema(ctx); err != nil {
+			_ = s.Close() // the schema error is the one to report
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// loadPolicy reads the embedded defaults with the configured overrides.
+func loadPolicy(cfg config) (*policies.Policy, error) {
+	p, err := policies.Load(cfg.PolicyDir)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load policy: %w", err)
+	}
+	return p, nil
+}
+
+// service builds the workflow service for administrative commands, which
+// run no jobs and so need no vault or messenger.
+func (c *cli) service(ctx context.Context, cfg config) (*incident.Service, *sqlstore.Store, error) {
+	pol, err := loadPolicy(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := c.openStore(ctx, cfg, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return incident.NewService(s, pol, nil, nil, incident.WithClock(c.now)), s, nil
+}
+
+// closeStore closes s, reporting a failure only if nothing else failed.
+func closeStore(s *sqlstore.Store, err *error) {
+	if cerr := s.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("failed to close database: %w", cerr)
+	}
+}
+
+func (c *cli) cmdMigrate(ctx context.Context, args []string) (err error) {
+	fs := c.flags("migrate", "migrate [--status]\n\nApplies pending database migrations, each in its own transaction.\n\n"+envVars)
+	status := fs.Bool("status", false, "only print the schema version")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		return err
+	}
+	s, err := c.openStore(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore(s, &err)
+	if *status {
+		v, err := s.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "schema version %d, this build needs %d\n", v, sqlstore.LatestVersion())
+		return nil
+	}
+	applied, err := s.Migrate(ctx, c.now())
+	for _, v := range applied {
+		fmt.Fprintf(c.stdout, "applied migration %d\n", v)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(c.stdout, "schema is up to date (version %d)\n", sqlstore.LatestVersion())
+	}
+	return nil
+}
+

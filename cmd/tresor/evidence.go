@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/vault"
+)
+
+// evidenceVault adapts *vault.Vault to the incident.Vault port.
+type evidenceVault struct{ v *vault.Vault }
+
+var _ incident.Vault = evidenceVault{}
+
+func (e evidenceVault) Seal(ctx context.Context, bundleID string, m incident.Manifest, parts []incident.Part) (incident.Receipt, error) {
+	vm := vault.Manifest{
+		BundleID: bundleID, IncidentID: m.IncidentID, Category: m.Category, MetadataOnly: m.MetadataOnly, CapturedAt: m.CapturedAt,
+		Message: vault.Message{ID: m.Message.ID, Chat: m.Message.Chat, Sender: m.Message.Sender, SentAt: m.Message.SentAt,
+			MediaType: m.Message.MediaType, FileName: m.Message.FileName, WhatsAppFileSHA256: m.Message.FileSHA256, Size: m.Message.Size},
+	}
+	vp := make([]vault.Part, len(parts))
+	for i, p := range parts {
+		vp[i] = vault.Part{Name: p.Name, MediaType: p.MediaType, Size: p.Size, WhatsAppSHA256: p.WhatsAppSHA256, R: p.Content}
+	}
+	rc, err := e.v.Seal(ctx, vm, vp...)
+	if errors.Is(err, vault.ErrExists) {
+		// The workflow seals an incident's bundle id again only when no
+		// receipt refers to it: a crashed attempt left it. Replace it.
+		if _, derr := e.v.Destroy(ctx, bundleID); derr != nil {
+			return incident.Receipt{}, fmt.Errorf("failed to remove the bundle of a crashed attempt: %w", derr)
+		}
+		rc, err = e.v.Seal(ctx, vm, vp...)
+	}
+	if err != nil {
+		return incident.Receipt{}, err
+	}
+	return incident.Receipt{BundleID: rc.BundleID, CiphertextSHA256: rc.CiphertextSHA256, CiphertextSize: rc.CiphertextSize,
+		ManifestSHA256: rc.ManifestSHA256, Recipients: rc.Recipients, MetadataOnly: m.MetadataOnly, SealedAt: rc.SealedAt}, nil
+}
+
+func (e evidenceVault) Destroy(ctx context.Context, bundleID string) (incident.Destruction, error) {
+	cert, err := e.v.Destroy(ctx, bundleID)
+	if errors.Is(err, vault.ErrNotFound) {
+		return incident.Destruction{}, fmt.Errorf("bundle %s: %w", bundleID, incident.ErrNotFound)
+	}
+	if err != nil {
+		return incident.Destruction{}, err
+	}
+	return incident.Destruction{BundleID: cert.BundleID, CiphertextSHA256: cert.CiphertextSHA256, CiphertextSize: cert.CiphertextSize,
+		Detail: fmt.Sprintf("removed from %s (%d version(s))", cert.Backend, cert.VersionsRemoved), At: cert.DestroyedAt}, nil
+}
+
+// unlinkedMessenger is the Messenger while no WhatsApp device is linked:
+// content cannot be fetched (the secure job waits and retries until a
+// device is linked), and nothing can be revoked, which the walkthrough
+// then covers on the phone.
+type unlinkedMessenger struct{}
+
+var errNoDevice = errors.New("no WhatsApp device is linked to Tresor")
+
+func (unlinkedMessenger) FetchContent(ctx context.Context, inc incident.Incident) ([]incident.Part, error) {
+	return nil, fmt.Errorf("cannot fetch the content of message %s: %w", inc.Message.ID, errNoDevice)
+}
+
+func (unlinkedMessenger) Revoke(ctx context.Context, inc incident.Incident) (incident.Revocation, error) {
+	return incident.Revocation{Outcome: incident.RevokeNotPossible,
+		Detail: "no WhatsApp device is linked: the message must be deleted on the phone (see the walkthrough)"}, nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/vault"
+)
+
+func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
+	fs := c.flags("serve", "serve\n\nRuns the web service and the job worker. With no configuration it uses SQLite and a\n"+
+		"filesystem vault in ./tresor-data and prepares both on the first run.\n\n"+envVars)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		return err
+	}
+	pol, err := loadPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	s, err := c.openStore(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore(s, &err)
+	if err := c.firstRun(ctx, cfg, s); err != nil {
+		return err
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		return err
+	}
+	v, err := openVault(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	svc := incident.NewService(s, pol, evidenceVault{v}, unlinkedMessenger{}, incident.WithClock(c.now))
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("failed to listen: %w", err)
+	}
+	handler, err := c.handler(cfg, svc, s)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Minute,
+		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(c.stdout, "tresor %s listening on %s://%s\n", toolVersion(), scheme, ln.Addr())
+
+	workCtx, stopWork := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.Work(workCtx, 2*time.Second, func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) })
+	}()
+	serveErr := make(chan error, 1)
+	go func() {
+		if cfg.TLSCertFile != "" {
+			serveErr <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		err = srv.Shutdown(shutdown)
+		cancel()
+	}
+	stopWork()
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// firstRun prepares an empty database and data folder, and creates the
+// first admin with a random password kept in a 0600 file, so that
+// `tresor serve` works on a fresh machine without any set-up. A database
+// that is merely behind is never migrated here: that is `tresor migrate`.
+func (c *cli) firstRun(ctx context.Context, cfg config, s *sqlstore.Store) error {
+	v, err := s.SchemaVersion(ctx)
+	if err != nil || v != 0 {
+		return err
+	}
+	fmt.Fprintln(c.stdout, "first run: preparing", cfg.DataDir)
+	if err := c.bootstrap(ctx, cfg, s); err != nil {
+		return err
+	}
+	pol, err := loadPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	svc := incident.NewService(s, pol, nil, nil, incident.WithClock(c.now))
+	pw, err := randomPassword()
+	if err != nil {
+		return err
+	}
+	pwFile := filepath.Join(cfg.DataDir, "initial-admin-password")
+	if err := writeNew(pwFile, []byte(pw+"\n"), 0o600); err != nil {
+		return err
+	}
+	if _, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "admin", Role: incident.RoleAdmin, Password: pw}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "first admin: user \"admin\", password in %s (read it, sign in, then delete the file)\n", pwFile)
+	return nil
+}
+
+// openVault opens the filesystem vault with the configured recipients and
+// removes leftovers of writes a crash interrupted.
+func openVault(ctx context.Context, cfg config) (*vault.Vault, error) {
+	recipients, fingerprints, err := vault.ReadRecipientsFile(cfg.RecipientsFile)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read vault recipients (run 'tresor init'): %w", err)
+	}
+	if err := os.MkdirAll(cfg.VaultDir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create vault folder: %w", err)
+	}
+	b, err := vault.NewFSBackend(cfg.VaultDir)
+	if err != nil {
+		return nil, err
+	}
+	v, err := vault.New(b, recipients, fingerprints, vault.WithToolVersion(toolVersion()))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := v.Sweep(ctx); err != nil {
+		return nil, fmt.Errorf("failed to clean up the vault: %w", err)
+	}
+	return v, nil
+}

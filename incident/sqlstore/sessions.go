@@ -1,0 +1,185 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+var _ incident.SessionStore = (*Store)(nil)
+
+type sessionRow struct {
+	TokenHash  string `gorm:"primaryKey"`
+	UserID     string
+	Stage      string
+	CSRF       string `gorm:"column:csrf"`
+	CreatedAt  int64  `gorm:"autoCreateTime:false"`
+	LastSeenAt int64
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
+func (r sessionRow) session() incident.Session {
+	return incident.Session{TokenHash: r.TokenHash, UserID: r.UserID, Stage: incident.SessionStage(r.Stage), CSRF: r.CSRF,
+		CreatedAt: fromUS(r.CreatedAt), LastSeenAt: fromUS(r.LastSeenAt)}
+}
+
+type secondFactorRow struct {
+	UserID       string `gorm:"primaryKey"`
+	SecretSealed string
+	LastStep     int64
+	EnabledAt    int64
+}
+
+func (secondFactorRow) TableName() string { return "second_factors" }
+
+type recoveryCodeRow struct {
+	UserID   string `gorm:"primaryKey"`
+	CodeHash string `gorm:"primaryKey"`
+}
+
+func (recoveryCodeRow) TableName() string { return "recovery_codes" }
+
+// CreateSession stores a new session.
+func (s *Store) CreateSession(ctx context.Context, sess incident.Session) error {
+	r := sessionRow{TokenHash: sess.TokenHash, UserID: sess.UserID, Stage: string(sess.Stage), CSRF: sess.CSRF,
+		CreatedAt: us(sess.CreatedAt), LastSeenAt: us(sess.LastSeenAt)}
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return fmt.Errorf("failed to create session: %w", translate(err))
+	}
+	return nil
+}
+
+// Session returns the session with the token hash.
+func (s *Store) Session(ctx context.Context, tokenHash string) (incident.Session, error) {
+	var r sessionRow
+	if err := s.db.WithContext(ctx).Where("token_hash = ?", tokenHash).Take(&r).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return incident.Session{}, fmt.Errorf("session: %w", incident.ErrNotFound)
+		}
+		return incident.Session{}, fmt.Errorf("failed to read session: %w", translate(err))
+	}
+	return r.session(), nil
+}
+
+// UpdateSession stores a session's stage, CSRF token and last use.
+func (s *Store) UpdateSession(ctx context.Context, sess incident.Session) error {
+	res := s.db.WithContext(ctx).Model(&sessionRow{}).Where("token_hash = ?", sess.TokenHash).
+		Updates(map[string]any{"stage": string(sess.Stage), "csrf": sess.CSRF, "last_seen_at": us(sess.LastSeenAt)})
+	if res.Error != nil {
+		return fmt.Errorf("failed to update session: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("session: %w", incident.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteSession revokes one session.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	if err := s.db.WithContext(ctx).Where("token_hash = ?", tokenHash).Delete(&sessionRow{}).Error; err != nil {
+		return fmt.Errorf("failed to delete session: %w", translate(err))
+	}
+	return nil
+}
+
+// DeleteUserSessions revokes every session of a user.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
+	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Delete(&sessionRow{}).Error; err != nil {
+		return fmt.Errorf("failed to delete sessions: %w", translate(err))
+	}
+	return nil
+}
+
+// DeleteStaleSessions removes idle and too old sessions.
+func (s *Store) DeleteStaleSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("last_seen_at < ? OR created_at < ?", us(idleBefore), us(createdBefore)).Delete(&sessionRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("failed to delete stale sessions: %w", translate(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
+// SecondFactor returns a user's TOTP enrolment.
+func (s *Store) SecondFactor(ctx context.Context, userID string) (incident.SecondFactor, error) {
+	var r secondFactorRow
+	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Take(&r).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return incident.SecondFactor{}, fmt.Errorf("second factor of user %s: %w", userID, incident.ErrNotFound)
+		}
+		return incident.SecondFactor{}, fmt.Errorf("failed to read second factor: %w", translate(err))
+	}
+	return incident.SecondFactor{UserID: r.UserID, SecretSealed: r.SecretSealed, LastStep: r.LastStep, EnabledAt: fromUS(r.EnabledAt)}, nil
+}
+
+// EnableSecondFactor stores a factor and its recovery codes together.
+func (s *Store) EnableSecondFactor(ctx context.Context, f incident.SecondFactor, recoveryHashes []string) error {
+	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		r := secondFactorRow{UserID: f.UserID, SecretSealed: f.SecretSealed, LastStep: f.LastStep, EnabledAt: us(f.EnabledAt)}
+		if err := db.Create(&r).Error; err != nil {
+			return fmt.Errorf("failed to store second factor: %w", translate(err))
+		}
+		if err := db.Where("user_id = ?", f.UserID).Delete(&recoveryCodeRow{}).Error; err != nil {
+			return fmt.Errorf("failed to replace recovery codes: %w", translate(err))
+		}
+		for _, h := range recoveryHashes {
+			if err := db.Create(&recoveryCodeRow{UserID: f.UserID, CodeHash: h}).Error; err != nil {
+				return fmt.Errorf("failed to store recovery code: %w", translate(err))
+			}
+		}
+		return nil
+	})
+	return translate(err)
+}
+
+// UseTOTPStep advances LastStep if step is later.
+func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	res := s.db.WithContext(ctx).Model(&secondFactorRow{}).Where("user_id = ? AND last_step < ?", userID, step).Update("last_step", step)
+	if res.Error != nil {
+		return fmt.Errorf("failed to record code use: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("code of step %d already used or no second factor: %w", step, incident.ErrConflict)
+	}
+	return nil
+}
+
+// UseRecoveryCode removes one recovery code.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string) error {
+	res := s.db.WithContext(ctx).Where("user_id = ? AND code_hash = ?", userID, codeHash).Delete(&recoveryCodeRow{})
+	if res.Error != nil {
+		return fmt.Errorf("failed to use recovery code: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("recovery code: %w", incident.ErrNotFound)
+	}
+	return nil
+}
+
+// RecoveryCodesLeft counts unused recovery codes.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&recoveryCodeRow{}).Where("user_id = ?", userID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("failed to count recovery codes: %w", translate(err))
+	}
+	return int(n), nil
+}
+
+// DeleteSecondFactor removes a user's factor and recovery codes.
+func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) error {
+	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		if err := db.Where("user_id = ?", userID).Delete(&recoveryCodeRow{}).Error; err != nil {
+			return fmt.Errorf("failed to delete recovery codes: %w", translate(err))
+		}
+		if err := db.Where("user_id = ?", userID).Delete(&secondFactorRow{}).Error; err != nil {
+			return fmt.Errorf("failed to delete second factor: %w", translate(err))
+		}
+		return nil
+	})
+	return translate(err)
+}
