@@ -114,6 +114,7 @@ type world struct {
 	t      *testing.T
 	ctx    context.Context
 	store  *sqlstore.Store
+	dbURL  string
 	svc    *incident.Service
 	clock  *clock
 	vault  *fakeVault
@@ -135,7 +136,8 @@ func newWorld(t *testing.T, d sqlstore.Dialect) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, ctx: context.Background(), store: sqltest.Open(t, d), clock: &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)},
+	url := sqltest.URL(t, d)
+	w := &world{t: t, ctx: context.Background(), store: sqltest.OpenURL(t, url), dbURL: url, clock: &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)},
 		vault: newFakeVault(), msgr: &fakeMessenger{content: []byte("JPEG bytes of the flagged image")}, pol: pol}
 	w.svc = w.service(w.store)
 	w.worker = w.user("wanda", incident.RoleWorker)

@@ -74,10 +74,16 @@ func URL(t testing.TB, d sqlstore.Dialect) string {
 // Open returns a migrated store of the dialect, closed after the test.
 func Open(t testing.TB, d sqlstore.Dialect) *sqlstore.Store {
 	t.Helper()
+	return OpenURL(t, URL(t, d))
+}
+
+// OpenURL returns a migrated store of the database at url, closed after the test.
+func OpenURL(t testing.TB, url string) *sqlstore.Store {
+	t.Helper()
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, URL(t, d), sqlstore.Options{})
+	s, err := sqlstore.Open(ctx, url, sqlstore.Options{})
 	if err != nil {
-		t.Fatalf("open %s: %v", d, err)
+		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
@@ -85,7 +91,7 @@ func Open(t testing.TB, d sqlstore.Dialect) *sqlstore.Store {
 		}
 	})
 	if _, err := s.Migrate(ctx, time.Now()); err != nil {
-		t.Fatalf("migrate %s: %v", d, err)
+		t.Fatalf("migrate: %v", err)
 	}
 	return s
 }
