@@ -49,6 +49,19 @@ func (s *Service) openRequest(ctx context.Context, tx Tx, a Actor, inc *Incident
 	return r, s.enqueue(ctx, tx, Job{Kind: JobExpire, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobExpire, r.ID), RunAt: r.ExpiresAt})
 }
 
+// incidentWithEvidence loads an incident the actor may see whose
+// evidence is in the vault, or fails with ErrInvalidTransition.
+func incidentWithEvidence(ctx context.Context, tx Tx, a Actor, id string) (Incident, error) {
+	inc, err := visibleIncident(ctx, tx, a, id)
+	if err != nil {
+		return Incident{}, err
+	}
+	if inc.Evidence != EvidenceSecured || inc.DestroyedAt != nil {
+		return Incident{}, fmt.Errorf("%w: incident %s has no evidence in the vault", ErrInvalidTransition, inc.ID)
+	}
+	return inc, nil
+}
+
 // RequestRelease asks for four-eyes approval to hand the incident's
 // evidence over. Workers may ask for their own incidents, supervisors for any.
 func (s *Service) RequestRelease(ctx context.Context, a Actor, incidentID string, in ReleaseInput) (Request, error) {
@@ -67,12 +80,9 @@ func (s *Service) RequestRelease(ctx context.Context, a Actor, incidentID string
 	}
 	var r Request
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		inc, err := visibleIncident(ctx, tx, a, incidentID)
+		inc, err := incidentWithEvidence(ctx, tx, a, incidentID)
 		if err != nil {
 			return err
-		}
-		if inc.Evidence != EvidenceSecured || inc.DestroyedAt != nil {
-			return fmt.Errorf("%w: incident %s has no evidence in the vault", ErrInvalidTransition, inc.ID)
 		}
 		r, err = s.openRequest(ctx, tx, a, &inc, Request{
 			Kind: RequestRelease, Purpose: in.Purpose, Recipient: in.Recipient, LegalBasis: in.LegalBasis, Reason: in.Reason,
@@ -94,12 +104,9 @@ func (s *Service) RequestDestroy(ctx context.Context, a Actor, incidentID, reaso
 	}
 	var r Request
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		inc, err := visibleIncident(ctx, tx, a, incidentID)
+		inc, err := incidentWithEvidence(ctx, tx, a, incidentID)
 		if err != nil {
 			return err
-		}
-		if inc.Evidence != EvidenceSecured || inc.DestroyedAt != nil {
-			return fmt.Errorf("%w: incident %s has no evidence in the vault", ErrInvalidTransition, inc.ID)
 		}
 		if inc.LegalHold {
 			return fmt.Errorf("%w: lift the hold first", ErrLegalHold)

@@ -78,14 +78,14 @@ func TestDecideRules(t *testing.T) {
 func TestTransitions(t *testing.T) {
 	all := []State{StateFlagged, StateAwaitingApproval, StateSecuring, StateRevoking, StateWalkthrough, StateClosed}
 	allowed := map[[2]State]bool{
-		{StateFlagged, StateAwaitingApproval}:   true,
-		{StateFlagged, StateSecuring}:           true,
-		{StateAwaitingApproval, StateSecuring}:  true,
-		{StateAwaitingApproval, StateRevoking}:  true, // securing rejected
-		{StateAwaitingApproval, StateFlagged}:   true, // request expired
-		{StateSecuring, StateRevoking}:          true,
-		{StateRevoking, StateWalkthrough}:       true,
-		{StateWalkthrough, StateClosed}:         true,
+		{StateFlagged, StateAwaitingApproval}:  true,
+		{StateFlagged, StateSecuring}:          true,
+		{StateAwaitingApproval, StateSecuring}: true,
+		{StateAwaitingApproval, StateRevoking}: true, // securing rejected
+		{StateAwaitingApproval, StateFlagged}:  true, // request expired
+		{StateSecuring, StateRevoking}:         true,
+		{StateRevoking, StateWalkthrough}:      true,
+		{StateWalkthrough, StateClosed}:        true,
 	}
 	for _, from := range all {
 		for _, to := range all {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
+	"github.com/tresor-evidence/tresor/incident/sqlstore"
 )
 
 func (c *cli) cmdAudit(ctx context.Context, args []string) error {
@@ -46,7 +47,7 @@ func openCheckpoints(notes [][]byte, v note.Verifier) ([]tlog.Tree, error) {
 	return out, nil
 }
 
-func (c *cli) cmdAuditVerify(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdAuditVerify(ctx context.Context, args []string) error {
 	var files multiFlag
 	fs := c.flags("audit verify", "audit verify [--checkpoint FILE]... [--public-key FILE]\n\n"+
 		"Checks every entry's hash and link, the Merkle tree, the head row, every checkpoint saved\n"+
@@ -57,18 +58,16 @@ func (c *cli) cmdAuditVerify(ctx context.Context, args []string) (err error) {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
-	if *pub == "" {
-		*pub = cfg.AuditKeyFile + ".pub"
-	}
-	svc, s, err := c.service(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
+	return c.withService(ctx, func(svc *incident.Service, s *sqlstore.Store, cfg config) error {
+		if *pub == "" {
+			*pub = cfg.AuditKeyFile + ".pub"
+		}
+		return c.verifyAudit(ctx, svc, s, files, *pub)
+	})
+}
+
+// verifyAudit verifies the log against the given and the saved checkpoints.
+func (c *cli) verifyAudit(ctx context.Context, svc *incident.Service, s *sqlstore.Store, files []string, pub string) error {
 	var notes [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -86,7 +85,7 @@ func (c *cli) cmdAuditVerify(ctx context.Context, args []string) (err error) {
 	}
 	var trees []tlog.Tree
 	if len(notes) > 0 {
-		v, err := readVerifier(*pub)
+		v, err := readVerifier(pub)
 		if err != nil {
 			return err
 		}
@@ -106,7 +105,7 @@ func (c *cli) cmdAuditVerify(ctx context.Context, args []string) (err error) {
 	return nil
 }
 
-func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) error {
 	fs := c.flags("audit checkpoint", "audit checkpoint [--save=false]\n\n"+
 		"Verifies the log, then prints a checkpoint (size and Merkle root) signed with the audit key.\n"+
 		"Keep the output somewhere the server cannot change it; 'tresor audit verify --checkpoint FILE'\n"+
@@ -115,10 +114,13 @@ func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) (err error)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
+	return c.withService(ctx, func(svc *incident.Service, s *sqlstore.Store, cfg config) error {
+		return c.checkpoint(ctx, svc, s, cfg, *save)
+	})
+}
+
+// checkpoint verifies the log, signs its tree and prints (and saves) the note.
+func (c *cli) checkpoint(ctx context.Context, svc *incident.Service, s *sqlstore.Store, cfg config, save bool) error {
 	skey, err := os.ReadFile(cfg.AuditKeyFile)
 	if err != nil {
 		return fmt.Errorf("failed to read audit signing key (run 'tresor init' first): %w", err)
@@ -127,11 +129,6 @@ func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) (err error)
 	if err != nil {
 		return err
 	}
-	svc, s, err := c.service(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
 	res, err := svc.VerifyAudit(ctx)
 	if err != nil {
 		return fmt.Errorf("refusing to sign a log that does not verify: %w", err)
@@ -140,7 +137,7 @@ func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) (err error)
 	if err != nil {
 		return err
 	}
-	if *save && res.Tree.N > 0 {
+	if save && res.Tree.N > 0 {
 		err := s.SaveCheckpoint(ctx, res.Tree.N, res.Tree.Hash.String(), string(msg), c.now().UnixMicro())
 		if err != nil && !errors.Is(err, incident.ErrDuplicate) {
 			return err
@@ -150,7 +147,7 @@ func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) (err error)
 	return err
 }
 
-func (c *cli) cmdAuditExport(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdAuditExport(ctx context.Context, args []string) error {
 	fs := c.flags("audit export", "audit export [--incident ID | --from TIME --to TIME] [--format jsonl|csv] [-o FILE]\n\n"+
 		"TIME is RFC 3339 (2026-11-27T00:00:00Z) or a date (2026-11-27). Entries hold no evidence content.")
 	incidentID := fs.String("incident", "", "export one incident's entries")
@@ -162,6 +159,7 @@ func (c *cli) cmdAuditExport(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	f := incident.AuditFilter{IncidentID: *incidentID}
+	var err error
 	if f.From, err = parseTime(*from); err != nil {
 		return usageError("--from: %v", err)
 	}
@@ -172,18 +170,13 @@ func (c *cli) cmdAuditExport(ctx context.Context, args []string) (err error) {
 	if write == nil {
 		return usageError("--format must be jsonl or csv, not %q", *format)
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
+	var entries []audit.Entry
+	err = c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) (err error) {
+		// The command line runs with the server operator's rights; it
+		// reads as an auditor would.
+		entries, err = svc.Trail(ctx, incident.Actor{ID: "cli", Role: incident.RoleAuditor}, f)
 		return err
-	}
-	svc, s, err := c.service(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
-	// The command line runs with the server operator's rights; it reads
-	// as an auditor would.
-	entries, err := svc.Trail(ctx, incident.Actor{ID: "cli", Role: incident.RoleAuditor}, f)
+	})
 	if err != nil {
 		return err
 	}

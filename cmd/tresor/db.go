@@ -52,6 +52,21 @@ func (c *cli) service(ctx context.Context, cfg config) (*incident.Service, *sqls
 	return incident.NewService(s, pol, nil, nil, incident.WithClock(c.now)), s, nil
 }
 
+// withService runs fn with the workflow service of an administrative
+// command and closes the database afterwards.
+func (c *cli) withService(ctx context.Context, fn func(svc *incident.Service, s *sqlstore.Store, cfg config) error) (err error) {
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		return err
+	}
+	svc, s, err := c.service(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStore(s, &err)
+	return fn(svc, s, cfg)
+}
+
 // closeStore closes s, reporting a failure only if nothing else failed.
 func closeStore(s *sqlstore.Store, err *error) {
 	if cerr := s.Close(); cerr != nil && *err == nil {
@@ -94,4 +109,3 @@ func (c *cli) cmdMigrate(ctx context.Context, args []string) (err error) {
 	}
 	return nil
 }
-

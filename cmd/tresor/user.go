@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/sqlstore"
 )
 
 func (c *cli) cmdUser(ctx context.Context, args []string) error {
@@ -17,7 +18,7 @@ func (c *cli) cmdUser(ctx context.Context, args []string) error {
 	}, args)
 }
 
-func (c *cli) cmdUserAdd(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdUserAdd(ctx context.Context, args []string) error {
 	fs := c.flags("user add", "user add --role ROLE [--name DISPLAY] [--password-file FILE] USERNAME < password\n\n"+
 		"Roles: worker, supervisor, auditor, admin. The password is read from --password-file\n"+
 		"or the first line of standard input, never from the command line.")
@@ -34,58 +35,44 @@ func (c *cli) cmdUserAdd(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
 	pw, err := c.readSecret(*pwFile, "password")
 	if err != nil {
 		return err
 	}
-	svc, s, err := c.service(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
-	u, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: fs.Arg(0), DisplayName: *name, Role: r, Password: pw})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "created %s %q\n", u.Role, u.Username)
-	return nil
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+		u, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: fs.Arg(0), DisplayName: *name, Role: r, Password: pw})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "created %s %q\n", u.Role, u.Username)
+		return nil
+	})
 }
 
-func (c *cli) cmdUserList(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdUserList(ctx context.Context, args []string) error {
 	fs := c.flags("user list", "user list")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
-	svc, s, err := c.service(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
-	users, err := svc.Users(ctx, incident.System)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tNAME")
-	for _, u := range users {
-		status := "active"
-		if u.Disabled {
-			status = "disabled"
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+		users, err := svc.Users(ctx, incident.System)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.Role, status, u.DisplayName)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tNAME")
+		for _, u := range users {
+			status := "active"
+			if u.Disabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.Role, status, u.DisplayName)
+		}
+		return tw.Flush()
+	})
 }
 
-func (c *cli) setDisabled(ctx context.Context, args []string, disabled bool) (err error) {
+func (c *cli) setDisabled(ctx context.Context, args []string, disabled bool) error {
 	verb := "enable"
 	if disabled {
 		verb = "disable"
@@ -97,19 +84,12 @@ func (c *cli) setDisabled(ctx context.Context, args []string, disabled bool) (er
 	if fs.NArg() != 1 {
 		return usageError("want exactly one USERNAME")
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
-	svc, s, err := c.service(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
-	u, err := svc.SetUserDisabled(ctx, incident.System, fs.Arg(0), disabled)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "%sd %q\n", verb, u.Username)
-	return nil
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+		u, err := svc.SetUserDisabled(ctx, incident.System, fs.Arg(0), disabled)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%sd %q\n", verb, u.Username)
+		return nil
+	})
 }

@@ -338,7 +338,10 @@ func testAuditChain(t *testing.T, s incident.Store) {
 		t.Fatalf("verify = %+v", res)
 	}
 	var es []audit.Entry
-	tx(t, s, func(tx incident.Tx) (err error) { es, err = tx.AuditEntries(ctx, incident.AuditFilter{IncidentID: "i1"}); return })
+	tx(t, s, func(tx incident.Tx) (err error) {
+		es, err = tx.AuditEntries(ctx, incident.AuditFilter{IncidentID: "i1"})
+		return
+	})
 	if len(es) != 2 || es[0].Seq != 2 || es[1].Details["n"] != "3" {
 		t.Fatalf("incident entries = %+v", es)
 	}
