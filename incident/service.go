@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident/audit"
@@ -26,6 +27,9 @@ type Service struct {
 	lease  time.Duration
 	// pwParams overrides argon2id's cost when set.
 	pwParams *password.Params
+	// dummyHash makes sign-in for unknown users as slow as for real ones.
+	dummyOnce sync.Once
+	dummyHash string
 }
 
 // Option configures a Service.

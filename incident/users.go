@@ -2,7 +2,9 @@ package incident
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"io"
 	"fmt"
 	"regexp"
 	"strings"
@@ -137,6 +139,9 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 		u, err = tx.UserByName(ctx, username)
 		switch {
 		case errors.Is(err, ErrNotFound):
+			// Spend the same time as for a real account, so that timing
+			// does not tell which usernames exist.
+			s.equalizeTiming(pw)
 			authErr = ErrBadCredentials
 		case err != nil:
 			return err
@@ -159,4 +164,19 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 		return User{}, authErr
 	}
 	return u, nil
+}
+
+// equalizeTiming runs one argon2id verification against a hash of a
+// random password with the service's parameters.
+func (s *Service) equalizeTiming(pw string) {
+	s.dummyOnce.Do(func() {
+		var b [16]byte
+		if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+			return // without a dummy hash the check below fails fast; still no account is revealed by the answer
+		}
+		if h, err := password.Hash(hex.EncodeToString(b[:]), s.passwordParams(), s.rand); err == nil {
+			s.dummyHash = h
+		}
+	})
+	_ = password.Verify(pw, s.dummyHash) // always a mismatch; only its duration matters
 }

@@ -481,3 +481,36 @@ func TestJobRetriesWithBackoff(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthenticate(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		before := w.verify().Entries
+		u, err := w.svc.Authenticate(w.ctx, " Wanda ", "correct horse wanda")
+		if err != nil || u.ID != w.worker.ID {
+			t.Fatalf("sign-in with the right password: %v", err)
+		}
+		for _, tc := range []struct{ user, pw string }{{"wanda", "wrong password"}, {"nobody", "correct horse wanda"}} {
+			_, err := w.svc.Authenticate(w.ctx, tc.user, tc.pw)
+			wantErr(t, err, incident.ErrBadCredentials)
+		}
+		if _, err := w.svc.SetUserDisabled(w.ctx, w.admin, "wanda", true); err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.svc.Authenticate(w.ctx, "wanda", "correct horse wanda")
+		wantErr(t, err, incident.ErrBadCredentials)
+		_, err = w.svc.SetUserDisabled(w.ctx, w.admin, "adam", true)
+		wantErr(t, err, incident.ErrForbidden)
+		es, err := w.svc.Trail(w.ctx, w.audit, incident.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acts []string
+		for _, e := range es[before:] {
+			acts = append(acts, e.Action)
+		}
+		want := []string{"auth.succeeded", "auth.failed", "auth.failed", "user.disabled", "auth.failed"}
+		if !slices.Equal(acts, want) {
+			t.Fatalf("audit actions %v, want %v", acts, want)
+		}
+	})
+}

@@ -149,66 +149,81 @@ type auditSource struct {
 }
 
 // Scan reads pages with keyset pagination (seq > last), which stays fast
-// at any depth and sees every stored row exactly once, in order.
+// at any depth and sees every stored row exactly once, in order. A
+// goroutine reads and decodes the next page while fn consumes the current
+// one, so that on two cores the database and the hashing overlap.
 func (a auditSource) Scan(ctx context.Context, fn func(audit.Entry) error) error {
-	last := int64(-1 << 62)
-	for {
-		rows, err := a.s.db.WithContext(ctx).Raw(
-			`SELECT seq, time_us, actor, action, incident_id, details, prev_hash, hash FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
-			last, a.upTo, auditPage).Rows()
-		if err != nil {
-			return fmt.Errorf("failed to read audit log: %w", translate(err))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan auditPageResult, 1)
+	go a.readPages(ctx, pages)
+	for p := range pages {
+		if p.err != nil {
+			return p.err
 		}
-		var page []auditRow
-		for rows.Next() {
-			var r auditRow
-			if err := rows.Scan(&r.Seq, &r.TimeUS, &r.Actor, &r.Action, &r.IncidentID, &r.Details, &r.PrevHash, &r.Hash); err != nil {
-				_ = rows.Close() // the scan error is the one to report
-				return fmt.Errorf("failed to read audit log: %w", translate(err))
-			}
-			page = append(page, r)
-		}
-		if err := rows.Err(); err != nil {
-			_ = rows.Close()
-			return fmt.Errorf("failed to read audit log: %w", translate(err))
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("failed to read audit log: %w", translate(err))
-		}
-		for _, r := range page {
-			e, err := r.entry()
-			if err != nil {
-				return fmt.Errorf("%w: %w", audit.ErrTampered, err)
-			}
+		for _, e := range p.entries {
 			if err := fn(e); err != nil {
+				cancel()
+				for range pages { // let the reader finish
+				}
 				return err
 			}
 		}
-		if len(page) < auditPage {
-			return a.checkTail(ctx)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return a.checkTail(ctx)
+}
+
+type auditPageResult struct {
+	entries []audit.Entry
+	err     error
+}
+
+// readPages sends decoded pages until the log ends, an error occurs or
+// ctx is cancelled, then closes out.
+func (a auditSource) readPages(ctx context.Context, out chan<- auditPageResult) {
+	defer close(out)
+	last := int64(-1 << 62)
+	for {
+		entries, err := a.readPage(ctx, last)
+		select {
+		case out <- auditPageResult{entries, err}:
+		case <-ctx.Done():
+			return
 		}
-		last = page[len(page)-1].Seq
+		if err != nil || len(entries) < auditPage {
+			return
+		}
+		last = entries[len(entries)-1].Seq
 	}
 }
 
-// SaveCheckpoint keeps a signed checkpoint so that later verifications
-// also check the log still extends it.
-func (s *Store) SaveCheckpoint(ctx context.Context, size int64, root, note string, at int64) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`,
-		size, root, note, at).Error
+func (a auditSource) readPage(ctx context.Context, after int64) ([]audit.Entry, error) {
+	rows, err := a.s.db.WithContext(ctx).Raw(
+		`SELECT seq, time_us, actor, action, incident_id, details, prev_hash, hash FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+		after, a.upTo, auditPage).Rows()
 	if err != nil {
-		return fmt.Errorf("failed to save checkpoint: %w", translate(err))
+		return nil, fmt.Errorf("failed to read audit log: %w", translate(err))
 	}
-	return nil
-}
-
-// Checkpoints returns the saved signed checkpoints, oldest first.
-func (s *Store) Checkpoints(ctx context.Context) ([]string, error) {
-	var notes []string
-	if err := s.db.WithContext(ctx).Raw(`SELECT note FROM audit_checkpoints ORDER BY size`).Scan(&notes).Error; err != nil {
-		return nil, fmt.Errorf("failed to read checkpoints: %w", translate(err))
+	defer rows.Close() // errors surface through rows.Err
+	entries := make([]audit.Entry, 0, auditPage)
+	for rows.Next() {
+		var r auditRow
+		if err := rows.Scan(&r.Seq, &r.TimeUS, &r.Actor, &r.Action, &r.IncidentID, &r.Details, &r.PrevHash, &r.Hash); err != nil {
+			return nil, fmt.Errorf("failed to read audit log: %w", translate(err))
+		}
+		e, err := r.entry()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", audit.ErrTampered, err)
+		}
+		entries = append(entries, e)
 	}
-	return notes, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("failed to read audit log: %w", translate(err))
+	}
+	return entries, nil
 }
 
 // checkTail detects rows past the head row, in one statement so that both

@@ -209,6 +209,39 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 3,
+		name:    "whatsapp captures and linked devices",
+		sql: []string{
+			// A received message is kept only sealed (AES-256-GCM by
+			// the wa adapter): key, info and protobuf are in sealed
+			// (base64); only the message id and the times are plain.
+			`CREATE TABLE wa_captures (
+				worker_id TEXT NOT NULL REFERENCES users(id),
+				message_id TEXT NOT NULL,
+				sealed TEXT NOT NULL,
+				captured_at {{ts}} NOT NULL,
+				expires_at {{ts}} NOT NULL,
+				PRIMARY KEY (worker_id, message_id)
+			)`,
+			`CREATE INDEX wa_captures_recent ON wa_captures (worker_id, captured_at)`,
+			`CREATE INDEX wa_captures_expiry ON wa_captures (expires_at)`,
+			// The device keys live in whatsmeow's own whatsmeow_* tables;
+			// this is Tresor's view of each worker's device.
+			`CREATE TABLE wa_devices (
+				worker_id TEXT PRIMARY KEY REFERENCES users(id),
+				jid TEXT NOT NULL,
+				lid TEXT NOT NULL,
+				status TEXT NOT NULL,
+				detail TEXT NOT NULL,
+				flag_label_id TEXT NOT NULL,
+				phone_seen_at {{ts}},
+				linked_at {{ts}},
+				updated_at {{ts}} NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX wa_devices_jid ON wa_devices (jid) WHERE jid <> ''`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"JobsLease", testJobsLease},
 		{"JobsRetry", testJobsRetry},
 		{"JobsConcurrentClaim", testJobsConcurrentClaim},
+		{"Captures", testCaptures},
+		{"LinkedDevices", testLinkedDevices},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -1,0 +1,18 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"fmt"
+)
+
+// SQLDB returns the connection pool under the store, for components that
+// keep their own tables in the same database (the WhatsApp adapter's
+// device keys). They must not touch Tresor's tables, and Tresor's
+// migrations never touch theirs. Closing the store closes it.
+func (s *Store) SQLDB() (*sql.DB, error) {
+	db, err := s.db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("failed to get the database connection pool: %w", err)
+	}
+	return db, nil
+}
