@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
