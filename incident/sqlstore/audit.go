@@ -240,3 +240,23 @@ func (a auditSource) checkTail(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SaveCheckpoint keeps a signed checkpoint so that later verifications
+// also check the log still extends it.
+func (s *Store) SaveCheckpoint(ctx context.Context, size int64, root, note string, at int64) error {
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`,
+		size, root, note, at).Error
+	if err != nil {
+		return fmt.Errorf("failed to save checkpoint: %w", translate(err))
+	}
+	return nil
+}
+
+// Checkpoints returns the saved signed checkpoints, oldest first.
+func (s *Store) Checkpoints(ctx context.Context) ([]string, error) {
+	var notes []string
+	if err := s.db.WithContext(ctx).Raw(`SELECT note FROM audit_checkpoints ORDER BY size`).Scan(&notes).Error; err != nil {
+		return nil, fmt.Errorf("failed to read checkpoints: %w", translate(err))
+	}
+	return notes, nil
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/tresor-evidence/tresor/vault"
+)
+
+// cmdVault dispatches the vault subcommands.
+func (c *cli) cmdVault(ctx context.Context, args []string) error {
+	return c.subcommand(ctx, "vault", map[string]command{
+		"keygen":  {"generate a vault identity and print its recipient", (*cli).cmdVaultKeygen},
+		"seal":    {"seal files into a bundle (administration and tests)", (*cli).cmdVaultSeal},
+		"verify":  {"verify bundles, without or with an identity", (*cli).cmdVaultVerify},
+		"open":    {"decrypt a bundle into a directory", (*cli).cmdVaultOpen},
+		"rewrap":  {"re-encrypt bundles to the current recipients", (*cli).cmdVaultRewrap},
+		"export":  {"write a bundle and its chain-of-custody report", (*cli).cmdVaultExport},
+		"destroy": {"destroy a bundle and print its certificate", (*cli).cmdVaultDestroy},
+		"list":    {"list bundle ids", (*cli).cmdVaultList},
+		"bench":   {"measure sealing throughput and memory against age", (*cli).cmdVaultBench},
+	}, args)
+}
+
+// vaultFlags are the flags that locate the vault.
+type vaultFlags struct {
+	data       string
+	recipients string
+}
+
+func (c *cli) vaultFlags(fs *flag.FlagSet) *vaultFlags {
+	vf := &vaultFlags{}
+	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is DIR/vault")
+	fs.StringVar(&vf.recipients, "recipients", "", "recipients `FILE`, one per line (default DIR/vault-recipients.txt)")
+	return vf
+}
+
+func (vf *vaultFlags) dataDir(c *cli) string {
+	if vf.data != "" {
+		return vf.data
+	}
+	if d := c.getenv("TRESOR_DATA_DIR"); d != "" {
+		return d
+	}
+	return "tresor-data"
+}
+
+func (vf *vaultFlags) recipientsFile(c *cli) string {
+	if vf.recipients != "" {
+		return vf.recipients
+	}
+	return filepath.Join(vf.dataDir(c), "vault-recipients.txt")
+}
+
+// openVault opens the filesystem vault. With needRecipients it also reads
+// the recipients file.
+func (c *cli) openVault(vf *vaultFlags, needRecipients bool) (*vault.Vault, error) {
+	dir := filepath.Join(vf.dataDir(c), "vault")
+	if !needRecipients {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("failed to open vault: %w", err)
+		}
+	}
+	b, err := vault.NewFSBackend(dir)
+	if err != nil {
+		return nil, err
+	}
+	var recs []vault.Recipient
+	var fps []string
+	if needRecipients {
+		recs, fps, err = vault.ReadRecipientsFile(vf.recipientsFile(c))
+		if err != nil {
+			return nil, err
+		}
+	}
+	return vault.New(b, recs, fps, vault.WithToolVersion(toolVersion()), vault.WithClock(c.now))
+}
+
+func readIdentity(path string) ([]vault.Identity, error) {
+	if path == "" {
+		return nil, usageError("--identity FILE is required")
+	}
+	return vault.ReadIdentitiesFile(path)
+}
+
+func readReceipt(path string) (*vault.Receipt, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read receipt: %w", err)
+	}
+	r, err := vault.UnmarshalReceipt(data)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func needIDs(fs *flag.FlagSet, min, max int) ([]string, error) {
+	ids := fs.Args()
+	if len(ids) < min || max > 0 && len(ids) > max {
+		if max == 1 {
+			return nil, usageError("need exactly one bundle ID")
+		}
+		return nil, usageError("need at least %d bundle ID", min)
+	}
+	for i, id := range ids {
+		if !vault.ValidID(id) {
+			// Not echoed: a mistaken argument may be a secret.
+			return nil, fmt.Errorf("%w in argument %d: want 16 to 64 lowercase letters and digits", vault.ErrInvalidID, i+1)
+		}
+	}
+	return ids, nil
+}
+
+func (c *cli) cmdVaultKeygen(ctx context.Context, args []string) error {
+	fs := c.flags("vault keygen", "vault keygen -o FILE [--add] [--data DIR] [--recipients FILE]")
+	out := fs.String("o", "", "write the identity to `FILE` (created 0600, never overwritten)")
+	add := fs.Bool("add", false, "also append the recipient to the recipients file")
+	vf := c.vaultFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 0 {
+		return usageError("need -o FILE and no arguments")
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	content := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n",
+		c.now().UTC().Format("2006-01-02T15:04:05Z"), id.Recipient(), id)
+	if err := writeNewFile(*out, content); err != nil {
+		return fmt.Errorf("failed to write identity: %w", err)
+	}
+	if *add {
+		path := vf.recipientsFile(c)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("failed to create data directory: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("failed to open recipients file: %w", err)
+		}
+		_, err = fmt.Fprintf(f, "%s\n", id.Recipient())
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("failed to add recipient: %w", err)
+		}
+		fmt.Fprintf(c.stderr, "tresor: added recipient to %s\n", path)
+	}
+	fmt.Fprintf(c.stderr, "tresor: wrote identity to %s: move it offline, it decrypts every bundle sealed to %s\n", *out, id.Recipient())
+	fmt.Fprintln(c.stdout, id.Recipient())
+	return nil
+}
+
+// writeNewFile creates path with mode 0600, failing if it exists.
+func writeNewFile(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return errors.Join(err, os.Remove(path))
+	}
+	return nil
+}
+
+func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
+	fs := c.flags("vault verify", "vault verify [--identity FILE] [--receipt FILE] [--data DIR] ID...")
+	identity := fs.String("identity", "", "decrypt with the identity in `FILE` and check every part")
+	receipt := fs.String("receipt", "", "check against the receipt (JSON) in `FILE`; one ID only")
+	vf := c.vaultFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ids, err := needIDs(fs, 1, 0)
+	if err != nil {
+		return err
+	}
+	if *receipt != "" && len(ids) != 1 {
+		return usageError("--receipt needs exactly one ID")
+	}
+	want, err := readReceipt(*receipt)
+	if err != nil {
+		return err
+	}
+	var idents []vault.Identity
+	if *identity != "" {
+		if idents, err = readIdentity(*identity); err != nil {
+			return err
+		}
+	}
+	v, err := c.openVault(vf, false)
+	if err != nil {
+		return err
+	}
+	var failed int
+	for _, id := range ids {
+		var rep vault.VerifyReport
+		if idents != nil {
+			rep, err = v.VerifyWithIdentity(ctx, id, idents, want)
+		} else {
+			rep, err = v.Verify(ctx, id, want)
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "tresor: %s: FAILED: %v\n", id, err)
+			failed++
+			continue
+		}
+		how := "ciphertext ok (no key)"
+		if rep.Decrypted {
+			how = fmt.Sprintf("decrypted, %d part(s) ok, manifest sha256 %s", len(rep.Manifest.Parts), rep.ManifestSHA256)
+		}
+		fmt.Fprintf(c.stdout, "%s: %s; sha256 %s, %d bytes, recipients %s\n",
+			id, how, rep.CiphertextSHA256, rep.CiphertextSize, strings.Join(rep.StanzaTypes, ","))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d bundles failed verification", failed, len(ids))
+	}
+	return nil
+}
+
+func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
+	fs := c.flags("vault list", "vault list [--data DIR]")
+	vf := c.vaultFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	v, err := c.openVault(vf, false)
+	if err != nil {
+		return err
+	}
+	return v.List(ctx, func(id string) error {
+		_, err := fmt.Fprintln(c.stdout, id)
+		return err
+	})
+}
+
+func (c *cli) cmdVaultDestroy(ctx context.Context, args []string) error {
+	fs := c.flags("vault destroy", "vault destroy [--data DIR] ID")
+	vf := c.vaultFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ids, err := needIDs(fs, 1, 1)
+	if err != nil {
+		return err
+	}
+	v, err := c.openVault(vf, false)
+	if err != nil {
+		return err
+	}
+	cert, err := v.Destroy(ctx, ids[0])
+	if err != nil {
+		return err
+	}
+	return printJSON(c.stdout, map[string]any{
+		"bundle_id": cert.BundleID, "ciphertext_sha256": cert.CiphertextSHA256,
+		"ciphertext_size": cert.CiphertextSize, "destroyed_at": cert.DestroyedAt,
+		"backend": cert.Backend, "versions_removed": cert.VersionsRemoved,
+	})
+}

@@ -1,0 +1,284 @@
+package vault
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"filippo.io/age"
+)
+
+// A Part is one file to seal into a bundle.
+type Part struct {
+	// Name is the part's file name inside the bundle: 1 to 128 ASCII
+	// letters, digits, '.', '_' or '-', not starting with '.'.
+	Name      string
+	MediaType string
+	// Size is the part's size in bytes, or -1 if unknown. A reader that
+	// yields a different number of bytes fails the bundle.
+	Size int64
+	// WhatsAppSHA256 is WhatsApp's own hash of the file, as given, if any.
+	WhatsAppSHA256 string
+	// R is read once to its end, or, if it is an io.ReadSeeker and Size is
+	// known, twice (first to hash, then to encrypt; a change in between
+	// fails the bundle). A reader of unknown size or that cannot seek is
+	// spooled through an encrypted temporary file.
+	R io.Reader
+}
+
+// A Receipt records a sealed bundle. It is what the caller keeps (in the
+// database) to verify the bundle later.
+type Receipt struct {
+	BundleID         string
+	CiphertextSHA256 string
+	CiphertextSize   int64
+	ManifestSHA256   string
+	// Recipients are the fingerprints of the recipients the bundle is
+	// encrypted to.
+	Recipients []string
+	Parts      []PartInfo
+	SealedAt   time.Time
+}
+
+// Seal writes a bundle: an age file encrypted to the vault's recipients,
+// holding a tar stream with manifest.json (m completed with the parts'
+// names, sizes and SHA-256 hashes) first, then each part in order. The
+// bundle is published atomically and durably before Seal returns; on any
+// error nothing is published.
+//
+// m.BundleID is generated if empty; m.CapturedAt defaults to now and
+// m.ToolVersion to the vault's; m.Parts must be empty (Seal fills it).
+func (v *Vault) Seal(ctx context.Context, m Manifest, parts ...Part) (rc Receipt, err error) {
+	if len(v.recipients) == 0 {
+		return Receipt{}, ErrNoRecipients
+	}
+	if m.BundleID == "" {
+		if m.BundleID, err = newID(v.rand); err != nil {
+			return Receipt{}, err
+		}
+	} else if err := checkID(m.BundleID); err != nil {
+		return Receipt{}, err
+	}
+	if len(m.Parts) != 0 {
+		return Receipt{}, fmt.Errorf("%w: Manifest.Parts is filled in by Seal", ErrInvalidManifest)
+	}
+	if m.MetadataOnly && len(parts) != 0 {
+		return Receipt{}, fmt.Errorf("%w: metadata-only bundle with %d parts", ErrInvalidManifest, len(parts))
+	}
+	if m.CapturedAt.IsZero() {
+		m.CapturedAt = v.now()
+	}
+	if m.ToolVersion == "" {
+		m.ToolVersion = v.toolVersion
+	}
+	for _, p := range parts {
+		if p.R == nil {
+			return Receipt{}, fmt.Errorf("%w: part %q has no reader", ErrInvalidManifest, p.Name)
+		}
+		if v.maxPartSize >= 0 && p.Size > v.maxPartSize {
+			return Receipt{}, fmt.Errorf("%w: part %q declares %d bytes, limit %d", ErrTooLarge, p.Name, p.Size, v.maxPartSize)
+		}
+		// Size and hash are placeholders until the part is read.
+		m.Parts = append(m.Parts, PartInfo{Name: p.Name, MediaType: p.MediaType, Size: 0,
+			SHA256: zeroHash, WhatsAppSHA256: p.WhatsAppSHA256})
+	}
+	if err := checkManifest(m); err != nil {
+		return Receipt{}, err
+	}
+	if _, err := v.b.Stat(ctx, m.BundleID); err == nil {
+		return Receipt{}, fmt.Errorf("%w: %s", ErrExists, m.BundleID)
+	} else if !errors.Is(err, ErrNotFound) {
+		return Receipt{}, fmt.Errorf("failed to check bundle id: %w", err)
+	}
+
+	prepared := make([]*preparedPart, 0, len(parts))
+	defer func() {
+		for _, p := range prepared {
+			err = errors.Join(err, p.Close())
+		}
+	}()
+	for i, p := range parts {
+		pp, err := v.prepare(ctx, p)
+		if err != nil {
+			return Receipt{}, fmt.Errorf("failed to read part %q: %w", p.Name, err)
+		}
+		prepared = append(prepared, pp)
+		m.Parts[i].Size, m.Parts[i].SHA256 = pp.size, hex.EncodeToString(pp.sum)
+	}
+	manifest, err := marshalManifest(m)
+	if err != nil {
+		return Receipt{}, err
+	}
+	msum := sha256.Sum256(manifest)
+
+	w, err := v.b.Create(ctx, m.BundleID)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("failed to create bundle: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			err = errors.Join(err, w.Abort())
+		}
+	}()
+	ct := &hashWriter{w: w, h: sha256.New()}
+	err = writeBundle(ctx, ct, v.recipients, m.CapturedAt, manifest, prepared, m.Parts)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := w.Commit(ctx); err != nil {
+		committed = true // Commit cleans up after itself.
+		return Receipt{}, fmt.Errorf("failed to commit bundle: %w", err)
+	}
+	committed = true
+	return Receipt{
+		BundleID:         m.BundleID,
+		CiphertextSHA256: hex.EncodeToString(ct.h.Sum(nil)),
+		CiphertextSize:   ct.n,
+		ManifestSHA256:   hex.EncodeToString(msum[:]),
+		Recipients:       append([]string(nil), v.fingerprints...),
+		Parts:            append([]PartInfo(nil), m.Parts...),
+		SealedAt:         v.now(),
+	}, nil
+}
+
+// zeroHash is a placeholder that passes validation before hashes are known.
+const zeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+func writeBundle(ctx context.Context, dst io.Writer, recipients []Recipient, mtime time.Time,
+	manifest []byte, parts []*preparedPart, infos []PartInfo) error {
+	enc, err := age.Encrypt(dst, recipients...)
+	if err != nil {
+		return fmt.Errorf("failed to encrypt bundle: %w", err)
+	}
+	tw := tar.NewWriter(enc)
+	mtime = mtime.UTC().Truncate(time.Second)
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: manifestName, Mode: 0o600, Size: int64(len(manifest)), ModTime: mtime}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("failed to write manifest: %w", err)
+	}
+	if _, err := tw.Write(manifest); err != nil {
+		return fmt.Errorf("failed to write manifest: %w", err)
+	}
+	for i, p := range parts {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: infos[i].Name, Mode: 0o600, Size: p.size, ModTime: mtime}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("failed to write part %q: %w", infos[i].Name, err)
+		}
+		if err := p.replay(ctx, tw); err != nil {
+			return fmt.Errorf("failed to write part %q: %w", infos[i].Name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("failed to finish bundle: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("failed to finish bundle: %w", err)
+	}
+	return nil
+}
+
+// preparedPart is a part whose size and hash are known and that can be
+// replayed once.
+type preparedPart struct {
+	size  int64
+	sum   []byte
+	spool *spool
+	rs    io.ReadSeeker
+	start int64
+}
+
+func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
+	if rs, ok := p.R.(io.ReadSeeker); ok && p.Size >= 0 {
+		if start, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			h := sha256.New()
+			n, err := io.Copy(h, io.LimitReader(ctxReader{ctx, rs}, p.Size+1))
+			if err != nil {
+				return nil, err
+			}
+			if n != p.Size {
+				return nil, sizeMismatch(p, n)
+			}
+			if _, err := rs.Seek(start, io.SeekStart); err != nil {
+				return nil, fmt.Errorf("failed to rewind: %w", err)
+			}
+			return &preparedPart{size: n, sum: h.Sum(nil), rs: rs, start: start}, nil
+		}
+	}
+	s, err := newSpool(v.tempDir, ctxReader{ctx, p.R}, v.maxPartSize)
+	if err != nil {
+		return nil, err
+	}
+	if p.Size >= 0 && s.size != p.Size {
+		return nil, errors.Join(sizeMismatch(p, s.size), s.Close())
+	}
+	return &preparedPart{size: s.size, sum: s.sum, spool: s}, nil
+}
+
+func sizeMismatch(p Part, n int64) error {
+	if n > p.Size {
+		return fmt.Errorf("%w: declared %d bytes, got more", ErrSizeMismatch, p.Size)
+	}
+	return fmt.Errorf("%w: declared %d bytes, got %d", ErrSizeMismatch, p.Size, n)
+}
+
+// replay copies the part to w, checking that it is still what was hashed.
+func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
+	var r io.Reader
+	if p.spool != nil {
+		sr, err := p.spool.reader()
+		if err != nil {
+			return err
+		}
+		r = sr
+	} else {
+		r = p.rs
+	}
+	r = ctxReader{ctx, r}
+	h := &hashWriter{w: io.Discard, h: sha256.New()}
+	_, err := io.CopyN(io.MultiWriter(w, h), r, p.size)
+	if err == io.EOF {
+		return fmt.Errorf("%w: part shrank while sealing", ErrIntegrity)
+	} else if err != nil {
+		return err
+	}
+	// Read to the end: this authenticates the spool's last chunk and
+	// detects a source that grew.
+	var extra [1]byte
+	if n, err := io.ReadFull(r, extra[:]); n != 0 {
+		return fmt.Errorf("%w: part grew while sealing", ErrIntegrity)
+	} else if err != io.EOF {
+		return err
+	}
+	if string(h.h.Sum(nil)) != string(p.sum) {
+		return fmt.Errorf("%w: part changed while sealing", ErrIntegrity)
+	}
+	return nil
+}
+
+func (p *preparedPart) Close() error {
+	if p.spool != nil {
+		return p.spool.Close()
+	}
+	return nil
+}
+
+// hashWriter hashes and counts what it writes to w.
+type hashWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
