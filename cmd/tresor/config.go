@@ -16,6 +16,7 @@ type config struct {
 	Listen         string // TRESOR_LISTEN, default 127.0.0.1:8080
 	PolicyDir      string // TRESOR_POLICY_DIR, optional override directory
 	AuditKeyFile   string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
+	SecretKeyFile  string // TRESOR_SECRET_KEY_FILE, default DATA/secret.key: encrypts second-factor secrets
 	RecipientsFile string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
 	VaultDir       string // TRESOR_VAULT_DIR, default DATA/vault
 	IdentityOut    string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
@@ -31,6 +32,7 @@ const envVars = `Environment:
   TRESOR_LISTEN                 listen address (default 127.0.0.1:8080)
   TRESOR_POLICY_DIR             folder of policy YAML overriding the embedded defaults
   TRESOR_AUDIT_KEY_FILE         audit checkpoint signing key (default DATA/audit-signing.key)
+  TRESOR_SECRET_KEY_FILE        32-byte key encrypting second-factor secrets (default DATA/secret.key)
   TRESOR_VAULT_RECIPIENTS_FILE  vault recipients, one age1… per line (default DATA/vault-recipients.txt)
   TRESOR_VAULT_DIR              filesystem vault (default DATA/vault)
   TRESOR_VAULT_IDENTITY_OUT     where the first run writes the generated vault identity
@@ -42,7 +44,7 @@ const envVars = `Environment:
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DataDir: getenv("TRESOR_DATA_DIR"), Listen: getenv("TRESOR_LISTEN"), PolicyDir: getenv("TRESOR_POLICY_DIR"),
-		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
+		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), SecretKeyFile: getenv("TRESOR_SECRET_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
 		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),
 		TLSCertFile: getenv("TRESOR_TLS_CERT_FILE"), TLSKeyFile: getenv("TRESOR_TLS_KEY_FILE"),
 	}
@@ -62,6 +64,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.AuditKeyFile == "" {
 		c.AuditKeyFile = filepath.Join(c.DataDir, "audit-signing.key")
+	}
+	if c.SecretKeyFile == "" {
+		c.SecretKeyFile = filepath.Join(c.DataDir, "secret.key")
 	}
 	if c.RecipientsFile == "" {
 		c.RecipientsFile = filepath.Join(c.DataDir, "vault-recipients.txt")

@@ -1,15 +1,34 @@
 package main
 
 import (
+	"log/slog"
 	"net/http"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/web"
 )
 
-// handler builds the HTTP surface. /healthz answers 200 while the
-// database answers, else 503, for load balancers and monitoring.
-func (c *cli) handler(cfg config, svc *incident.Service, s *sqlstore.Store) (http.Handler, error) {
+// handler builds the HTTP surface: the web interface, and /healthz, which
+// answers 200 while the database answers with the expected schema, else
+// 503, for load balancers and monitoring.
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store) (http.Handler, error) {
+	key, err := readSecretKey(cfg.SecretKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	w, err := web.New(web.Config{
+		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
+		Logger: slog.New(slog.NewJSONHandler(c.stderr, nil)), Clock: c.now,
+		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies,
+	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -17,7 +36,8 @@ func (c *cli) handler(cfg config, svc *incident.Service, s *sqlstore.Store) (htt
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		w.Write([]byte("ok\n"))
+		_, _ = w.Write([]byte("ok\n")) // a failed write means the client left
 	})
+	mux.Handle("/", w.Handler())
 	return mux, nil
 }

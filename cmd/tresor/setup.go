@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +75,37 @@ func (c *cli) ensureAuditKey(cfg config) error {
 	return nil
 }
 
+// ensureSecretKey creates the key that encrypts second-factor secrets in
+// the database; it lives in a file so that a database dump alone does not
+// reveal them.
+func (c *cli) ensureSecretKey(cfg config) error {
+	ok, err := exists(cfg.SecretKeyFile)
+	if err != nil || ok {
+		return err
+	}
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return fmt.Errorf("failed to generate secret key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.SecretKeyFile), 0o700); err != nil {
+		return fmt.Errorf("failed to create key directory: %w", err)
+	}
+	return writeNew(cfg.SecretKeyFile, []byte(hex.EncodeToString(key[:])+"\n"), 0o600)
+}
+
+// readSecretKey reads the 32-byte key written by ensureSecretKey.
+func readSecretKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read secret key (run 'tresor init'): %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("secret key %s: want 64 hex digits (32 bytes)", path)
+	}
+	return key, nil
+}
+
 // ensureVaultRecipients creates a vault key pair on first use: the
 // server keeps only the public recipient; the identity goes to a file
 // outside the data folder, to be moved offline.
@@ -125,6 +157,9 @@ func (c *cli) bootstrap(ctx context.Context, cfg config, s *sqlstore.Store) erro
 		fmt.Fprintf(c.stdout, "database migrated to version %d\n", sqlstore.LatestVersion())
 	}
 	if err := c.ensureAuditKey(cfg); err != nil {
+		return err
+	}
+	if err := c.ensureSecretKey(cfg); err != nil {
 		return err
 	}
 	return c.ensureVaultRecipients(cfg)

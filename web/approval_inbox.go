@@ -1,0 +1,82 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// inboxView is the supervisor's work: pending requests with the incident's
+// category, description, metadata and hashes (never content), approved
+// releases waiting for the handover, and overdue walkthrough steps.
+type inboxView struct {
+	Pending   []inboxItem
+	Handovers []inboxItem
+	Overdue   []overdueItem
+}
+
+type inboxItem struct {
+	Req      requestView
+	Inc      incident.Incident
+	Category *policies.Category
+}
+
+type overdueItem struct {
+	Inc  incident.Incident
+	Step incident.Step
+}
+
+// approvalInbox lists what waits for a supervisor.
+func (s *Server) approvalInbox(c *gin.Context) {
+	ctx := c.Request.Context()
+	a := actor(c)
+	now := s.now()
+	var v inboxView
+	for _, sel := range []struct {
+		state incident.RequestState
+		into  *[]inboxItem
+	}{{incident.RequestPending, &v.Pending}, {incident.RequestApproved, &v.Handovers}} {
+		reqs, err := s.svc.Requests(ctx, a, incident.RequestFilter{State: sel.state, Limit: 500})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, r := range reqs {
+			rv := s.requestView(a, r, now)
+			if sel.state == incident.RequestApproved && !rv.CanHandOver {
+				continue
+			}
+			inc, err := s.svc.Incident(ctx, a, r.IncidentID)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			item := inboxItem{Req: rv, Inc: inc}
+			if cat, err := s.policy.Category(inc.Category); err == nil {
+				item.Category = &cat
+			}
+			*sel.into = append(*sel.into, item)
+		}
+	}
+	walking, err := s.svc.Incidents(ctx, a, incident.IncidentFilter{States: []incident.State{incident.StateWalkthrough}, Limit: 500})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, inc := range walking {
+		steps, err := s.svc.Steps(ctx, a, inc.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		for _, st := range steps {
+			if st.State == incident.StepOpen && st.DueAt.Before(now) {
+				v.Overdue = append(v.Overdue, overdueItem{Inc: inc, Step: st})
+			}
+		}
+	}
+	s.render(c, http.StatusOK, "approval_inbox", v)
+}

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/audit"
+)
+
+// auditExport downloads the audit entries of one incident, or of a period,
+// as CSV or JSON Lines (the deletion trail report).
+func (s *Server) auditExport(c *gin.Context) {
+	var f exportForm
+	if err := c.ShouldBindQuery(&f); err != nil {
+		s.fail(c, fmt.Errorf("%w: malformed query", incident.ErrInvalidInput))
+		return
+	}
+	filter, name, err := exportFilter(f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	entries, err := s.svc.Trail(c.Request.Context(), actor(c), filter)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	ctype := "text/csv; charset=utf-8"
+	switch f.Format {
+	case "jsonl":
+		ctype, name = "application/x-ndjson", name+".jsonl"
+		err = audit.WriteJSONL(&buf, entries)
+	default:
+		name += ".csv"
+		err = audit.WriteCSV(&buf, entries)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Data(http.StatusOK, ctype, buf.Bytes())
+}
+
+// exportFilter turns the form into a filter and a file name. Dates are
+// whole days in UTC; "to" includes its day.
+func exportFilter(f exportForm) (incident.AuditFilter, string, error) {
+	if f.Format != "" && f.Format != "csv" && f.Format != "jsonl" {
+		return incident.AuditFilter{}, "", fmt.Errorf("%w: format is csv or jsonl", incident.ErrInvalidInput)
+	}
+	id := strings.TrimSpace(f.Incident)
+	if id != "" {
+		if !idPattern.MatchString(id) {
+			return incident.AuditFilter{}, "", fmt.Errorf("incident %q: %w", id, incident.ErrNotFound)
+		}
+		return incident.AuditFilter{IncidentID: id}, "tresor-audit-" + id, nil
+	}
+	var out incident.AuditFilter
+	name := "tresor-audit"
+	for _, d := range []struct {
+		raw  string
+		into *time.Time
+		add  time.Duration
+	}{{f.From, &out.From, 0}, {f.To, &out.To, 24*time.Hour - time.Microsecond}} {
+		if d.raw == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, d.raw)
+		if err != nil {
+			return incident.AuditFilter{}, "", fmt.Errorf("%w: dates are YYYY-MM-DD", incident.ErrInvalidInput)
+		}
+		*d.into = t.Add(d.add)
+		name += "-" + d.raw
+	}
+	return out, name, nil
+}

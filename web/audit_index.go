@@ -1,0 +1,12 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// auditIndex is the auditor's start page: verify the log, export trails.
+func (s *Server) auditIndex(c *gin.Context) {
+	s.render(c, http.StatusOK, "audit_index", verifyView{})
+}

@@ -1,0 +1,22 @@
+// Package web is Tresor's browser interface: a Gin router with
+// server-rendered, JavaScript-free pages for workers, supervisors,
+// auditors and admins.
+//
+// # Guarantees
+//
+//   - Every route is declared once, in routes.go, with the roles that may
+//     use it; the router and the role-matrix test both read that table.
+//   - Sessions live on the server; the cookie carries a random 256-bit
+//     token of which only the SHA-256 is stored. Sessions end after 30
+//     minutes idle or 12 hours in total, and on sign-out.
+//   - Supervisors, auditors and admins must sign in with a second factor
+//     (TOTP, RFC 6238); approving or rejecting a request needs a fresh code.
+//   - Every state-changing request carries a synchronizer token bound to
+//     the session and comes from the same origin, or is refused.
+//   - Pages show evidence metadata and hashes, never content; the access
+//     log holds no query strings, form values or user names.
+//
+// Handlers are thin: parse a form, call [incident.Service] with the
+// session's actor, render. Domain errors become HTTP statuses in one place
+// (errors.go).
+package web

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// enrollView is the second-factor page: either the status of an enabled
+// factor, or the setup of a new one.
+type enrollView struct {
+	Enabled       bool
+	EnabledAt     time.Time
+	RecoveryLeft  int
+	Required      bool   // the role needs a second factor
+	Key           string // base32 secret, grouped for typing
+	URI           string // otpauth:// URI for apps that import it
+	Sealed        string // the secret sealed for the round trip
+	Error         string // catalog key, or ""
+	RecoveryCodes []string
+}
+
+// enrollForm shows the second factor's status or sets up a new one. The
+// new secret travels to the confirm step sealed under the server key, so
+// it is stored only once the user proved their app has it.
+func (s *Server) enrollForm(c *gin.Context) {
+	u := st(c).user
+	ctx := c.Request.Context()
+	f, err := s.sessions.SecondFactor(ctx, u.ID)
+	switch {
+	case err == nil:
+		left, err := s.sessions.RecoveryCodesLeft(ctx, u.ID)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.render(c, http.StatusOK, "second_factor_setup", enrollView{Enabled: true, EnabledAt: f.EnabledAt, RecoveryLeft: left})
+		return
+	case !errors.Is(err, incident.ErrNotFound):
+		s.fail(c, err)
+		return
+	}
+	key := make([]byte, totpKeySize)
+	if _, err := io.ReadFull(s.rand, key); err != nil {
+		s.fail(c, fmt.Errorf("failed to generate a secret: %w", err))
+		return
+	}
+	v, err := s.setupView(u, key)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "second_factor_setup", v)
+}
+
+func (s *Server) setupView(u incident.User, key []byte) (enrollView, error) {
+	sealed, err := s.box.seal(key, purposeEnroll, u.ID)
+	if err != nil {
+		return enrollView{}, err
+	}
+	return enrollView{Required: needsSecondFactor(u.Role), Key: groupKey(key), URI: otpauthURI(key, u.Username), Sealed: sealed}, nil
+}

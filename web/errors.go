@@ -1,0 +1,82 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// statusOf maps a domain error to its HTTP status. This is the one place
+// where that mapping lives.
+func statusOf(err error) int {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrNotSupervisor), errors.Is(err, incident.ErrSelfApproval):
+		return http.StatusForbidden
+	case errors.Is(err, incident.ErrInvalidInput), errors.Is(err, incident.ErrReasonRequired), errors.Is(err, errSealed):
+		return http.StatusBadRequest
+	case errors.Is(err, incident.ErrExpired), errors.Is(err, incident.ErrAlreadyDecided), errors.Is(err, incident.ErrInvalidTransition),
+		errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrDuplicate), errors.Is(err, incident.ErrNotSecured),
+		errors.Is(err, incident.ErrLegalHold):
+		return http.StatusConflict
+	case errors.Is(err, incident.ErrBadCredentials):
+		return http.StatusUnauthorized
+	case errors.Is(err, incident.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// errorView is the data of the error page.
+type errorView struct {
+	Status int
+	Detail string // a catalog key naming the domain rule, or ""
+}
+
+// fail renders the error page for err. Unexpected errors are logged with
+// the request id; the page then says only that something went wrong.
+func (s *Server) fail(c *gin.Context, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
+	}
+	s.renderError(c, status, detailKey(err))
+}
+
+// failStatus renders the error page for a status without a domain error.
+func (s *Server) failStatus(c *gin.Context, status int) { s.renderError(c, status, "") }
+
+// detailKey names the rule an error broke, for a clearer page.
+func detailKey(err error) string {
+	for _, d := range []struct {
+		err error
+		key string
+	}{
+		{incident.ErrSelfApproval, "error.detail.self_approval"},
+		{incident.ErrNotSupervisor, "error.detail.not_supervisor"},
+		{incident.ErrExpired, "error.detail.expired"},
+		{incident.ErrAlreadyDecided, "error.detail.already_decided"},
+		{incident.ErrReasonRequired, "error.detail.reason_required"},
+		{incident.ErrInvalidTransition, "error.detail.invalid_transition"},
+		{incident.ErrConflict, "error.detail.conflict"},
+		{incident.ErrDuplicate, "error.detail.duplicate"},
+		{incident.ErrInvalidInput, "error.detail.invalid_input"},
+	} {
+		if errors.Is(err, d.err) {
+			return d.key
+		}
+	}
+	return ""
+}
+
+func (s *Server) renderError(c *gin.Context, status int, detail string) {
+	s.render(c, status, "error", errorView{Status: status, Detail: detail})
+	c.Abort()
+}

@@ -1,0 +1,76 @@
+package web
+
+// Form structs: what each page posts. Domain types carry no tags; these do.
+
+type loginForm struct {
+	Username string `form:"username"`
+	Password string `form:"password"`
+}
+
+type codeForm struct {
+	Code string `form:"code"`
+}
+
+type enrollForm struct {
+	Sealed string `form:"sealed"`
+	Code   string `form:"code"`
+}
+
+type languageForm struct {
+	Lang string `form:"lang"`
+	Next string `form:"next"`
+}
+
+type flagForm struct {
+	Category    string `form:"category"`
+	Description string `form:"description"`
+	Platform    string `form:"platform"`
+	MessageID   string `form:"message_id"`
+	FileSHA256  string `form:"file_sha256"`
+	MediaType   string `form:"media_type"`
+}
+
+type submitForm struct {
+	Category    string `form:"category"`
+	Description string `form:"description"`
+	Platform    string `form:"platform"`
+}
+
+type reasonForm struct {
+	Reason string `form:"reason"`
+}
+
+type releaseForm struct {
+	Purpose    string `form:"purpose"`
+	Recipient  string `form:"recipient"`
+	LegalBasis string `form:"legal_basis"`
+	Reason     string `form:"reason"`
+}
+
+type decideForm struct {
+	Decision string `form:"decision"` // "approve" or "reject"
+	Reason   string `form:"reason"`
+	Code     string `form:"code"`
+}
+
+type handoverForm struct {
+	Note string `form:"note"`
+}
+
+type exportForm struct {
+	Incident string `form:"incident"`
+	From     string `form:"from"`
+	To       string `form:"to"`
+	Format   string `form:"format"`
+}
+
+type userForm struct {
+	Username    string `form:"username"`
+	DisplayName string `form:"display_name"`
+	Role        string `form:"role"`
+	Password    string `form:"password"`
+}
+
+type disableForm struct {
+	Disabled string `form:"disabled"`
+}

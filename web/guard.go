@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// guard enforces a route's access rule before its handler runs.
+func (s *Server) guard(r route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		sess := st(c).session
+		switch r.access {
+		case public:
+		case halfSignedIn:
+			switch {
+			case sess == nil:
+				s.redirect(c, "/login")
+				return
+			case sess.Stage != incident.StageSecondFactor:
+				s.redirect(c, "/")
+				return
+			}
+		case signedIn:
+			switch {
+			case sess == nil:
+				s.redirect(c, "/login")
+				return
+			case sess.Stage == incident.StageSecondFactor:
+				s.redirect(c, "/login/second-factor")
+				return
+			case sess.Stage == incident.StageEnroll && !r.enroll:
+				s.redirect(c, "/account/second-factor")
+				return
+			case !slices.Contains(r.roles, st(c).user.Role):
+				s.fail(c, incident.ErrForbidden)
+				c.Abort()
+				return
+			}
+		}
+		c.Next()
+	}
+}
+
+// redirect sends the browser to path with 303 See Other and stops.
+func (s *Server) redirect(c *gin.Context, path string) {
+	c.Redirect(http.StatusSeeOther, path)
+	c.Abort()
+}

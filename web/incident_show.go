@@ -1,0 +1,101 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/audit"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// showView is an incident page: state, receipt (hashes and sizes, never
+// content), walkthrough, requests, deadlines and, for auditors and
+// supervisors, the audit trail.
+type showView struct {
+	Inc        incident.Incident
+	Category   *policies.Category
+	Steps      []stepView
+	Requests   []requestView
+	Trail      []audit.Entry
+	ShowTrail  bool
+	CanWalk    bool // the reporter works through the steps
+	CanSubmit  bool // the reporter completes a phone flag
+	CanRelease bool // evidence in the vault may be asked for
+	Categories []policies.Category
+	Platforms  []policies.Platform
+}
+
+type stepView struct {
+	incident.Step
+	Overdue bool
+}
+
+type requestView struct {
+	incident.Request
+	CanDecide   bool
+	CanHandOver bool
+}
+
+// incidentShow shows one incident the user may see; others' give 404.
+func (s *Server) incidentShow(c *gin.Context) {
+	ctx := c.Request.Context()
+	a := actor(c)
+	inc, err := s.svc.Incident(ctx, a, c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	steps, err := s.svc.Steps(ctx, a, inc.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	reqs, err := s.svc.Requests(ctx, a, incident.RequestFilter{IncidentID: inc.ID})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := s.now()
+	reporter := inc.ReporterID == a.ID
+	v := showView{Inc: inc, CanWalk: reporter && inc.State == incident.StateWalkthrough,
+		CanSubmit:  reporter && inc.State == incident.StateFlagged,
+		CanRelease: (reporter || a.Role == incident.RoleSupervisor) && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil,
+		Categories: s.policy.Categories, Platforms: policies.Platforms()}
+	if cat, err := s.policy.Category(inc.Category); err == nil {
+		v.Category = &cat
+	} else if !errors.Is(err, policies.ErrUnknownCategory) {
+		s.fail(c, err)
+		return
+	}
+	for _, st := range steps {
+		v.Steps = append(v.Steps, stepView{Step: st, Overdue: st.State == incident.StepOpen && st.DueAt.Before(now)})
+	}
+	for _, r := range reqs {
+		v.Requests = append(v.Requests, s.requestView(a, r, now))
+	}
+	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
+		if v.Trail, err = s.svc.Trail(ctx, a, incident.AuditFilter{IncidentID: inc.ID}); err != nil {
+			s.fail(c, err)
+			return
+		}
+		v.ShowTrail = true
+	}
+	s.render(c, http.StatusOK, "incident_show", v)
+}
+
+// requestView says what the user may do with a request.
+func (s *Server) requestView(a incident.Actor, r incident.Request, now time.Time) requestView {
+	decided := false
+	for _, d := range r.Decisions {
+		decided = decided || d.ActorID == a.ID
+	}
+	sup := a.Role == incident.RoleSupervisor
+	return requestView{Request: r,
+		CanDecide:   sup && r.State == incident.RequestPending && r.RequesterID != a.ID && !decided && now.Before(r.ExpiresAt),
+		CanHandOver: sup && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved && r.HandedOverAt == nil,
+	}
+}

@@ -1,0 +1,23 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// loginView is the sign-in page's data.
+type loginView struct {
+	Error string // catalog key, or ""
+}
+
+// loginForm shows the sign-in page.
+func (s *Server) loginForm(c *gin.Context) {
+	if sess := st(c).session; sess != nil && sess.Stage == incident.StageActive {
+		s.redirect(c, "/")
+		return
+	}
+	s.render(c, http.StatusOK, "login", loginView{})
+}

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// Config is what the web server needs from the outside world.
+type Config struct {
+	// Service runs the workflow; required.
+	Service *incident.Service
+	// Policy is the policy in force; nil means Service.Policy().
+	Policy *policies.Policy
+	// Sessions keeps sessions and second factors; required.
+	Sessions incident.SessionStore
+	// SecretKey (32 bytes) encrypts TOTP secrets before they are stored;
+	// required. Keep it outside the database.
+	SecretKey []byte
+	// Logger receives the access log and server errors; nil discards.
+	Logger *slog.Logger
+	// Clock is time.Now unless set.
+	Clock func() time.Time
+	// Rand is crypto/rand unless set; tokens, ids and secrets come from it.
+	Rand io.Reader
+	// TLS says the server is reached over HTTPS: cookies are Secure and
+	// named __Host-…, and HSTS is sent.
+	TLS bool
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (addresses or CIDRs); none by default.
+	TrustedProxies []string
+}
+
+// Server is the web interface.
+type Server struct {
+	svc      *incident.Service
+	policy   *policies.Policy
+	sessions incident.SessionStore
+	box      *secretBox
+	log      *slog.Logger
+	now      func() time.Time
+	rand     io.Reader
+	tls      bool
+	pages    *pages
+	catalogs catalogs
+	limiter  *limiter
+	engine   *gin.Engine
+}
+
+// New builds the server and its router.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("web: no incident service")
+	}
+	if cfg.Sessions == nil {
+		return nil, errors.New("web: no session store")
+	}
+	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
+		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS}
+	if s.policy == nil {
+		s.policy = cfg.Service.Policy()
+	}
+	if s.policy == nil {
+		return nil, errors.New("web: no policy")
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	var err error
+	if s.box, err = newSecretBox(cfg.SecretKey, s.rand); err != nil {
+		return nil, err
+	}
+	if s.catalogs, err = loadCatalogs(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	s.limiter = newLimiter(s.now)
+	s.engine = gin.New()
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("web: trusted proxies: %w", err)
+	}
+	s.engine.RedirectTrailingSlash = false
+	s.engine.RedirectFixedPath = false
+	s.engine.HandleMethodNotAllowed = true
+	s.routes(s.engine)
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving every page.
+func (s *Server) Handler() http.Handler { return s.engine }

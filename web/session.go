@@ -1,0 +1,135 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+const (
+	idleTimeout     = 30 * time.Minute
+	absoluteTimeout = 12 * time.Hour
+	// touchEvery limits writes: LastSeenAt is refreshed at most this often.
+	touchEvery = time.Minute
+)
+
+// cookieName is the session cookie's name; __Host- pins it to this
+// host and path / under TLS.
+func (s *Server) cookieName(base string) string {
+	if s.tls {
+		return "__Host-" + base
+	}
+	return base
+}
+
+func (s *Server) setCookie(c *gin.Context, base, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(base), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.tls, SameSite: http.SameSiteStrictMode})
+}
+
+// token returns n random bytes in URL-safe base64.
+func (s *Server) token(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("failed to read random bytes: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// loadSession finds the request's session and user, and its language.
+func (s *Server) loadSession(c *gin.Context) {
+	rs := st(c)
+	rs.lang = s.language(c)
+	if err := s.resolveSession(c, rs); err != nil {
+		s.fail(c, err)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) resolveSession(c *gin.Context, rs *reqState) error {
+	tok, err := c.Cookie(s.cookieName("tresor"))
+	if err != nil || tok == "" {
+		return nil
+	}
+	ctx := c.Request.Context()
+	sess, err := s.sessions.Session(ctx, hashToken(tok))
+	if errors.Is(err, incident.ErrNotFound) {
+		s.setCookie(c, "tresor", "", -1)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if now.Sub(sess.LastSeenAt) > idleTimeout || now.Sub(sess.CreatedAt) > absoluteTimeout {
+		return s.endSession(c, sess.TokenHash)
+	}
+	u, err := s.svc.User(ctx, incident.System, sess.UserID)
+	if errors.Is(err, incident.ErrNotFound) || (err == nil && u.Disabled) {
+		return s.endSession(c, sess.TokenHash)
+	}
+	if err != nil {
+		return err
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		sess.LastSeenAt = now
+		if err := s.sessions.UpdateSession(ctx, sess); err != nil {
+			return err
+		}
+	}
+	rs.session, rs.user = &sess, u
+	return nil
+}
+
+// endSession revokes a session and clears the cookie.
+func (s *Server) endSession(c *gin.Context, tokenHash string) error {
+	s.setCookie(c, "tresor", "", -1)
+	return s.sessions.DeleteSession(c.Request.Context(), tokenHash)
+}
+
+// startSession creates a fresh session for u at stage, replacing any the
+// request had (a new token at every privilege change).
+func (s *Server) startSession(c *gin.Context, u incident.User, stage incident.SessionStage) error {
+	ctx := c.Request.Context()
+	rs := st(c)
+	if rs.session != nil {
+		if err := s.sessions.DeleteSession(ctx, rs.session.TokenHash); err != nil {
+			return err
+		}
+	}
+	tok, err := s.token(32)
+	if err != nil {
+		return err
+	}
+	csrf, err := s.token(32)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	sess := incident.Session{TokenHash: hashToken(tok), UserID: u.ID, Stage: stage, CSRF: csrf, CreatedAt: now, LastSeenAt: now}
+	if err := s.sessions.CreateSession(ctx, sess); err != nil {
+		return err
+	}
+	s.setCookie(c, "tresor", tok, int(absoluteTimeout/time.Second))
+	rs.session, rs.user = &sess, u
+	return nil
+}
+
+// needsSecondFactor says whether the role must sign in with TOTP.
+func needsSecondFactor(r incident.Role) bool { return r != incident.RoleWorker }

@@ -1,0 +1,33 @@
+package web
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// reqState is what the middleware learns about a request.
+type reqState struct {
+	requestID string
+	lang      string
+	session   *incident.Session // nil when nobody is signed in
+	user      incident.User     // set with session
+	preToken  string            // CSRF token of a visitor without session
+}
+
+const stateKey = "tresor.state"
+
+// st returns the request's state, creating it on first use.
+func st(c *gin.Context) *reqState {
+	if v, ok := c.Get(stateKey); ok {
+		if rs, ok := v.(*reqState); ok {
+			return rs
+		}
+	}
+	rs := &reqState{lang: "de"}
+	c.Set(stateKey, rs)
+	return rs
+}
+
+// actor is the signed-in user acting under their role.
+func actor(c *gin.Context) incident.Actor { return st(c).user.Actor() }

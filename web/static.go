@@ -1,0 +1,22 @@
+package web
+
+import (
+	"embed"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+//go:embed static/style.css
+var staticFS embed.FS
+
+// staticCSS serves the one stylesheet (no inline styles anywhere).
+func (s *Server) staticCSS(c *gin.Context) {
+	b, err := staticFS.ReadFile("static/style.css")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "text/css; charset=utf-8", b)
+}

@@ -1,0 +1,43 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// userResetSecondFactor removes a user's second factor and recovery codes
+// and signs them out everywhere; they enrol again at their next sign-in.
+func (s *Server) userResetSecondFactor(c *gin.Context) {
+	ctx := c.Request.Context()
+	a := actor(c)
+	us, err := s.svc.Users(ctx, a)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name := strings.ToLower(c.Param("name"))
+	for _, u := range us {
+		if u.Username != name {
+			continue
+		}
+		if err := s.sessions.DeleteSecondFactor(ctx, u.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if err := s.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if err := s.svc.RecordAuthEvent(ctx, a, incident.AuthSecondFactorReset, u.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.redirect(c, "/admin/users?done=second_factor_reset")
+		return
+	}
+	s.fail(c, fmt.Errorf("user: %w", incident.ErrNotFound))
+}
