@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/tresor-evidence/tresor/policies"
 )
 
 // bundleID derives the incident's bundle id, so that a retried secure job
@@ -34,7 +36,11 @@ func (s *Service) secure(ctx context.Context, j Job) error {
 	if err != nil {
 		return err
 	}
-	metadataOnly := inc.Securing != "content"
+	metadataOnly := inc.Securing != policies.SecureContent
+	if inc.staged() {
+		// The upload was sealed when it arrived; approval promotes it.
+		return s.finishSecure(ctx, j, cat, *inc.Receipt, false)
+	}
 	var parts []Part
 	if !metadataOnly {
 		if s.msgr == nil {
@@ -51,6 +57,12 @@ func (s *Service) secure(ctx context.Context, j Job) error {
 		return fmt.Errorf("failed to seal evidence: %w", err)
 	}
 	receipt.MetadataOnly = metadataOnly
+	return s.finishSecure(ctx, j, cat, receipt, metadataOnly)
+}
+
+// finishSecure records the secured evidence, its retention and the next
+// jobs, with the job's completion.
+func (s *Service) finishSecure(ctx context.Context, j Job, cat policies.Category, receipt Receipt, metadataOnly bool) error {
 	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
 		if inc.State != StateSecuring || inc.Evidence != EvidencePending {
 			return nil

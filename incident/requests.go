@@ -179,6 +179,12 @@ func (s *Service) applyDecision(ctx context.Context, tx Tx, a Actor, inc *Incide
 		if err := s.record(ctx, tx, a, "incident.not_secured", inc.ID, map[string]string{"request_id": r.ID}); err != nil {
 			return err
 		}
+		if inc.Receipt != nil {
+			// A staged upload must not outlive the decision not to keep it.
+			if err := s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobDestroy, inc.ID, r.ID)}); err != nil {
+				return err
+			}
+		}
 		return s.enqueue(ctx, tx, Job{Kind: JobRevoke, IncidentID: inc.ID, Key: jobKey(JobRevoke, inc.ID)})
 	case r.Kind == RequestDestroy && r.State == RequestApproved:
 		return s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobDestroy, inc.ID, r.ID)})

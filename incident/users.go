@@ -180,3 +180,34 @@ func (s *Service) equalizeTiming(pw string) {
 	})
 	_ = password.Verify(pw, s.dummyHash) // always a mismatch; only its duration matters
 }
+
+// SetUserRole changes an account's role (admins only). Admins cannot
+// change their own role, so that one admin always remains.
+func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, role Role) (User, error) {
+	if err := requireRole(a, RoleAdmin); err != nil {
+		return User{}, err
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return User{}, err
+	}
+	var u User
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if u, err = tx.UserByName(ctx, strings.ToLower(strings.TrimSpace(username))); err != nil {
+			return err
+		}
+		if u.ID == a.ID {
+			return fmt.Errorf("%w: you cannot change your own role", ErrForbidden)
+		}
+		if u.Role == role {
+			return nil
+		}
+		old := u.Role
+		u.Role, u.UpdatedAt = role, s.now()
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return fmt.Errorf("failed to update user: %w", err)
+		}
+		return s.record(ctx, tx, a, "user.role_changed", "", map[string]string{"user_id": u.ID, "from": string(old), "to": string(role)})
+	})
+	return u, err
+}

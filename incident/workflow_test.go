@@ -514,3 +514,34 @@ func TestAuthenticate(t *testing.T) {
 		}
 	})
 }
+
+func TestSetUserRole(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		u, err := w.svc.SetUserRole(w.ctx, w.admin, "otto", incident.RoleSupervisor)
+		if err != nil || u.Role != incident.RoleSupervisor {
+			t.Fatalf("role change: %+v, %v", u, err)
+		}
+		_, err = w.svc.SetUserRole(w.ctx, w.sup1, "otto", incident.RoleAdmin)
+		wantErr(t, err, incident.ErrForbidden)
+		_, err = w.svc.SetUserRole(w.ctx, w.admin, "adam", incident.RoleWorker)
+		wantErr(t, err, incident.ErrForbidden)
+		_, err = w.svc.SetUserRole(w.ctx, w.admin, "otto", "boss")
+		wantErr(t, err, incident.ErrInvalidInput)
+		if !slices.Contains(w.actionsAll(), "user.role_changed") {
+			t.Fatal("role change not audited")
+		}
+	})
+}
+
+func (w *world) actionsAll() []string {
+	w.t.Helper()
+	es, err := w.svc.Trail(w.ctx, w.audit, incident.AuditFilter{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Action)
+	}
+	return out
+}

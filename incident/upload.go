@@ -1,0 +1,88 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// ErrContentForbidden: the category's policy forbids copying content (by
+// default suspected CSAM, §184b StGB), so no file may be uploaded.
+var ErrContentForbidden = errors.New("the policy forbids copying content of this category")
+
+// FlagUpload opens an incident for a file the worker received on another
+// channel. The file is streamed straight into the vault before anything
+// is stored about it, so it never rests in plain form; the bundle is then
+// staged: approval of the secure request promotes it to secured evidence,
+// rejection destroys it. Categories whose policy forbids copying content
+// refuse the upload with ErrContentForbidden.
+func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Part) (Incident, error) {
+	if err := requireRole(a, RoleWorker, RoleSupervisor); err != nil {
+		return Incident{}, err
+	}
+	cat, err := s.policy.Category(in.Category)
+	if err != nil {
+		return Incident{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	if cat.Securing != policies.SecureContent {
+		return Incident{}, fmt.Errorf("%w: category %q: describe the message instead", ErrContentForbidden, cat.ID)
+	}
+	if s.vault == nil {
+		return Incident{}, errors.New("no vault configured")
+	}
+	file.Name = strings.TrimSpace(file.Name)
+	if file.Name == "" || file.Content == nil {
+		return Incident{}, fmt.Errorf("%w: the file is missing", ErrInvalidInput)
+	}
+	id, err := s.newID()
+	if err != nil {
+		return Incident{}, err
+	}
+	in.Channel = ChannelUpload
+	if in.Message.ID == "" {
+		in.Message.ID = "upload-" + id
+	}
+	in.Message.MediaType, in.Message.Size = file.MediaType, file.Size
+	now := s.now()
+	m := Manifest{IncidentID: id, Category: cat.ID, Message: in.Message, CapturedAt: now}
+	receipt, err := s.vault.Seal(ctx, bundleID(id), m, []Part{file})
+	if err != nil {
+		return Incident{}, fmt.Errorf("failed to seal the upload: %w", err)
+	}
+	inc := Incident{ID: id, Channel: ChannelUpload, ReporterID: a.ID, Message: in.Message, State: StateFlagged,
+		Receipt: &receipt, CreatedAt: now, UpdatedAt: now}
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.CreateIncident(ctx, &inc); err != nil {
+			return fmt.Errorf("failed to create incident: %w", err)
+		}
+		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, map[string]string{
+			"channel": string(ChannelUpload), "message_id": in.Message.ID,
+		}); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, a, "evidence.staged", inc.ID, map[string]string{
+			"bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
+			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "manifest_sha256": receipt.ManifestSHA256,
+		}); err != nil {
+			return err
+		}
+		return s.submit(ctx, tx, a, &inc, SubmitInput{Category: in.Category, Description: in.Description, Platform: in.Platform})
+	})
+	if err != nil {
+		// Nothing refers to the bundle: remove it rather than keep
+		// evidence nobody can account for.
+		if _, derr := s.vault.Destroy(ctx, receipt.BundleID); derr != nil {
+			return Incident{}, fmt.Errorf("%w (and the sealed upload %s could not be removed: %v)", err, receipt.BundleID, derr)
+		}
+		return Incident{}, err
+	}
+	return inc, nil
+}
+
+// staged reports whether the incident's content was sealed at upload and
+// waits for the secure decision.
+func (inc *Incident) staged() bool { return inc.Evidence == EvidencePending && inc.Receipt != nil }

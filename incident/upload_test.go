@@ -1,0 +1,95 @@
+package incident_test
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+func (w *world) upload(category string, content []byte) (incident.Incident, error) {
+	return w.svc.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: category, Description: "Screenshot aus Instagram", Platform: "iphone"},
+		incident.Part{Name: "screenshot.png", MediaType: "image/png", Size: int64(len(content)), Content: bytes.NewReader(content)})
+}
+
+func TestUploadApproved(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc, err := w.upload("threat", []byte("PNG of a threat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inc.State != incident.StateAwaitingApproval || inc.Receipt == nil || inc.Evidence != incident.EvidencePending {
+			t.Fatalf("after upload: %+v", inc)
+		}
+		if len(w.vault.sealed) != 1 {
+			t.Fatal("the upload was not sealed at once")
+		}
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "Drohung sichern"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		got := w.get(inc.ID)
+		if got.Evidence != incident.EvidenceSecured || got.Receipt.BundleID != inc.Receipt.BundleID || got.State != incident.StateWalkthrough {
+			t.Fatalf("after approval: %+v", got)
+		}
+		if len(w.vault.sealed) != 1 || w.msgr.fetched != 0 || len(w.msgr.revoked) != 0 {
+			t.Fatalf("approval sealed or fetched again, or called WhatsApp: %d bundles, %d fetches, %v", len(w.vault.sealed), w.msgr.fetched, w.msgr.revoked)
+		}
+		if got.Revocation == nil || got.Revocation.Outcome != incident.RevokeNotPossible {
+			t.Fatalf("an upload is not on WhatsApp: %+v", got.Revocation)
+		}
+		acts := w.actions(inc.ID)
+		if slices.Index(acts, "evidence.staged") < 0 || slices.Index(acts, "evidence.secured") < slices.Index(acts, "request.approved") {
+			t.Fatalf("trail %v", acts)
+		}
+	})
+}
+
+func TestUploadRejectedIsDestroyed(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc, err := w.upload("other", []byte("irrelevant picture"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, false, "nicht relevant"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		got := w.get(inc.ID)
+		if got.Evidence != incident.EvidenceNotSecured || got.DestroyedAt == nil || len(w.vault.sealed) != 0 {
+			t.Fatalf("rejected upload kept: %+v, %d bundles", got, len(w.vault.sealed))
+		}
+		if !slices.Contains(w.actions(inc.ID), "evidence.destroyed") {
+			t.Fatal("no destruction certificate in the trail")
+		}
+	})
+}
+
+func TestUploadRefusals(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		_, err := w.upload("csam", []byte("must never be stored"))
+		wantErr(t, err, incident.ErrContentForbidden)
+		_, err = w.upload("nope", []byte("x"))
+		wantErr(t, err, incident.ErrInvalidInput)
+		w.vault.failSeal = errors.New("disk full")
+		_, err = w.upload("threat", []byte("x"))
+		if err == nil {
+			t.Fatal("a failed seal opened an incident")
+		}
+		w.vault.failSeal = nil
+		// A store failure after sealing removes the bundle again.
+		broken := w.service(failingStore{Store: w.store, failAppend: true})
+		_, err = broken.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "android"},
+			incident.Part{Name: "a.png", MediaType: "image/png", Size: 1, Content: bytes.NewReader([]byte("x"))})
+		wantErr(t, err, errInjected)
+		if len(w.vault.sealed) != 0 {
+			t.Fatalf("%d bundles nobody accounts for", len(w.vault.sealed))
+		}
+		list, err := w.svc.Incidents(w.ctx, w.worker, incident.IncidentFilter{})
+		if err != nil || len(list) != 0 {
+			t.Fatalf("refused uploads left %d incidents", len(list))
+		}
+	})
+}
