@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"policy":  {"check or show policies", (*cli).cmdPolicy},
 		"audit":   {"verify, checkpoint and export the audit log", (*cli).cmdAudit},
 		"vault":   {"manage the evidence vault", (*cli).cmdVault},
+		"wa":      {"link and list WhatsApp devices", (*cli).cmdWA},
 		"version": {"print the version", (*cli).cmdVersion},
 	}
 }

@@ -17,6 +17,7 @@ type config struct {
 	PolicyDir      string // TRESOR_POLICY_DIR, optional override directory
 	AuditKeyFile   string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
 	SecretKeyFile  string // TRESOR_SECRET_KEY_FILE, default DATA/secret.key: encrypts second-factor secrets
+	WAKeyFile      string // TRESOR_WA_KEY_FILE, default DATA/wa-capture.key: encrypts captured WhatsApp messages
 	RecipientsFile string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
 	VaultDir       string // TRESOR_VAULT_DIR, default DATA/vault
 	IdentityOut    string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
@@ -33,6 +34,7 @@ const envVars = `Environment:
   TRESOR_POLICY_DIR             folder of policy YAML overriding the embedded defaults
   TRESOR_AUDIT_KEY_FILE         audit checkpoint signing key (default DATA/audit-signing.key)
   TRESOR_SECRET_KEY_FILE        32-byte key encrypting second-factor secrets (default DATA/secret.key)
+  TRESOR_WA_KEY_FILE            key encrypting captured WhatsApp messages (default DATA/wa-capture.key)
   TRESOR_VAULT_RECIPIENTS_FILE  vault recipients, one age1… per line (default DATA/vault-recipients.txt)
   TRESOR_VAULT_DIR              filesystem vault (default DATA/vault)
   TRESOR_VAULT_IDENTITY_OUT     where the first run writes the generated vault identity
@@ -44,7 +46,8 @@ const envVars = `Environment:
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DataDir: getenv("TRESOR_DATA_DIR"), Listen: getenv("TRESOR_LISTEN"), PolicyDir: getenv("TRESOR_POLICY_DIR"),
-		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), SecretKeyFile: getenv("TRESOR_SECRET_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
+		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), SecretKeyFile: getenv("TRESOR_SECRET_KEY_FILE"),
+		WAKeyFile: getenv("TRESOR_WA_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
 		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),
 		TLSCertFile: getenv("TRESOR_TLS_CERT_FILE"), TLSKeyFile: getenv("TRESOR_TLS_KEY_FILE"),
 	}
@@ -67,6 +70,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.SecretKeyFile == "" {
 		c.SecretKeyFile = filepath.Join(c.DataDir, "secret.key")
+	}
+	if c.WAKeyFile == "" {
+		c.WAKeyFile = filepath.Join(c.DataDir, "wa-capture.key")
 	}
 	if c.RecipientsFile == "" {
 		c.RecipientsFile = filepath.Join(c.DataDir, "vault-recipients.txt")

@@ -51,20 +51,3 @@ func (e evidenceVault) Destroy(ctx context.Context, bundleID string) (incident.D
 	return incident.Destruction{BundleID: cert.BundleID, CiphertextSHA256: cert.CiphertextSHA256, CiphertextSize: cert.CiphertextSize,
 		Detail: fmt.Sprintf("removed from %s (%d version(s))", cert.Backend, cert.VersionsRemoved), At: cert.DestroyedAt}, nil
 }
-
-// unlinkedMessenger is the Messenger while no WhatsApp device is linked:
-// content cannot be fetched (the secure job waits and retries until a
-// device is linked), and nothing can be revoked, which the walkthrough
-// then covers on the phone.
-type unlinkedMessenger struct{}
-
-var errNoDevice = errors.New("no WhatsApp device is linked to Tresor")
-
-func (unlinkedMessenger) FetchContent(ctx context.Context, inc incident.Incident) ([]incident.Part, error) {
-	return nil, fmt.Errorf("cannot fetch the content of message %s: %w", inc.Message.ID, errNoDevice)
-}
-
-func (unlinkedMessenger) Revoke(ctx context.Context, inc incident.Incident) (incident.Revocation, error) {
-	return incident.Revocation{Outcome: incident.RevokeNotPossible,
-		Detail: "no WhatsApp device is linked: the message must be deleted on the phone (see the walkthrough)"}, nil
-}

@@ -82,14 +82,3 @@ func TestEvidenceVault(t *testing.T) {
 		t.Fatalf("metadata-only seal: %+v, %v", meta, err)
 	}
 }
-
-func TestUnlinkedMessenger(t *testing.T) {
-	inc := incident.Incident{Message: incident.MessageRef{ID: "MSG"}}
-	if _, err := (unlinkedMessenger{}).FetchContent(context.Background(), inc); !errors.Is(err, errNoDevice) {
-		t.Fatalf("FetchContent = %v", err)
-	}
-	r, err := (unlinkedMessenger{}).Revoke(context.Background(), inc)
-	if err != nil || r.Outcome != incident.RevokeNotPossible {
-		t.Fatalf("Revoke = %+v, %v", r, err)
-	}
-}

@@ -15,7 +15,7 @@ import (
 // handler builds the HTTP surface: the web interface, and /healthz, which
 // answers 200 while the database answers with the expected schema, else
 // 503, for load balancers and monitoring.
-func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store) (http.Handler, error) {
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, logger *slog.Logger) (http.Handler, error) {
 	key, err := readSecretKey(cfg.SecretKeyFile)
 	if err != nil {
 		return nil, err
@@ -23,7 +23,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	gin.SetMode(gin.ReleaseMode)
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
-		Logger: slog.New(slog.NewJSONHandler(c.stderr, nil)), Clock: c.now,
+		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/wa"
 )
 
 func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
@@ -44,13 +46,19 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, unlinkedMessenger{}, incident.WithClock(c.now))
+	logger := slog.New(slog.NewJSONHandler(c.stderr, nil))
+	mgr, err := openWhatsApp(ctx, cfg, s, logger)
+	if err != nil {
+		return err
+	}
+	svc := incident.NewService(s, pol, evidenceVault{v}, mgr, incident.WithClock(c.now))
+	mgr.SetFlagger(svc)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
 	}
-	handler, err := c.handler(cfg, svc, pol, s)
+	handler, err := c.handler(cfg, svc, pol, s, logger)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -64,10 +72,16 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	fmt.Fprintf(c.stdout, "tresor %s listening on %s://%s\n", toolVersion(), scheme, ln.Addr())
 
 	workCtx, stopWork := context.WithCancel(ctx)
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
-		svc.Work(workCtx, 2*time.Second, func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) })
+		defer func() { done <- struct{}{} }()
+		svc.Work(workCtx, 2*time.Second, func(format string, args ...any) { logger.Error(fmt.Sprintf(format, args...)) })
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if err := mgr.Run(workCtx); err != nil {
+			logger.Error("whatsapp devices stopped", "err", err)
+		}
 	}()
 	serveErr := make(chan error, 1)
 	go func() {
@@ -85,6 +99,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 		cancel()
 	}
 	stopWork()
+	<-done
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -123,6 +138,25 @@ func (c *cli) firstRun(ctx context.Context, cfg config, s *sqlstore.Store) error
 	}
 	fmt.Fprintf(c.stdout, "first admin: user \"admin\", password in %s (read it, sign in, then delete the file)\n", pwFile)
 	return nil
+}
+
+// openWhatsApp prepares the linked-device manager: whatsmeow's device
+// keys live in the same database, captured messages are encrypted with
+// the key in TRESOR_WA_KEY_FILE.
+func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *slog.Logger) (*wa.Manager, error) {
+	db, err := s.SQLDB()
+	if err != nil {
+		return nil, err
+	}
+	devices, err := wa.OpenDeviceStore(ctx, db, string(s.Dialect()))
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the WhatsApp device store: %w", err)
+	}
+	sealer, err := wa.LoadSealer(cfg.WAKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load the WhatsApp capture key (run 'tresor init'): %w", err)
+	}
+	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger}})
 }
 
 // openVault opens the filesystem vault with the configured recipients and

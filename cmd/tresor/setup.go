@@ -18,6 +18,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/wa"
 )
 
 // writeNew writes data to a new file with mode perm; it never overwrites.
@@ -161,6 +162,13 @@ func (c *cli) bootstrap(ctx context.Context, cfg config, s *sqlstore.Store) erro
 	}
 	if err := c.ensureSecretKey(cfg); err != nil {
 		return err
+	}
+	if ok, err := exists(cfg.WAKeyFile); err != nil {
+		return err
+	} else if !ok {
+		if err := wa.GenerateSealerKey(cfg.WAKeyFile); err != nil {
+			return err
+		}
 	}
 	return c.ensureVaultRecipients(cfg)
 }

@@ -1,0 +1,210 @@
+package wa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// Client is the part of *whatsmeow.Client the adapter calls. Requests are
+// always built with whatsmeow's own builders; tests substitute the
+// sending methods only.
+type Client interface {
+	BuildRevoke(chat, sender types.JID, id types.MessageID) *waE2E.Message
+	SendMessage(ctx context.Context, to types.JID, message *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error)
+	SendAppState(ctx context.Context, patch appstate.PatchInfo) error
+	DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error
+	GetGroupInfo(ctx context.Context, jid types.JID) (*types.GroupInfo, error)
+}
+
+var _ Client = (*whatsmeow.Client)(nil)
+
+// Store is where the adapter keeps captures and device status, and reads
+// users. *sqlstore.Store is one.
+type Store interface {
+	incident.Store
+	incident.CaptureStore
+}
+
+// Flagger opens incidents. *incident.Service is one.
+type Flagger interface {
+	Flag(ctx context.Context, a incident.Actor, in incident.FlagInput) (incident.Incident, error)
+	Policy() *policies.Policy
+}
+
+// Defaults of Options.
+const (
+	// DefaultRevokeWindow is how long after sending WhatsApp lets a sender
+	// revoke a message for everyone (about 2 days 12 hours since 2022, per
+	// WhatsApp's help pages; the client does not enforce it).
+	DefaultRevokeWindow = 60 * time.Hour
+	// DefaultFlagHold keeps a flagged message's capture beyond the capture
+	// window, so that securing can wait for four-eyes approval; WhatsApp
+	// keeps media on its servers for about this long.
+	DefaultFlagHold = 30 * 24 * time.Hour
+	// PhoneWarningAfter: WhatsApp drops a linked device when the phone has
+	// been offline for about 14 days; warn at 12.
+	PhoneWarningAfter = 12 * 24 * time.Hour
+	// handlerTimeout bounds the database work of one event.
+	handlerTimeout = 30 * time.Second
+	// phoneSeenEvery limits how often phone sightings are written.
+	phoneSeenEvery = time.Minute
+	// recentLimit bounds RecentMessages.
+	recentLimit = 200
+)
+
+// Options are the settings an Adapter and a Manager share.
+type Options struct {
+	// TempDir holds the encrypted media files while a download is sealed
+	// ("" is os.TempDir()).
+	TempDir string
+	// RevokeWindow, FlagHold: see DefaultRevokeWindow and DefaultFlagHold.
+	RevokeWindow time.Duration
+	FlagHold     time.Duration
+	// Log receives operational messages without message content. Nil
+	// discards them.
+	Log *slog.Logger
+	// Clock replaces time.Now in tests.
+	Clock func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.RevokeWindow <= 0 {
+		o.RevokeWindow = DefaultRevokeWindow
+	}
+	if o.FlagHold <= 0 {
+		o.FlagHold = DefaultFlagHold
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return o
+}
+
+// Adapter connects one worker's linked device to Tresor: its Handle turns
+// whatsmeow events into captures, incidents and device status, and its
+// FetchContent and Revoke serve the incident.Messenger port for that
+// worker's incidents.
+type Adapter struct {
+	worker  string
+	cli     Client
+	dev     *store.Device
+	store   Store
+	flagger Flagger
+	sealer  *Sealer
+	opts    Options
+
+	mu            sync.Mutex // guards read-modify-write of the device row
+	lastPhoneSeen time.Time
+
+	sendMu    sync.Mutex // serializes revokes and app-state patches
+	notBefore time.Time  // no sends before this after a rate limit
+	backoff   time.Duration
+}
+
+// NewAdapter returns the adapter of worker's device. dev is the whatsmeow
+// device store the client runs on (its own addresses and LID map).
+func NewAdapter(worker string, cli Client, dev *store.Device, st Store, f Flagger, s *Sealer, opts Options) (*Adapter, error) {
+	switch {
+	case worker == "":
+		return nil, errors.New("adapter needs a worker id")
+	case cli == nil, dev == nil, st == nil, f == nil, s == nil:
+		return nil, errors.New("adapter needs a client, a device, a store, a flagger and a sealer")
+	}
+	return &Adapter{worker: worker, cli: cli, dev: dev, store: st, flagger: f, sealer: s, opts: opts.withDefaults()}, nil
+}
+
+func (a *Adapter) now() time.Time { return a.opts.Clock().UTC().Truncate(time.Microsecond) }
+
+func (a *Adapter) policy() *policies.Policy { return a.flagger.Policy() }
+
+// sealContext binds a sealed record to its worker and message.
+func sealContext(worker, messageID string) []byte {
+	return []byte("tresor-wa-capture-v1\x00" + worker + "\x00" + messageID)
+}
+
+// capture seals and stores a received message. It returns only once the
+// record is committed.
+func (a *Adapter) capture(ctx context.Context, rec record) error {
+	plain, err := rec.marshal()
+	if err != nil {
+		return err
+	}
+	sealed, err := a.sealer.Seal(plain, sealContext(a.worker, rec.ID))
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("failed to seal message %s: %w", rec.ID, err)
+	}
+	now := a.now()
+	window := a.policy().CaptureWindow
+	if window <= 0 {
+		window = 72 * time.Hour
+	}
+	c := incident.CapturedMessage{WorkerID: a.worker, MessageID: rec.ID, Sealed: sealed, CapturedAt: now, ExpiresAt: now.Add(window)}
+	if err := a.store.PutCapture(ctx, c); err != nil {
+		return fmt.Errorf("failed to store message %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// openCapture returns a captured message's record.
+func (a *Adapter) openCapture(c incident.CapturedMessage) (record, error) {
+	plain, err := a.sealer.Open(c.Sealed, sealContext(c.WorkerID, c.MessageID))
+	if err != nil {
+		return record{}, fmt.Errorf("failed to open capture of message %s: %w", c.MessageID, err)
+	}
+	defer clear(plain)
+	return parseRecord(plain)
+}
+
+// RecentMessages lists the metadata of the worker's messages captured
+// within the capture window, newest first, for picking one to flag.
+func (a *Adapter) RecentMessages(ctx context.Context) ([]incident.MessageRef, error) {
+	list, err := a.store.Captures(ctx, a.worker, a.now(), recentLimit)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]incident.MessageRef, 0, len(list))
+	for _, c := range list {
+		rec, err := a.openCapture(c)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := rec.ref()
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// altOf returns the other address form (LID or phone number) of j from
+// whatsmeow's LID map, or an empty JID.
+func (a *Adapter) altOf(ctx context.Context, j types.JID) types.JID {
+	if j.IsEmpty() || a.dev.LIDs == nil {
+		return types.EmptyJID
+	}
+	alt, err := a.dev.GetAltJID(ctx, j.ToNonAD())
+	if err != nil {
+		a.opts.Log.Debug("no alternative address known", "err", err)
+		return types.EmptyJID
+	}
+	return alt
+}

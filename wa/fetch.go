@@ -1,0 +1,154 @@
+package wa
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+var (
+	// ErrNotCaptured: the message was not captured by the linked device,
+	// or its capture was purged; its content cannot be fetched.
+	ErrNotCaptured = errors.New("message not captured")
+	// ErrMediaHash: the downloaded media does not match WhatsApp's
+	// FileSHA256.
+	ErrMediaHash = errors.New("media does not match WhatsApp's file hash")
+)
+
+// FetchContent returns the captured message's text and its media as
+// parts. Media is downloaded with whatsmeow into a file that holds only
+// ciphertext under a key in memory; each media part streams the
+// plaintext, checked against WhatsApp's FileSHA256, and removes the file
+// when closed. The caller closes every part's Content.
+func (a *Adapter) FetchContent(ctx context.Context, inc incident.Incident) ([]incident.Part, error) {
+	c, err := a.store.Capture(ctx, a.worker, inc.Message.ID)
+	if errors.Is(err, incident.ErrNotFound) {
+		return nil, fmt.Errorf("message %s: %w", inc.Message.ID, ErrNotCaptured)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec, err := a.openCapture(c)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := rec.message()
+	if err != nil {
+		return nil, err
+	}
+	var parts []incident.Part
+	if text := textOf(msg); text != "" {
+		parts = append(parts, textPart("message.txt", text))
+	}
+	md := mediaOf(msg)
+	if md == nil {
+		if len(parts) == 0 {
+			return nil, fmt.Errorf("message %s has neither text nor media to secure", rec.ID)
+		}
+		return parts, nil
+	}
+	if md.caption != "" {
+		parts = append(parts, textPart("caption.txt", md.caption))
+	}
+	p, err := a.download(ctx, rec.ID, md)
+	if err != nil {
+		return nil, err
+	}
+	return append(parts, p), nil
+}
+
+func textPart(name, text string) incident.Part {
+	return incident.Part{Name: name, MediaType: "text/plain; charset=utf-8", Size: int64(len(text)), Content: strings.NewReader(text)}
+}
+
+// download fetches one media item into an encrypted temporary file and
+// returns the part streaming its verified plaintext.
+func (a *Adapter) download(ctx context.Context, id string, md *media) (incident.Part, error) {
+	want := md.msg.GetFileSHA256()
+	if len(want) != sha256.Size {
+		return incident.Part{}, fmt.Errorf("media of message %s has no valid WhatsApp file hash", id)
+	}
+	f, err := newCryptFile(a.opts.TempDir)
+	if err != nil {
+		return incident.Part{}, err
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			if cerr := f.Close(); cerr != nil {
+				a.opts.Log.Error("cannot remove encrypted media file", "err", cerr)
+			}
+		}
+	}()
+	if err := a.cli.DownloadToFile(ctx, md.msg, f); err != nil {
+		return incident.Part{}, fmt.Errorf("failed to download media of message %s: %w", id, err)
+	}
+	// Verify before handing it on, whatever whatsmeow's warning setting.
+	h := sha256.New()
+	size, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
+	if err != nil {
+		return incident.Part{}, fmt.Errorf("failed to hash media of message %s: %w", id, err)
+	}
+	if subtle.ConstantTimeCompare(h.Sum(nil), want) != 1 {
+		return incident.Part{}, fmt.Errorf("message %s: %w", id, ErrMediaHash)
+	}
+	if md.size > 0 && size != md.size {
+		return incident.Part{}, fmt.Errorf("media of message %s is %d bytes, WhatsApp said %d", id, size, md.size)
+	}
+	keep = true
+	mt := md.mime
+	if mt == "" {
+		mt = "application/octet-stream"
+	}
+	return incident.Part{Name: mediaName(md, mt), MediaType: mt, Size: size, WhatsAppSHA256: hex.EncodeToString(want),
+		Content: newPlainReader(f, want)}, nil
+}
+
+// mediaName is the part's name in the bundle: the sender's file name
+// reduced to a safe base name, or the kind with an extension.
+func mediaName(md *media, mt string) string {
+	if n := safeName(md.fileName); n != "" {
+		return n
+	}
+	base := strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
+	ext, ok := extensions[base]
+	if !ok {
+		if exts, err := mime.ExtensionsByType(base); err == nil && len(exts) > 0 {
+			ext = exts[0]
+		}
+	}
+	return md.kind + ext
+}
+
+// extensions fixes the usual WhatsApp media types' extensions, which the
+// system's MIME table lists in no useful order.
+var extensions = map[string]string{
+	"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
+	"video/mp4": ".mp4", "video/3gpp": ".3gp", "audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a",
+	"application/pdf": ".pdf",
+}
+
+func safeName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "." || name == ".." || len(name) > 200 {
+		return ""
+	}
+	return name
+}

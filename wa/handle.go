@@ -1,0 +1,289 @@
+package wa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// Handle receives every whatsmeow event of the device; register it with
+// (*whatsmeow.Client).AddEventHandlerWithSuccessStatus. For a message it
+// returns true only once the message is captured (or needs no capture) or
+// the flag it carries is committed, so that whatsmeow withholds the
+// receipt and WhatsApp redelivers what was not stored. Malformed events
+// (nil protobuf fields) are ignored, never a panic.
+func (a *Adapter) Handle(evt any) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
+	defer cancel()
+	switch e := evt.(type) {
+	case *events.Message:
+		return a.onMessage(ctx, e)
+	case *events.Star:
+		a.onStar(ctx, e)
+	case *events.LabelEdit:
+		a.onLabelEdit(ctx, e)
+	case *events.LabelAssociationMessage:
+		a.onLabelMessage(ctx, e)
+	case *events.Receipt:
+		if e != nil && e.IsFromMe && e.Sender.Device == 0 {
+			a.phoneSeen(ctx)
+		}
+	case *events.PairSuccess:
+		a.onPairSuccess(ctx, e)
+	case *events.Connected:
+		a.setStatus(ctx, incident.DeviceConnected, "")
+	case *events.Disconnected:
+		a.setStatus(ctx, incident.DeviceDisconnected, "connection closed by WhatsApp; reconnecting")
+	case *events.DeleteForMe:
+		if e != nil {
+			a.opts.Log.Info("whatsapp confirmed a delete-for-me", "worker", a.worker, "message_id", e.MessageID)
+		}
+	case events.PermanentDisconnect:
+		a.onPermanentDisconnect(ctx, e)
+	}
+	return true
+}
+
+func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
+	if e == nil || e.Message == nil {
+		return true
+	}
+	if e.Info.IsFromMe && e.Info.Sender.Device == 0 {
+		a.phoneSeen(ctx)
+	}
+	if r := e.Message.GetReactionMessage(); r != nil {
+		return a.onReaction(ctx, e, r)
+	}
+	rec, ok, err := recordFrom(e)
+	if err != nil {
+		a.opts.Log.Error("cannot capture message", "worker", a.worker, "message_id", e.Info.ID, "err", err)
+		return false
+	}
+	if !ok {
+		return true
+	}
+	if err := a.capture(ctx, rec); err != nil {
+		a.opts.Log.Error("cannot capture message; WhatsApp will redeliver it", "worker", a.worker, "message_id", e.Info.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+// flagKey identifies a flagged message as a flag event names it.
+type flagKey struct {
+	chat, sender types.JID // sender may be empty when the event does not tell
+	id           string
+	fromMe       bool
+	knownFromMe  bool // false for label events, which do not tell
+	via          string
+}
+
+// onReaction flags the reacted-to message when the worker's own device
+// reacts with the policy's emoji.
+func (a *Adapter) onReaction(ctx context.Context, e *events.Message, r *waE2E.ReactionMessage) bool {
+	emoji := a.policy().FlagEmoji
+	if !e.Info.IsFromMe || emoji == "" || r.GetText() != emoji {
+		return true
+	}
+	key := r.GetKey()
+	if key.GetID() == "" {
+		return true
+	}
+	chat := e.Info.Chat
+	if j, err := types.ParseJID(key.GetRemoteJID()); err == nil && !j.IsEmpty() {
+		chat = j
+	}
+	var sender types.JID
+	if p := key.GetParticipant(); p != "" {
+		if j, err := types.ParseJID(p); err == nil {
+			sender = j
+		}
+	}
+	err := a.flag(ctx, flagKey{chat: chat, sender: sender, id: key.GetID(), fromMe: key.GetFromMe(), knownFromMe: true, via: "reaction"})
+	if err != nil {
+		a.opts.Log.Error("cannot flag reacted message; WhatsApp will redeliver the reaction", "worker", a.worker, "message_id", key.GetID(), "err", err)
+		return false
+	}
+	return true
+}
+
+func (a *Adapter) onStar(ctx context.Context, e *events.Star) {
+	if e == nil {
+		return
+	}
+	a.phoneSeen(ctx)
+	// Stars replayed by a full sync are old; only a new star flags.
+	if !e.Action.GetStarred() || e.FromFullSync || e.MessageID == "" {
+		return
+	}
+	a.flagLogged(ctx, flagKey{chat: e.ChatJID, sender: e.SenderJID, id: e.MessageID, fromMe: e.IsFromMe, knownFromMe: true, via: "star"})
+}
+
+// onLabelEdit learns which label id carries the policy's label name.
+func (a *Adapter) onLabelEdit(ctx context.Context, e *events.LabelEdit) {
+	if e == nil || e.Action == nil || e.LabelID == "" {
+		return
+	}
+	want := strings.TrimSpace(a.policy().FlagLabel)
+	matches := want != "" && !e.Action.GetDeleted() && strings.EqualFold(strings.TrimSpace(e.Action.GetName()), want)
+	err := a.updateDevice(ctx, func(d *incident.LinkedDevice) bool {
+		switch {
+		case matches && d.FlagLabelID != e.LabelID:
+			d.FlagLabelID = e.LabelID
+		case !matches && d.FlagLabelID == e.LabelID:
+			d.FlagLabelID = ""
+		default:
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		a.opts.Log.Error("cannot record the flag label", "worker", a.worker, "err", err)
+	}
+}
+
+func (a *Adapter) onLabelMessage(ctx context.Context, e *events.LabelAssociationMessage) {
+	if e == nil || !e.Action.GetLabeled() || e.FromFullSync || e.MessageID == "" || e.LabelID == "" {
+		return
+	}
+	a.phoneSeen(ctx)
+	d, err := a.store.Device(ctx, a.worker)
+	if err != nil {
+		if !errors.Is(err, incident.ErrNotFound) {
+			a.opts.Log.Error("cannot read device", "worker", a.worker, "err", err)
+		}
+		return
+	}
+	if d.FlagLabelID == "" || d.FlagLabelID != e.LabelID {
+		return
+	}
+	a.flagLogged(ctx, flagKey{chat: e.JID, id: e.MessageID, via: "label"})
+}
+
+// flagLogged flags and logs a failure: whatsmeow ignores the result of
+// app-state events, so there is nothing to redeliver.
+func (a *Adapter) flagLogged(ctx context.Context, k flagKey) {
+	if err := a.flag(ctx, k); err != nil {
+		a.opts.Log.Error("cannot flag message", "worker", a.worker, "via", k.via, "message_id", k.id, "err", err)
+	}
+}
+
+// flag opens an incident for the worker, once per message: a message
+// flagged already (ErrDuplicate) counts as done.
+func (a *Adapter) flag(ctx context.Context, k flagKey) error {
+	var user incident.User
+	err := a.store.Tx(ctx, func(tx incident.Tx) error {
+		var err error
+		user, err = tx.User(ctx, a.worker)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("failed to read worker %s: %w", a.worker, err)
+	}
+	if user.Disabled {
+		a.opts.Log.Warn("flag from a disabled account ignored", "worker", a.worker, "via", k.via)
+		return nil
+	}
+	ref, captured, err := a.refFor(ctx, k)
+	if err != nil {
+		return err
+	}
+	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref})
+	switch {
+	case err == nil:
+		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured)
+	case errors.Is(err, incident.ErrDuplicate):
+	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrInvalidInput):
+		// Retrying cannot help: the account may not flag, or the key is unusable.
+		a.opts.Log.Warn("flag refused", "worker", a.worker, "via", k.via, "err", err)
+		return nil
+	default:
+		return fmt.Errorf("failed to flag message %s: %w", ref.ID, err)
+	}
+	if captured {
+		if err := a.store.ExtendCapture(ctx, a.worker, ref.ID, a.now().Add(a.opts.FlagHold)); err != nil && !errors.Is(err, incident.ErrNotFound) {
+			return fmt.Errorf("failed to keep the capture of flagged message %s: %w", ref.ID, err)
+		}
+	}
+	return nil
+}
+
+// refFor describes the flagged message: from its capture when there is
+// one for the same chat (matched on the LID and the phone-number form),
+// else from the flag's key alone.
+func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, bool, error) {
+	c, err := a.store.Capture(ctx, a.worker, k.id)
+	switch {
+	case err == nil:
+		rec, err := a.openCapture(c)
+		if err != nil {
+			return incident.MessageRef{}, false, err
+		}
+		if a.sameChat(ctx, k.chat, rec) {
+			ref, err := rec.ref()
+			if err != nil {
+				return incident.MessageRef{}, false, err
+			}
+			if ref.SenderAlt == "" {
+				if j, err := types.ParseJID(ref.Sender); err == nil {
+					ref.SenderAlt = jidString(a.altOf(ctx, j))
+				}
+			}
+			return ref, true, nil
+		}
+		a.opts.Log.Warn("captured message with the flagged id is from another chat", "worker", a.worker, "message_id", k.id)
+	case !errors.Is(err, incident.ErrNotFound):
+		return incident.MessageRef{}, false, err
+	}
+	ref := incident.MessageRef{ID: k.id, Chat: jidString(k.chat), FromMe: k.fromMe}
+	var sender types.JID
+	switch {
+	case k.fromMe:
+		sender = a.dev.GetJID()
+		if k.chat.Server == types.HiddenUserServer && !a.dev.GetLID().IsEmpty() {
+			sender = a.dev.GetLID()
+		}
+	case !k.sender.IsEmpty():
+		sender = k.sender
+	case k.chat.Server == types.DefaultUserServer || k.chat.Server == types.HiddenUserServer:
+		if k.knownFromMe {
+			sender = k.chat // a received direct message: the chat is the sender
+		}
+	}
+	ref.Sender = jidString(sender)
+	ref.SenderAlt = jidString(a.altOf(ctx, sender))
+	return ref, false, nil
+}
+
+// sameChat reports whether a flag's chat is the captured message's chat
+// in either address form.
+func (a *Adapter) sameChat(ctx context.Context, chat types.JID, rec record) bool {
+	if chat.IsEmpty() {
+		return true
+	}
+	cands := []string{jidString(chat)}
+	if alt := a.altOf(ctx, chat); !alt.IsEmpty() {
+		cands = append(cands, jidString(alt))
+	}
+	for _, c := range cands {
+		if c == rec.Chat {
+			return true
+		}
+		if rec.IsGroup {
+			continue
+		}
+		for _, addr := range rec.addresses() {
+			if sameUser(c, addr) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,182 @@
+package wa
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
+	wastore "go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/password"
+	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// Addresses used throughout: the worker's account, a young person (with
+// phone-number and LID form) and a group.
+var (
+	ownPN    = types.NewJID("4915110000001", types.DefaultUserServer)
+	ownLID   = types.NewJID("100000000000001", types.HiddenUserServer)
+	ownDev   = types.NewADJID("4915110000001", 0, 7) // Tresor's companion device
+	youthPN  = types.NewJID("4917012345678", types.DefaultUserServer)
+	youthLID = types.NewJID("200000000000002", types.HiddenUserServer)
+	groupJID = types.NewJID("120363000000000001", types.GroupServer)
+	t0       = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// sent records what the adapter asked WhatsApp to do.
+type sent struct {
+	to  types.JID
+	msg *waE2E.Message
+}
+
+// netClient is a real *whatsmeow.Client (its builders and DownloadToFile
+// run for real) whose network-sending methods are replaced.
+type netClient struct {
+	*whatsmeow.Client
+	mu         sync.Mutex
+	messages   []sent
+	patches    []appstate.PatchInfo
+	sendErr    error
+	patchErr   error
+	groupInfo  *types.GroupInfo
+	groupErr   error
+	groupCalls int
+}
+
+func (c *netClient) SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sendErr != nil {
+		return whatsmeow.SendResponse{}, c.sendErr
+	}
+	c.messages = append(c.messages, sent{to, msg})
+	return whatsmeow.SendResponse{ID: "3EB0REVOKE0001", Timestamp: t0.Add(time.Hour)}, nil
+}
+
+func (c *netClient) SendAppState(ctx context.Context, patch appstate.PatchInfo) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.patchErr != nil {
+		return c.patchErr
+	}
+	c.patches = append(c.patches, patch)
+	return nil
+}
+
+func (c *netClient) GetGroupInfo(ctx context.Context, jid types.JID) (*types.GroupInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.groupCalls++
+	return c.groupInfo, c.groupErr
+}
+
+// env is a real incident.Service over SQLite with whatsmeow's device
+// store in the same database, and one worker's adapter.
+type env struct {
+	t       *testing.T
+	store   *sqlstore.Store
+	svc     *incident.Service
+	pol     *policies.Policy
+	clock   *testClock
+	worker  incident.User
+	devices *wastore.Container
+	dev     *store.Device
+	cli     *netClient
+	ad      *Adapter
+	tempDir string
+	vault   *memVault
+}
+
+func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
+	t.Helper()
+	ctx := context.Background()
+	st := sqltest.Open(t, sqlstore.SQLite)
+	pol, err := policies.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tune {
+		f(pol)
+	}
+	e := &env{t: t, store: st, pol: pol, clock: &testClock{t: t0}, tempDir: t.TempDir(), vault: &memVault{}}
+	e.svc = incident.NewService(st, pol, e.vault, nil, incident.WithClock(e.clock.Now),
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	e.worker, err = e.svc.AddUser(ctx, incident.System, incident.NewUser{Username: "fachkraft", Role: incident.RoleWorker, Password: "a long enough password 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.devices, err = OpenDeviceStore(ctx, db, "sqlite"); err != nil {
+		t.Fatal(err)
+	}
+	e.dev = e.devices.NewDevice()
+	own := ownDev
+	e.dev.ID, e.dev.LID = &own, ownLID
+	e.dev.LIDs = e.devices.LIDMap // what the container sets once a paired device is saved
+	e.cli = &netClient{Client: whatsmeow.NewClient(e.dev, nil)}
+	key := make([]byte, SealerKeySize)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ad, err = NewAdapter(e.worker.ID, e.cli, e.dev, st, e.svc, sealer, Options{TempDir: e.tempDir, Clock: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// incidents lists the worker's incidents.
+func (e *env) incidents() []incident.Incident {
+	e.t.Helper()
+	list, err := e.svc.Incidents(context.Background(), e.worker.Actor(), incident.IncidentFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return list
+}
+
+func (e *env) device() incident.LinkedDevice {
+	e.t.Helper()
+	d, err := e.store.Device(context.Background(), e.worker.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+// handle feeds an event and fails the test unless the handler succeeds.
+func (e *env) handle(evt any) {
+	e.t.Helper()
+	if !e.ad.Handle(evt) {
+		e.t.Fatalf("Handle(%T) = false", evt)
+	}
+}

@@ -1,0 +1,519 @@
+package wa
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
+	wastore "go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/types"
+	waLog "go.mau.fi/whatsmeow/util/log"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+var (
+	// ErrNoDevice: the worker has no linked WhatsApp device in Tresor.
+	ErrNoDevice = errors.New("no WhatsApp device is linked for this worker")
+	// ErrAlreadyLinked: the worker's device is linked; unlink it first.
+	ErrAlreadyLinked = errors.New("a WhatsApp device is linked for this worker already")
+	// ErrNotLinking: PairPhone needs a running Link.
+	ErrNotLinking = errors.New("no linking in progress for this worker")
+)
+
+// PurgeInterval is how often Run purges expired captures.
+const PurgeInterval = 10 * time.Minute
+
+// OpenDeviceStore keeps whatsmeow's device keys (whatsmeow_* tables) in
+// Tresor's database, on the pool of the incident store (see
+// (*sqlstore.Store).SQLDB). dialect is "sqlite" or "postgres". SQLite
+// needs foreign keys on, which the incident store's DSN sets.
+func OpenDeviceStore(ctx context.Context, db *sql.DB, dialect string) (*wastore.Container, error) {
+	switch dialect {
+	case "sqlite", "postgres":
+	default:
+		return nil, fmt.Errorf("unsupported database dialect %q for the WhatsApp device store", dialect)
+	}
+	c := wastore.NewWithDB(db, dialect, nil)
+	if err := c.Upgrade(ctx); err != nil {
+		return nil, fmt.Errorf("failed to prepare the WhatsApp device store: %w", err)
+	}
+	return c, nil
+}
+
+// Config wires a Manager.
+type Config struct {
+	Store   Store              // captures, device status, users: *sqlstore.Store
+	Devices *wastore.Container // whatsmeow's device keys: OpenDeviceStore
+	Sealer  *Sealer            // encrypts captures at rest
+	Options                    // shared with the adapters
+	WALog   waLog.Logger       // whatsmeow's own log (nil: none)
+}
+
+// Manager runs one whatsmeow client per linked device, routes the
+// incident.Messenger port to the reporting worker's device, and exposes
+// linking and device status to the web layer.
+type Manager struct {
+	cfg Config
+
+	mu      sync.Mutex
+	flagger Flagger
+	devices map[string]*linked // by worker id
+}
+
+type linked struct {
+	cli *whatsmeow.Client
+	ad  *Adapter
+}
+
+var _ incident.Messenger = (*Manager)(nil)
+
+// NewManager returns a Manager. Call SetFlagger with the incident service
+// (which in turn takes the Manager as its Messenger) before Run or Link.
+func NewManager(cfg Config) (*Manager, error) {
+	if cfg.Store == nil || cfg.Devices == nil || cfg.Sealer == nil {
+		return nil, errors.New("wa manager needs a store, a device store and a sealer")
+	}
+	cfg.Options = cfg.Options.withDefaults()
+	if cfg.WALog == nil {
+		cfg.WALog = waLog.Noop
+	}
+	return &Manager{cfg: cfg, devices: map[string]*linked{}}, nil
+}
+
+// SetFlagger sets who opens incidents: the *incident.Service.
+func (m *Manager) SetFlagger(f Flagger) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.flagger = f
+}
+
+func (m *Manager) now() time.Time { return m.cfg.Clock().UTC().Truncate(time.Microsecond) }
+
+// newClient creates the client and adapter of a worker's device and
+// registers the adapter's handler. The caller holds m.mu.
+func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
+	if m.flagger == nil {
+		return nil, errors.New("wa manager has no flagger: call SetFlagger first")
+	}
+	cli := whatsmeow.NewClient(dev, m.cfg.WALog)
+	cli.EnableDecryptedEventBuffer = false  // never keep decrypted messages in whatsmeow's tables
+	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id from the first sync
+	cli.InitialAutoReconnect = true
+	ad, err := NewAdapter(worker, cli, dev, m.cfg.Store, m.flagger, m.cfg.Sealer, m.cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	cli.AddEventHandlerWithSuccessStatus(ad.Handle)
+	l := &linked{cli: cli, ad: ad}
+	m.devices[worker] = l
+	return l, nil
+}
+
+// Start connects every linked device stored. Devices whose keys
+// whatsmeow removed (logged out while Tresor was down) are marked so.
+func (m *Manager) Start(ctx context.Context) error {
+	list, err := m.cfg.Store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	var started []*linked
+	m.mu.Lock()
+	err = m.loadDevices(ctx, list, &started)
+	m.mu.Unlock()
+	// Connect outside the lock: dialing WhatsApp may take a while.
+	for _, l := range started {
+		if err := l.cli.Connect(); err != nil {
+			m.cfg.Log.Warn("whatsapp connect failed; retrying in the background", "worker", l.ad.worker, "err", err)
+		}
+	}
+	return err
+}
+
+// loadDevices creates the clients of the stored devices. The caller holds m.mu.
+func (m *Manager) loadDevices(ctx context.Context, list []incident.LinkedDevice, started *[]*linked) error {
+	for _, d := range list {
+		if d.JID == "" || d.Status == incident.DeviceLoggedOut || d.Status == incident.DeviceUnlinked {
+			continue
+		}
+		if _, ok := m.devices[d.WorkerID]; ok {
+			continue
+		}
+		jid, err := types.ParseJID(d.JID)
+		if err != nil {
+			return fmt.Errorf("device of worker %s has a malformed address: %w", d.WorkerID, err)
+		}
+		dev, err := m.cfg.Devices.GetDevice(ctx, jid)
+		if err != nil {
+			return fmt.Errorf("failed to load the WhatsApp keys of worker %s: %w", d.WorkerID, err)
+		}
+		if dev == nil {
+			d.Status, d.Detail, d.UpdatedAt = incident.DeviceLoggedOut, "the device keys are gone: link the phone again", m.now()
+			if err := m.cfg.Store.PutDevice(ctx, d); err != nil {
+				return err
+			}
+			continue
+		}
+		l, err := m.newClient(d.WorkerID, dev)
+		if err != nil {
+			return err
+		}
+		*started = append(*started, l)
+	}
+	return nil
+}
+
+// Run starts the devices, then purges expired captures and reports
+// phones not seen for PhoneWarningAfter every PurgeInterval, until ctx
+// ends; then it disconnects every device.
+func (m *Manager) Run(ctx context.Context) error {
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	t := time.NewTicker(PurgeInterval)
+	defer t.Stop()
+	for {
+		if err := m.housekeeping(ctx); err != nil {
+			m.cfg.Log.Error("whatsapp housekeeping failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Manager) housekeeping(ctx context.Context) error {
+	n, err := m.Purge(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		m.cfg.Log.Info("purged expired whatsapp captures", "count", n)
+	}
+	list, err := m.cfg.Store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range list {
+		if PhoneWarning(d, m.now()) {
+			m.cfg.Log.Warn("worker's phone not seen: WhatsApp drops the linked device after about 14 days offline",
+				"worker", d.WorkerID, "phone_seen_at", d.PhoneSeenAt)
+		}
+	}
+	return nil
+}
+
+// Purge removes every capture whose window has ended.
+func (m *Manager) Purge(ctx context.Context) (int64, error) {
+	return m.cfg.Store.PurgeCaptures(ctx, m.now())
+}
+
+// Close disconnects every device.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.devices {
+		l.cli.Disconnect()
+	}
+}
+
+// LinkEventKind says what a LinkEvent is.
+type LinkEventKind string
+
+const (
+	LinkCode    LinkEventKind = "code"    // show Code as a QR code until Timeout
+	LinkSuccess LinkEventKind = "success" // the phone linked Tresor
+	LinkTimeout LinkEventKind = "timeout" // no code was scanned: start again
+	LinkError   LinkEventKind = "error"   // see Err
+)
+
+// LinkEvent is one step of linking a phone. Code is sensitive: whoever
+// scans it links their account to the worker's Tresor device, so show it
+// only on the worker's authenticated page.
+type LinkEvent struct {
+	Kind    LinkEventKind
+	Code    string
+	Timeout time.Duration
+	Err     error
+}
+
+// Link starts linking a phone to the worker's new Tresor device and
+// streams the QR codes to show; the channel closes after success, timeout
+// or error, or when ctx ends. While it runs, PairPhone offers a pairing
+// code instead.
+func (m *Manager) Link(ctx context.Context, workerID string) (<-chan LinkEvent, error) {
+	d, err := m.cfg.Store.Device(ctx, workerID)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return nil, err
+	}
+	if err == nil && d.JID != "" && (d.Status == incident.DeviceConnected || d.Status == incident.DeviceDisconnected) {
+		return nil, ErrAlreadyLinked
+	}
+	m.mu.Lock()
+	old, hadOld := m.devices[workerID]
+	if hadOld && old.cli.Store.ID != nil && old.cli.IsLoggedIn() {
+		m.mu.Unlock()
+		return nil, ErrAlreadyLinked
+	}
+	delete(m.devices, workerID)
+	l, err := m.newClient(workerID, m.cfg.Devices.NewDevice())
+	m.mu.Unlock()
+	if hadOld {
+		old.cli.Disconnect()
+	}
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (<-chan LinkEvent, error) {
+		m.abandonLink(workerID, l)
+		return nil, err
+	}
+	qr, err := l.cli.GetQRChannel(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("failed to start linking: %w", err))
+	}
+	if err := m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceLinking, UpdatedAt: m.now()}); err != nil {
+		return fail(err)
+	}
+	if err := l.cli.Connect(); err != nil {
+		return fail(fmt.Errorf("failed to connect to WhatsApp: %w", err))
+	}
+	out := make(chan LinkEvent, 1)
+	go m.relayLink(ctx, workerID, l, qr, out)
+	return out, nil
+}
+
+func (m *Manager) relayLink(ctx context.Context, workerID string, l *linked, qr <-chan whatsmeow.QRChannelItem, out chan<- LinkEvent) {
+	defer close(out)
+	for item := range qr {
+		ev := LinkEvent{Kind: LinkError, Err: item.Error}
+		switch {
+		case item.Event == whatsmeow.QRChannelEventCode:
+			ev = LinkEvent{Kind: LinkCode, Code: item.Code, Timeout: item.Timeout}
+		case item == whatsmeow.QRChannelSuccess:
+			ev = LinkEvent{Kind: LinkSuccess}
+		case item == whatsmeow.QRChannelTimeout:
+			ev = LinkEvent{Kind: LinkTimeout}
+		case item.Error == nil:
+			ev.Err = fmt.Errorf("linking failed: %s", item.Event)
+		}
+		if ev.Kind == LinkTimeout || ev.Kind == LinkError {
+			m.abandonLink(workerID, l)
+		}
+		select {
+		case out <- ev:
+		case <-ctx.Done():
+			m.abandonLink(workerID, l)
+			return
+		}
+	}
+}
+
+// abandonLink drops a link attempt that did not pair.
+func (m *Manager) abandonLink(workerID string, l *linked) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l.cli.Store.ID != nil {
+		return // paired after all
+	}
+	l.cli.Disconnect()
+	if m.devices[workerID] == l {
+		delete(m.devices, workerID)
+	}
+}
+
+// PairPhone returns the 8-character code to enter on the phone (Linked
+// devices → Link with phone number) instead of scanning the QR code. It
+// needs a Link running for the worker that has shown its first code.
+// phone is the account's number in international format.
+func (m *Manager) PairPhone(ctx context.Context, workerID, phone string) (string, error) {
+	digits, err := normalizePhone(phone)
+	if err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	l, ok := m.devices[workerID]
+	m.mu.Unlock()
+	if !ok || l.cli.Store.ID != nil {
+		return "", ErrNotLinking
+	}
+	code, err := l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, "Chrome (Linux)")
+	if err != nil {
+		return "", fmt.Errorf("failed to request a pairing code: %w", err)
+	}
+	return code, nil
+}
+
+// normalizePhone turns "+49 170 123-4567" into "491701234567".
+func normalizePhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "+")
+	if strings.HasPrefix(s, "00") {
+		s = s[2:]
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '/' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("%w: phone number %q has a character other than digits", incident.ErrInvalidInput, s)
+		}
+	}
+	d := b.String()
+	if len(d) < 8 || len(d) > 15 || d[0] == '0' {
+		return "", fmt.Errorf("%w: give the phone number in international format, e.g. +49 170 1234567", incident.ErrInvalidInput)
+	}
+	return d, nil
+}
+
+// Unlink removes the worker's device: WhatsApp is told to drop it (when
+// it can be reached), its keys and every capture of the worker are
+// deleted, and the status becomes unlinked.
+func (m *Manager) Unlink(ctx context.Context, workerID string) error {
+	m.mu.Lock()
+	l, running := m.devices[workerID]
+	delete(m.devices, workerID)
+	m.mu.Unlock()
+	detail := "unlinked from Tresor"
+	if running {
+		if l.cli.Store.ID != nil {
+			if err := l.cli.Logout(ctx); err != nil {
+				detail = "unlinked in Tresor, but WhatsApp could not be told: remove Tresor under Linked devices on the phone"
+				m.cfg.Log.Warn("whatsapp logout failed; deleting the keys locally", "worker", workerID, "err", err)
+				l.cli.Disconnect()
+				if err := l.cli.Store.Delete(ctx); err != nil {
+					return fmt.Errorf("failed to delete the WhatsApp keys of worker %s: %w", workerID, err)
+				}
+			}
+		} else {
+			l.cli.Disconnect()
+		}
+	} else if err := m.deleteStoredKeys(ctx, workerID); err != nil {
+		return err
+	}
+	if _, err := m.cfg.Store.DeleteCaptures(ctx, workerID); err != nil {
+		return err
+	}
+	return m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceUnlinked, Detail: detail, UpdatedAt: m.now()})
+}
+
+// deleteStoredKeys removes the keys of a device that is not running.
+func (m *Manager) deleteStoredKeys(ctx context.Context, workerID string) error {
+	d, err := m.cfg.Store.Device(ctx, workerID)
+	if errors.Is(err, incident.ErrNotFound) {
+		return fmt.Errorf("worker %s: %w", workerID, ErrNoDevice)
+	}
+	if err != nil {
+		return err
+	}
+	if d.JID == "" {
+		return nil
+	}
+	jid, err := types.ParseJID(d.JID)
+	if err != nil {
+		return fmt.Errorf("device of worker %s has a malformed address: %w", workerID, err)
+	}
+	dev, err := m.cfg.Devices.GetDevice(ctx, jid)
+	if err != nil {
+		return fmt.Errorf("failed to load the WhatsApp keys of worker %s: %w", workerID, err)
+	}
+	if dev == nil {
+		return nil
+	}
+	if err := m.cfg.Devices.DeleteDevice(ctx, dev); err != nil {
+		return fmt.Errorf("failed to delete the WhatsApp keys of worker %s: %w", workerID, err)
+	}
+	return nil
+}
+
+// DeviceInfo is a worker's device status for the web pages.
+type DeviceInfo struct {
+	incident.LinkedDevice
+	// PhoneWarning: tell the worker to open WhatsApp on the phone soon.
+	PhoneWarning bool
+}
+
+// Device returns the worker's device status; ErrNotFound (wrapped) when
+// the worker never linked one.
+func (m *Manager) Device(ctx context.Context, workerID string) (DeviceInfo, error) {
+	d, err := m.cfg.Store.Device(ctx, workerID)
+	if err != nil {
+		return DeviceInfo{}, err
+	}
+	return DeviceInfo{LinkedDevice: d, PhoneWarning: PhoneWarning(d, m.now())}, nil
+}
+
+// Devices returns every worker's device status, for the admin.
+func (m *Manager) Devices(ctx context.Context) ([]DeviceInfo, error) {
+	list, err := m.cfg.Store.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeviceInfo, len(list))
+	for i, d := range list {
+		out[i] = DeviceInfo{LinkedDevice: d, PhoneWarning: PhoneWarning(d, m.now())}
+	}
+	return out, nil
+}
+
+func (m *Manager) adapter(workerID string) (*Adapter, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.devices[workerID]
+	if !ok {
+		return nil, false
+	}
+	return l.ad, true
+}
+
+// RecentMessages lists the metadata of the worker's messages captured
+// within the capture window, newest first: no content.
+func (m *Manager) RecentMessages(ctx context.Context, workerID string) ([]incident.MessageRef, error) {
+	if ad, ok := m.adapter(workerID); ok {
+		return ad.RecentMessages(ctx)
+	}
+	// Captures outlive a stopped client; they open with the same key.
+	ad := &Adapter{worker: workerID, store: m.cfg.Store, sealer: m.cfg.Sealer, opts: m.cfg.Options}
+	return ad.RecentMessages(ctx)
+}
+
+// FetchContent implements incident.Messenger with the reporter's device.
+func (m *Manager) FetchContent(ctx context.Context, inc incident.Incident) ([]incident.Part, error) {
+	ad, ok := m.adapter(inc.ReporterID)
+	if !ok {
+		return nil, fmt.Errorf("cannot fetch the content of message %s: %w", inc.Message.ID, ErrNoDevice)
+	}
+	return ad.FetchContent(ctx, inc)
+}
+
+// Revoke implements incident.Messenger with the reporter's device. With
+// no usable device nothing can be done on WhatsApp, and the walkthrough
+// covers deleting on the phone.
+func (m *Manager) Revoke(ctx context.Context, inc incident.Incident) (incident.Revocation, error) {
+	ad, ok := m.adapter(inc.ReporterID)
+	if ok {
+		d, err := m.cfg.Store.Device(ctx, inc.ReporterID)
+		if err != nil && !errors.Is(err, incident.ErrNotFound) {
+			return incident.Revocation{}, err
+		}
+		if err == nil && (d.Status == incident.DeviceLoggedOut || d.Status == incident.DeviceUnlinked) {
+			ok = false
+		}
+	}
+	if !ok {
+		return incident.Revocation{Outcome: incident.RevokeNotPossible, At: m.now(),
+			Detail: "no WhatsApp device is linked for the reporter: the message must be deleted on the phone (see the walkthrough)"}, nil
+	}
+	return ad.Revoke(ctx, inc)
+}
