@@ -102,7 +102,8 @@ type RevokeOutcome string
 const (
 	RevokedForEveryone RevokeOutcome = "revoked_for_everyone"
 	DeletedForMe       RevokeOutcome = "deleted_for_me"
-	RevokeNotPossible  RevokeOutcome = "not_possible" // e.g. no linked device; the walkthrough covers it
+	RevokeNotPossible  RevokeOutcome = "not_possible"   // e.g. no linked device; the walkthrough covers it
+	RevokeLeftToWorker RevokeOutcome = "left_to_worker" // the policy leaves deletion to the walkthrough
 )
 
 // Incident is one flagged message and everything done about it.

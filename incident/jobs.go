@@ -107,8 +107,15 @@ func (s *Service) revoke(ctx context.Context, j Job) error {
 	if err := inc.mayRevoke(); err != nil {
 		return err
 	}
+	cat, err := s.policy.Category(inc.Category)
+	if err != nil {
+		return err
+	}
 	var rev Revocation
 	switch {
+	case cat.ManualDeletion:
+		rev = Revocation{Outcome: RevokeLeftToWorker, At: s.now(),
+			Detail: "the policy leaves deleting to the worker, after asking the police whether they want to see the phone"}
 	case inc.Channel == ChannelUpload:
 		rev = Revocation{Outcome: RevokeNotPossible, Detail: "uploaded file: not a WhatsApp message", At: s.now()}
 	case s.msgr == nil:
@@ -120,10 +127,6 @@ func (s *Service) revoke(ctx context.Context, j Job) error {
 		if rev.At.IsZero() {
 			rev.At = s.now()
 		}
-	}
-	cat, err := s.policy.Category(inc.Category)
-	if err != nil {
-		return err
 	}
 	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
 		if inc.State != StateRevoking {

@@ -94,6 +94,9 @@ func TestCSAMIsMetadataOnly(t *testing.T) {
 		if !got.Receipt.MetadataOnly {
 			t.Fatal("receipt does not say metadata only")
 		}
+		if len(w.msgr.revoked) != 0 || got.Revocation.Outcome != incident.RevokeLeftToWorker {
+			t.Fatalf("suspected CSAM was deleted on WhatsApp before the police could see the phone: %v, %+v", w.msgr.revoked, got.Revocation)
+		}
 		steps, err := w.svc.Steps(w.ctx, w.worker, inc.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -107,6 +107,10 @@ func (d *decoder) category(i int, n *yaml.Node) (Category, error) {
 			c.Retention, err = d.duration(v, what+" retention")
 			return err
 		},
+		"manual_deletion": func(v *yaml.Node) (err error) {
+			c.ManualDeletion, err = d.boolean(v, what+" manual_deletion")
+			return err
+		},
 		"extra_steps": func(v *yaml.Node) (err error) {
 			c.ExtraSteps, err = d.steps(v, what+" extra_steps")
 			return err

@@ -53,6 +53,10 @@ type Category struct {
 	// ExtraSteps are shown to the worker in addition to the walkthrough,
 	// e.g. the police-report steps for suspected CSAM.
 	ExtraSteps []Step
+	// ManualDeletion leaves deleting the message on WhatsApp to the
+	// worker's walkthrough instead of Tresor, so that the police can see
+	// the phone first (the default for suspected CSAM).
+	ManualDeletion bool
 }
 
 // FourEyes configures the approval of securing and handover requests.
