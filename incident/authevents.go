@@ -12,7 +12,7 @@ import (
 func (s *Service) RecordAuthEvent(ctx context.Context, a Actor, ev AuthEvent, subjectID string) error {
 	switch ev {
 	case AuthSecondFactorFailed, AuthSecondFactorSucceeded, AuthRecoveryCodeUsed, AuthSecondFactorEnabled,
-		AuthStepUpFailed, AuthLockedOut, AuthSignedOut:
+		AuthStepUpFailed, AuthLockedOut, AuthSignedOut, AuthTokenCreated, AuthTokenRevoked:
 	case AuthSecondFactorReset:
 		if err := requireRole(a, RoleAdmin); err != nil {
 			return err

@@ -46,7 +46,7 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 	if in.Message.ID == "" {
 		in.Message.ID = "upload-" + id
 	}
-	in.Message.MediaType, in.Message.Size = file.MediaType, file.Size
+	in.Message.MediaType, in.Message.Size = file.MediaType, max(file.Size, 0) // a streamed part's size is unknown (-1): 0 records "not known"
 	now := s.now()
 	m := Manifest{IncidentID: id, Category: cat.ID, Message: in.Message, CapturedAt: now}
 	receipt, err := s.vault.Seal(ctx, bundleID(id), m, []Part{file})

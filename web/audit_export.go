@@ -21,32 +21,46 @@ func (s *Server) auditExport(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: malformed query", incident.ErrInvalidInput))
 		return
 	}
+	body, ctype, name, err := s.exportTrail(c, f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Data(http.StatusOK, ctype, body)
+}
+
+// exportTrail renders the selected entries and records the export in the
+// audit log before anything is handed out.
+func (s *Server) exportTrail(c *gin.Context, f exportForm) (body []byte, ctype, name string, err error) {
 	filter, name, err := exportFilter(f)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, "", "", err
 	}
-	entries, err := s.svc.Trail(c.Request.Context(), actor(c), filter)
+	ctx := c.Request.Context()
+	a := actor(c)
+	entries, err := s.svc.Trail(ctx, a, filter)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, "", "", err
 	}
 	var buf bytes.Buffer
-	ctype := "text/csv; charset=utf-8"
+	format := "csv"
+	ctype = "text/csv; charset=utf-8"
 	switch f.Format {
 	case "jsonl":
-		ctype, name = "application/x-ndjson", name+".jsonl"
+		format, ctype, name = "jsonl", "application/x-ndjson", name+".jsonl"
 		err = audit.WriteJSONL(&buf, entries)
 	default:
 		name += ".csv"
 		err = audit.WriteCSV(&buf, entries)
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, "", "", err
 	}
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Data(http.StatusOK, ctype, buf.Bytes())
+	if err := s.svc.RecordExport(ctx, a, filter, format, len(entries)); err != nil {
+		return nil, "", "", err
+	}
+	return buf.Bytes(), ctype, name, nil
 }
 
 // exportFilter turns the form into a filter and a file name. Dates are

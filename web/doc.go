@@ -15,6 +15,15 @@
 //     the session and comes from the same origin, or is refused.
 //   - Pages show evidence metadata and hashes, never content; the access
 //     log holds no query strings, form values or user names.
+//   - Uploads ("Neue Meldung" → file) are streamed part by part into the
+//     vault: the CSRF token is the first part and is checked before any
+//     other is read; the file is never parsed into memory or a temporary
+//     file, its type is told by its first bytes, and categories whose
+//     policy forbids content (suspected CSAM) are refused unread.
+//   - The JSON API under /api/v1 (described in openapi.yaml, served at
+//     /api/v1/openapi.yaml) takes personal access tokens (stored as
+//     SHA-256, expiring, revocable) or the session cookie plus the
+//     X-CSRF-Token header; its routes are in the same table and matrix.
 //
 // Handlers are thin: parse a form, call [incident.Service] with the
 // session's actor, render. Domain errors become HTTP statuses in one place

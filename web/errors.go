@@ -30,9 +30,19 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errUnsupportedMedia):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, incident.ErrContentForbidden):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, errWrongCode):
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }
+
+// errUnsupportedMedia: the uploaded file's type, told by its first bytes,
+// is not one the policy allows.
+var errUnsupportedMedia = errors.New("the file type is not allowed by the policy")
 
 // errorView is the data of the error page.
 type errorView struct {
@@ -68,6 +78,10 @@ func detailKey(err error) string {
 		{incident.ErrConflict, "error.detail.conflict"},
 		{incident.ErrDuplicate, "error.detail.duplicate"},
 		{incident.ErrInvalidInput, "error.detail.invalid_input"},
+		{incident.ErrLegalHold, "error.detail.legal_hold"},
+		{incident.ErrContentForbidden, "error.detail.content_forbidden"},
+		{errUnsupportedMedia, "error.detail.unsupported_media"},
+		{errWrongCode, "error.detail.step_up"},
 	} {
 		if errors.Is(err, d.err) {
 			return d.key
@@ -79,4 +93,70 @@ func detailKey(err error) string {
 func (s *Server) renderError(c *gin.Context, status int, detail string) {
 	s.render(c, status, "error", errorView{Status: status, Detail: detail})
 	c.Abort()
+}
+
+// errorCode names an error for API clients; it refines the status.
+func errorCode(err error) string {
+	var tooBig *http.MaxBytesError
+	for _, d := range []struct {
+		err  error
+		code string
+	}{
+		{incident.ErrSelfApproval, "self_approval"},
+		{incident.ErrNotSupervisor, "not_supervisor"},
+		{incident.ErrForbidden, "forbidden"},
+		{incident.ErrNotFound, "not_found"},
+		{incident.ErrExpired, "expired"},
+		{incident.ErrAlreadyDecided, "already_decided"},
+		{incident.ErrReasonRequired, "reason_required"},
+		{incident.ErrInvalidTransition, "invalid_transition"},
+		{incident.ErrNotSecured, "not_secured"},
+		{incident.ErrLegalHold, "legal_hold"},
+		{incident.ErrConflict, "conflict"},
+		{incident.ErrDuplicate, "duplicate"},
+		{incident.ErrContentForbidden, "content_forbidden"},
+		{incident.ErrBadCredentials, "unauthorized"},
+		{incident.ErrUnavailable, "unavailable"},
+		{incident.ErrInvalidInput, "invalid_input"},
+		{errSealed, "invalid_input"},
+		{errUnsupportedMedia, "unsupported_media_type"},
+		{errWrongCode, "step_up_failed"},
+	} {
+		if errors.Is(err, d.err) {
+			return d.code
+		}
+	}
+	if errors.As(err, &tooBig) {
+		return "too_large"
+	}
+	return "internal"
+}
+
+// apiError is the body of every API error response.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// failJSON answers an API call with the error's status and code. Domain
+// errors explain themselves; unexpected ones are logged and reported only
+// as internal, with the request id.
+func (s *Server) failJSON(c *gin.Context, err error) {
+	status := statusOf(err)
+	msg := err.Error()
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
+		msg = http.StatusText(status)
+	}
+	s.jsonError(c, status, errorCode(err), msg)
+}
+
+// jsonError writes an error body and stops the chain.
+func (s *Server) jsonError(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg, RequestID: st(c).requestID}})
 }

@@ -74,3 +74,17 @@ type userForm struct {
 type disableForm struct {
 	Disabled string `form:"disabled"`
 }
+
+type holdForm struct {
+	Hold   string `form:"hold"` // "true" sets, "false" lifts
+	Reason string `form:"reason"`
+}
+
+type roleForm struct {
+	Role string `form:"role"`
+}
+
+type tokenForm struct {
+	Name string `form:"name"`
+	Days string `form:"days"`
+}

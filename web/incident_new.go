@@ -13,6 +13,7 @@ type newView struct {
 	Categories []policies.Category
 	Platforms  []policies.Platform
 	MediaTypes []string
+	MaxMiB     int64 // the upload limit in MiB, rounded up
 	Form       flagForm
 }
 
@@ -22,5 +23,6 @@ func (s *Server) incidentNew(c *gin.Context) {
 }
 
 func (s *Server) newView(f flagForm) newView {
-	return newView{Categories: s.policy.Categories, Platforms: policies.Platforms(), MediaTypes: s.policy.UploadTypes, Form: f}
+	return newView{Categories: s.policy.Categories, Platforms: policies.Platforms(), MediaTypes: s.policy.UploadTypes,
+		MaxMiB: (s.policy.UploadMaxBytes + 1<<20 - 1) >> 20, Form: f}
 }

@@ -25,6 +25,8 @@ type showView struct {
 	CanWalk    bool // the reporter works through the steps
 	CanSubmit  bool // the reporter completes a phone flag
 	CanRelease bool // evidence in the vault may be asked for
+	CanHold    bool // a supervisor may set or lift the legal hold
+	CanDestroy bool // a supervisor may ask to destroy the evidence early
 	Categories []policies.Category
 	Platforms  []policies.Platform
 }
@@ -65,6 +67,9 @@ func (s *Server) incidentShow(c *gin.Context) {
 		CanSubmit:  reporter && inc.State == incident.StateFlagged,
 		CanRelease: (reporter || a.Role == incident.RoleSupervisor) && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil,
 		Categories: s.policy.Categories, Platforms: policies.Platforms()}
+	if a.Role == incident.RoleSupervisor && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil {
+		v.CanHold, v.CanDestroy = true, !inc.LegalHold
+	}
 	if cat, err := s.policy.Category(inc.Category); err == nil {
 		v.Category = &cat
 	} else if !errors.Is(err, policies.ErrUnknownCategory) {

@@ -62,7 +62,10 @@ func (s *Server) accessLog(c *gin.Context) {
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" with every form POST, which checkCSRF refuses.
+	// Nothing leaves for other sites either way.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
@@ -73,10 +76,27 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps the request body.
-func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFormBytes)
+// limitBody caps the request body at n bytes; the original body is kept
+// for the one route that may take more (see uploadBody).
+func (s *Server) limitBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil {
+			st(c).rawBody = c.Request.Body
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		}
+		c.Next()
+	}
+}
+
+// uploadOverhead is what a multipart upload may carry besides the file:
+// boundaries, part headers and the small fields.
+const uploadOverhead = 64 << 10
+
+// uploadBody lifts the body limit to the policy's upload size plus the
+// multipart overhead, for the upload route only.
+func (s *Server) uploadBody(c *gin.Context) {
+	if raw := st(c).rawBody; raw != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, raw, s.policy.UploadMaxBytes+uploadOverhead)
 	}
 	c.Next()
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -18,27 +19,19 @@ func (s *Server) requestDecide(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var approve bool
-	switch f.Decision {
-	case "approve":
-		approve = true
-	case "reject":
-	default:
-		s.fail(c, fmt.Errorf("%w: choose approve or reject", incident.ErrInvalidInput))
+	approve, err := parseDecision(f.Decision)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	a := actor(c)
-	if _, err := s.checkSecondFactor(ctx, a.ID, f.Code, false); err != nil {
-		if !errors.Is(err, errWrongCode) {
-			s.fail(c, err)
+	if err := s.stepUp(ctx, a, f.Code); err != nil {
+		if errors.Is(err, errWrongCode) {
+			s.renderError(c, 403, "error.detail.step_up")
 			return
 		}
-		if err := s.svc.RecordAuthEvent(ctx, a, incident.AuthStepUpFailed, a.ID); err != nil {
-			s.fail(c, err)
-			return
-		}
-		s.renderError(c, 403, "error.detail.step_up")
+		s.fail(c, err)
 		return
 	}
 	r, err := s.svc.Decide(ctx, a, c.Param("id"), approve, f.Reason)
@@ -47,4 +40,28 @@ func (s *Server) requestDecide(c *gin.Context) {
 		return
 	}
 	s.redirect(c, "/incidents/"+r.IncidentID+"?done=decided")
+}
+
+// stepUp checks a fresh TOTP code of the acting user before a decision; a
+// wrong code is recorded in the audit log and gives errWrongCode.
+func (s *Server) stepUp(ctx context.Context, a incident.Actor, code string) error {
+	_, err := s.checkSecondFactor(ctx, a.ID, code, false)
+	if !errors.Is(err, errWrongCode) {
+		return err
+	}
+	if rerr := s.svc.RecordAuthEvent(ctx, a, incident.AuthStepUpFailed, a.ID); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// parseDecision accepts "approve" or "reject".
+func parseDecision(d string) (bool, error) {
+	switch d {
+	case "approve":
+		return true, nil
+	case "reject":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: choose approve or reject", incident.ErrInvalidInput)
 }

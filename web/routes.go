@@ -21,6 +21,20 @@ const (
 	signedIn
 )
 
+// csrfMode says who checks the CSRF token of a state-changing route.
+type csrfMode int
+
+const (
+	// csrfMiddleware: the router checks it before the handler runs —
+	// checkCSRF (the form field) for pages, the X-CSRF-Token header for
+	// API calls with a session cookie (bearer tokens need none).
+	csrfMiddleware csrfMode = iota
+	// csrfInHandler: the handler checks the token itself, as the first
+	// part of a streamed multipart body and before reading any other
+	// part. Only for routes whose body must not be parsed up front.
+	csrfInHandler
+)
+
 // route is one entry of the route table.
 type route struct {
 	method string
@@ -28,7 +42,14 @@ type route struct {
 	access access
 	roles  []incident.Role // for signedIn
 	// enroll lets a user who still has to set up the second factor in.
-	enroll  bool
+	enroll bool
+	// api marks a JSON route under /api/v1: bearer token or session
+	// cookie, JSON errors, no redirects.
+	api bool
+	// csrf says who checks the CSRF token (state-changing methods only).
+	csrf csrfMode
+	// upload raises the body limit to the policy's upload size.
+	upload  bool
 	handler func(*Server, *gin.Context)
 }
 
@@ -61,11 +82,14 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/incidents/new", access: signedIn, roles: reporters, handler: (*Server).incidentSafety},
 		{method: http.MethodGet, path: "/incidents/new/details", access: signedIn, roles: reporters, handler: (*Server).incidentNew},
 		{method: http.MethodPost, path: "/incidents", access: signedIn, roles: reporters, handler: (*Server).incidentCreate},
+		{method: http.MethodPost, path: "/incidents/upload", access: signedIn, roles: reporters, csrf: csrfInHandler, upload: true, handler: (*Server).incidentUpload},
 		{method: http.MethodGet, path: "/incidents/:id", access: signedIn, roles: caseReaders, handler: (*Server).incidentShow},
 		{method: http.MethodPost, path: "/incidents/:id/submit", access: signedIn, roles: reporters, handler: (*Server).incidentSubmit},
 		{method: http.MethodPost, path: "/incidents/:id/steps/:key/confirm", access: signedIn, roles: reporters, handler: (*Server).stepConfirm},
 		{method: http.MethodPost, path: "/incidents/:id/steps/:key/impossible", access: signedIn, roles: reporters, handler: (*Server).stepImpossible},
 		{method: http.MethodPost, path: "/incidents/:id/release", access: signedIn, roles: reporters, handler: (*Server).releaseRequest},
+		{method: http.MethodPost, path: "/incidents/:id/legal-hold", access: signedIn, roles: supervisors, handler: (*Server).legalHoldSet},
+		{method: http.MethodPost, path: "/incidents/:id/destroy", access: signedIn, roles: supervisors, handler: (*Server).destroyRequest},
 
 		{method: http.MethodGet, path: "/approvals", access: signedIn, roles: supervisors, handler: (*Server).approvalInbox},
 		{method: http.MethodPost, path: "/requests/:id/decide", access: signedIn, roles: supervisors, handler: (*Server).requestDecide},
@@ -79,18 +103,69 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/admin/users", access: signedIn, roles: admins, handler: (*Server).userCreate},
 		{method: http.MethodPost, path: "/admin/users/:name/disabled", access: signedIn, roles: admins, handler: (*Server).userSetDisabled},
 		{method: http.MethodPost, path: "/admin/users/:name/second-factor/reset", access: signedIn, roles: admins, handler: (*Server).userResetSecondFactor},
+		{method: http.MethodPost, path: "/admin/users/:name/role", access: signedIn, roles: admins, handler: (*Server).userSetRole},
+
+		{method: http.MethodGet, path: "/account/tokens", access: signedIn, roles: everyone, handler: (*Server).tokenList},
+		{method: http.MethodPost, path: "/account/tokens", access: signedIn, roles: everyone, handler: (*Server).tokenCreate},
+		{method: http.MethodPost, path: "/account/tokens/:id/revoke", access: signedIn, roles: everyone, handler: (*Server).tokenRevoke},
+
+		{method: http.MethodGet, path: "/api/v1/openapi.yaml", access: public, api: true, handler: (*Server).apiOpenAPI},
+		{method: http.MethodGet, path: "/api/v1/incidents", access: signedIn, roles: caseReaders, api: true, handler: (*Server).apiIncidentList},
+		{method: http.MethodPost, path: "/api/v1/incidents", access: signedIn, roles: reporters, api: true, handler: (*Server).apiIncidentFlag},
+		{method: http.MethodGet, path: "/api/v1/incidents/:id", access: signedIn, roles: caseReaders, api: true, handler: (*Server).apiIncidentShow},
+		{method: http.MethodPost, path: "/api/v1/incidents/:id/submit", access: signedIn, roles: reporters, api: true, handler: (*Server).apiIncidentSubmit},
+		{method: http.MethodPost, path: "/api/v1/incidents/:id/steps/:key/confirm", access: signedIn, roles: reporters, api: true, handler: (*Server).apiStepConfirm},
+		{method: http.MethodPost, path: "/api/v1/incidents/:id/steps/:key/impossible", access: signedIn, roles: reporters, api: true, handler: (*Server).apiStepImpossible},
+		{method: http.MethodPost, path: "/api/v1/incidents/:id/release", access: signedIn, roles: reporters, api: true, handler: (*Server).apiReleaseRequest},
+		{method: http.MethodGet, path: "/api/v1/requests", access: signedIn, roles: caseReaders, api: true, handler: (*Server).apiRequestList},
+		{method: http.MethodPost, path: "/api/v1/requests/:id/decide", access: signedIn, roles: supervisors, api: true, handler: (*Server).apiRequestDecide},
+		{method: http.MethodPost, path: "/api/v1/requests/:id/handover", access: signedIn, roles: supervisors, api: true, handler: (*Server).apiHandoverRecord},
+		{method: http.MethodPost, path: "/api/v1/audit/verify", access: signedIn, roles: auditors, api: true, handler: (*Server).apiAuditVerify},
+		{method: http.MethodGet, path: "/api/v1/audit/export", access: signedIn, roles: auditors, api: true, handler: (*Server).apiAuditExport},
+		{method: http.MethodGet, path: "/api/v1/users", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserList},
+		{method: http.MethodPost, path: "/api/v1/users", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserCreate},
+		{method: http.MethodPost, path: "/api/v1/users/:name/disabled", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetDisabled},
+		{method: http.MethodPost, path: "/api/v1/users/:name/role", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetRole},
 	}
+}
+
+// unsafe reports whether a method changes state (and so needs CSRF).
+func unsafe(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
 
 // routes installs the middleware and the route table on e.
 func (s *Server) routes(e *gin.Engine) {
-	e.Use(s.recovery, s.requestID, s.accessLog, s.securityHeaders, s.limitBody, s.loadSession)
-	e.NoRoute(func(c *gin.Context) { s.fail(c, incident.ErrNotFound) })
-	e.NoMethod(func(c *gin.Context) { s.failStatus(c, http.StatusMethodNotAllowed) })
+	e.Use(s.recovery, s.requestID, s.accessLog, s.securityHeaders, s.limitBody(maxFormBytes), s.loadSession)
+	e.NoRoute(func(c *gin.Context) {
+		if isAPI(c.Request.URL.Path) {
+			s.failJSON(c, incident.ErrNotFound)
+			return
+		}
+		s.fail(c, incident.ErrNotFound)
+	})
+	e.NoMethod(func(c *gin.Context) {
+		if isAPI(c.Request.URL.Path) {
+			s.jsonError(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
+			return
+		}
+		s.failStatus(c, http.StatusMethodNotAllowed)
+	})
 	for _, r := range routeTable() {
-		chain := []gin.HandlerFunc{s.guard(r)}
-		if r.method != http.MethodGet && r.method != http.MethodHead {
-			chain = append(chain, s.checkCSRF)
+		var chain []gin.HandlerFunc
+		if r.upload {
+			// Replaces the global form limit: a larger limit must wrap
+			// the original body, not the small limiter.
+			chain = append(chain, s.uploadBody)
+		}
+		switch {
+		case r.api:
+			chain = append(chain, s.apiGuard(r))
+		default:
+			chain = append(chain, s.guard(r))
+			if unsafe(r.method) && r.csrf == csrfMiddleware {
+				chain = append(chain, s.checkCSRF)
+			}
 		}
 		h := r.handler
 		chain = append(chain, func(c *gin.Context) { h(s, c) })

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -20,6 +22,10 @@ func TestRoleMatrix(t *testing.T) {
 		e.enroll(name)
 	}
 	byRole := map[incident.Role]string{incident.RoleWorker: "wanda", incident.RoleSupervisor: "susi", incident.RoleAuditor: "anna", incident.RoleAdmin: "adam"}
+	tokens := map[incident.Role]string{}
+	for role, name := range byRole {
+		tokens[role] = e.apiToken(name)
+	}
 	for _, r := range routeTable() {
 		path := strings.NewReplacer(":id", "00000000000000000000000000000000", ":key", "chat", ":name", "nobody").Replace(r.path)
 		for _, who := range append([]incident.Role{""}, incident.Roles...) {
@@ -36,34 +42,116 @@ func TestRoleMatrix(t *testing.T) {
 					c = e.as(byRole[who])
 				}
 				var w = c.do(r.method, path, nil)
-				if r.method == http.MethodPost {
+				switch {
+				case r.api && r.method == http.MethodPost:
+					c.header.Set(csrfHeader, c.csrf)
+					w = c.do(r.method, path, nil)
+				case r.method == http.MethodPost:
 					w = c.post(path)
 				}
-				loc := w.Header().Get("Location")
-				switch {
-				case r.access == public:
-					if w.Code == http.StatusForbidden || w.Code >= 500 {
-						t.Fatalf("public route: status %d", w.Code)
-					}
-				case who == "":
-					if w.Code != http.StatusSeeOther || loc != "/login" {
-						t.Fatalf("anonymous: status %d location %q, want 303 to /login", w.Code, loc)
-					}
-				case r.access == halfSignedIn:
-					if w.Code != http.StatusSeeOther || loc != "/" {
-						t.Fatalf("signed in on a half-signed-in route: %d %q, want 303 to /", w.Code, loc)
-					}
-				case slices.Contains(r.roles, who):
-					if w.Code == http.StatusForbidden || w.Code == http.StatusUnauthorized || w.Code >= 500 || loc == "/login" {
-						t.Fatalf("allowed role: status %d location %q\n%s", w.Code, loc, w.Body.String())
-					}
-				default:
-					if w.Code != http.StatusForbidden {
-						t.Fatalf("forbidden role: status %d location %q, want 403", w.Code, loc)
-					}
-				}
+				checkMatrix(t, r, who, w)
 			})
+			if r.api && who != "" {
+				t.Run(r.method+" "+r.path+" as "+label+" with a token", func(t *testing.T) {
+					c := e.anon()
+					c.header.Set("Authorization", "Bearer "+tokens[who])
+					checkMatrix(t, r, who, c.do(r.method, path, nil))
+				})
+			}
 		}
+	}
+}
+
+// checkMatrix checks the status the route table implies for a role ("" is
+// anonymous).
+func checkMatrix(t *testing.T, r route, who incident.Role, w *httptest.ResponseRecorder) {
+	t.Helper()
+	loc := w.Header().Get("Location")
+	switch {
+	case r.access == public:
+		if w.Code == http.StatusForbidden || w.Code >= 500 {
+			t.Fatalf("public route: status %d", w.Code)
+		}
+	case who == "" && r.api:
+		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"code":"unauthorized"`) {
+			t.Fatalf("anonymous API call: status %d, want 401 with a JSON error\n%s", w.Code, w.Body.String())
+		}
+	case who == "":
+		if w.Code != http.StatusSeeOther || loc != "/login" {
+			t.Fatalf("anonymous: status %d location %q, want 303 to /login", w.Code, loc)
+		}
+	case r.access == halfSignedIn:
+		if w.Code != http.StatusSeeOther || loc != "/" {
+			t.Fatalf("signed in on a half-signed-in route: %d %q, want 303 to /", w.Code, loc)
+		}
+	case slices.Contains(r.roles, who):
+		if w.Code == http.StatusForbidden || w.Code == http.StatusUnauthorized || w.Code >= 500 || loc == "/login" {
+			t.Fatalf("allowed role: status %d location %q\n%s", w.Code, loc, w.Body.String())
+		}
+	default:
+		if w.Code != http.StatusForbidden {
+			t.Fatalf("forbidden role: status %d location %q, want 403", w.Code, loc)
+		}
+		if r.api && !strings.Contains(w.Body.String(), `"code":"forbidden"`) {
+			t.Fatalf("forbidden API call without a JSON error: %s", w.Body.String())
+		}
+	}
+}
+
+// TestCSRFEveryUnsafeRoute: every state-changing route either has the CSRF
+// middleware in front of it or is marked as checking the token itself —
+// and, either way, a request without the token is refused with 403 by a
+// role that may use the route.
+func TestCSRFEveryUnsafeRoute(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"susi", "anna", "adam"} {
+		e.enroll(name)
+	}
+	byRole := map[incident.Role]string{incident.RoleWorker: "wanda", incident.RoleSupervisor: "susi", incident.RoleAuditor: "anna", incident.RoleAdmin: "adam"}
+	for _, r := range routeTable() {
+		if !unsafe(r.method) {
+			if r.csrf != csrfMiddleware {
+				t.Errorf("%s %s: a safe method marked csrfInHandler", r.method, r.path)
+			}
+			continue
+		}
+		switch r.csrf {
+		case csrfMiddleware:
+		case csrfInHandler:
+			if r.api || r.method != http.MethodPost {
+				t.Errorf("%s %s: only page POSTs may check CSRF in the handler", r.method, r.path)
+			}
+		default:
+			t.Errorf("%s %s: no CSRF check", r.method, r.path)
+		}
+		path := strings.NewReplacer(":id", "00000000000000000000000000000000", ":key", "chat", ":name", "nobody").Replace(r.path)
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			var c *client
+			switch {
+			case r.access == public:
+				c = e.anon()
+				c.get("/login")
+			case r.access == halfSignedIn:
+				c = e.anon()
+				c.get("/login")
+				wantRedirect(t, c.post("/login", "username", "susi", "password", "correct horse susi"), "/login/second-factor")
+			default:
+				c = e.as(byRole[r.roles[0]])
+			}
+			var w *httptest.ResponseRecorder
+			switch {
+			case r.api:
+				w = c.do(r.method, path, nil) // no X-CSRF-Token
+			case r.csrf == csrfInHandler:
+				body, ctype := multipartBody(t, [][2]string{{"category", "violence"}, {"csrf", c.csrf}})
+				w = c.raw(r.method, path, ctype, body)
+			default:
+				w = c.do(r.method, path, url.Values{"x": {"1"}})
+			}
+			if w.Code != http.StatusForbidden {
+				t.Fatalf("without a CSRF token: status %d, want 403\n%s", w.Code, w.Body.String())
+			}
+		})
 	}
 }
 

@@ -23,6 +23,9 @@ type Config struct {
 	Policy *policies.Policy
 	// Sessions keeps sessions and second factors; required.
 	Sessions incident.SessionStore
+	// Tokens keeps API tokens; nil means Sessions, which must then
+	// implement incident.TokenStore (sqlstore.Store does).
+	Tokens incident.TokenStore
 	// SecretKey (32 bytes) encrypts TOTP secrets before they are stored;
 	// required. Keep it outside the database.
 	SecretKey []byte
@@ -45,6 +48,7 @@ type Server struct {
 	svc      *incident.Service
 	policy   *policies.Policy
 	sessions incident.SessionStore
+	tokens   incident.TokenStore
 	box      *secretBox
 	log      *slog.Logger
 	now      func() time.Time
@@ -66,6 +70,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
 		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS}
+	if s.tokens = cfg.Tokens; s.tokens == nil {
+		ts, ok := cfg.Sessions.(incident.TokenStore)
+		if !ok {
+			return nil, errors.New("web: no API token store (Config.Tokens)")
+		}
+		s.tokens = ts
+	}
 	if s.policy == nil {
 		s.policy = cfg.Service.Policy()
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"io"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -10,9 +12,11 @@ import (
 type reqState struct {
 	requestID string
 	lang      string
-	session   *incident.Session // nil when nobody is signed in
-	user      incident.User     // set with session
-	preToken  string            // CSRF token of a visitor without session
+	session   *incident.Session  // nil when nobody is signed in
+	user      incident.User      // set with session
+	preToken  string             // CSRF token of a visitor without session
+	rawBody   io.ReadCloser      // the request body before limitBody wrapped it
+	apiToken  *incident.APIToken // the bearer token of an API call, if any
 }
 
 const stateKey = "tresor.state"

@@ -31,7 +31,7 @@ func (s *Server) userSetDisabled(c *gin.Context) {
 		return
 	}
 	if disabled {
-		if err := s.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+		if err := s.revokeAccess(c, u.ID); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -242,6 +242,40 @@ var migrations = []migration{
 			`CREATE UNIQUE INDEX wa_devices_jid ON wa_devices (jid) WHERE jid <> ''`,
 		},
 	},
+	{
+		version: 4,
+		name:    "personal API tokens",
+		sql: []string{
+			// Only the SHA-256 of a token is stored; the token is shown
+			// to its user once.
+			`CREATE TABLE api_tokens (
+				id TEXT PRIMARY KEY,
+				user_id TEXT NOT NULL REFERENCES users(id),
+				name TEXT NOT NULL,
+				token_hash TEXT NOT NULL UNIQUE,
+				created_at {{ts}} NOT NULL,
+				expires_at {{ts}} NOT NULL,
+				last_used_at {{ts}},
+				revoked_at {{ts}}
+			)`,
+			`CREATE INDEX api_tokens_user ON api_tokens (user_id)`,
+		},
+	},
+	{
+		version: 5,
+		name:    "incident lists in index order",
+		sql: []string{
+			// The lists read the newest incidents first (ORDER BY
+			// created_at DESC, id). With these the database walks an
+			// index and stops at the limit instead of sorting every
+			// incident (all) or every one of a worker (own).
+			`CREATE INDEX incidents_recent ON incidents (created_at DESC, id)`,
+			`CREATE INDEX incidents_reporter_recent ON incidents (reporter_id, created_at DESC, id)`,
+			// incidents_reporter (reporter_id, created_at) is a prefix
+			// of incidents_reporter_recent.
+			`DROP INDEX incidents_reporter`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.
