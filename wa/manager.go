@@ -356,10 +356,7 @@ func (m *Manager) PairPhone(ctx context.Context, workerID, phone string) (string
 // normalizePhone turns "+49 170 123-4567" into "491701234567".
 func normalizePhone(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "+")
-	if strings.HasPrefix(s, "00") {
-		s = s[2:]
-	}
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "+"), "00")
 	var b strings.Builder
 	for _, r := range s {
 		switch {
