@@ -36,45 +36,52 @@ type vaultFlags struct {
 
 func (c *cli) vaultFlags(fs *flag.FlagSet) *vaultFlags {
 	vf := &vaultFlags{}
-	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is DIR/vault")
+	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is $TRESOR_VAULT_DIR or DIR/vault")
 	fs.StringVar(&vf.recipients, "recipients", "", "recipients `FILE`, one per line (default DIR/vault-recipients.txt)")
 	return vf
 }
 
-func (vf *vaultFlags) dataDir(c *cli) string {
+// config resolves the vault's location like every other command does
+// (TRESOR_VAULT_DIR, TRESOR_VAULT_RECIPIENTS_FILE, TRESOR_DATA_DIR), with
+// --data standing in for TRESOR_DATA_DIR and --recipients overriding.
+func (vf *vaultFlags) config(c *cli) (config, error) {
+	getenv := c.getenv
 	if vf.data != "" {
-		return vf.data
+		getenv = func(k string) string {
+			if k == "TRESOR_DATA_DIR" {
+				return vf.data
+			}
+			return c.getenv(k)
+		}
 	}
-	if d := c.getenv("TRESOR_DATA_DIR"); d != "" {
-		return d
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return config{}, err
 	}
-	return "tresor-data"
-}
-
-func (vf *vaultFlags) recipientsFile(c *cli) string {
 	if vf.recipients != "" {
-		return vf.recipients
+		cfg.RecipientsFile = vf.recipients
 	}
-	return filepath.Join(vf.dataDir(c), "vault-recipients.txt")
+	return cfg, nil
 }
 
-// openVault opens the filesystem vault. With needRecipients it also reads
-// the recipients file.
 func (c *cli) openVault(vf *vaultFlags, needRecipients bool) (*vault.Vault, error) {
-	dir := filepath.Join(vf.dataDir(c), "vault")
+	cfg, err := vf.config(c)
+	if err != nil {
+		return nil, err
+	}
 	if !needRecipients {
-		if _, err := os.Stat(dir); err != nil {
+		if _, err := os.Stat(cfg.VaultDir); err != nil {
 			return nil, fmt.Errorf("failed to open vault: %w", err)
 		}
 	}
-	b, err := vault.NewFSBackend(dir)
+	b, err := vault.NewFSBackend(cfg.VaultDir)
 	if err != nil {
 		return nil, err
 	}
 	var recs []vault.Recipient
 	var fps []string
 	if needRecipients {
-		recs, fps, err = vault.ReadRecipientsFile(vf.recipientsFile(c))
+		recs, fps, err = vault.ReadRecipientsFile(cfg.RecipientsFile)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +149,11 @@ func (c *cli) cmdVaultKeygen(ctx context.Context, args []string) error {
 		return fmt.Errorf("failed to write identity: %w", err)
 	}
 	if *add {
-		path := vf.recipientsFile(c)
+		cfg, err := vf.config(c)
+		if err != nil {
+			return err
+		}
+		path := cfg.RecipientsFile
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return fmt.Errorf("failed to create data directory: %w", err)
 		}
