@@ -56,7 +56,13 @@ type Request struct {
 	HandedOverAt *time.Time
 	HandedOverBy string
 	HandoverNote string
-	Version      int64
+	// Download* describe the current single-use link to download the
+	// released bundle: the SHA-256 of its token, when it expires, and
+	// when it was used.
+	DownloadTokenHash string
+	DownloadExpiresAt *time.Time
+	DownloadUsedAt    *time.Time
+	Version           int64
 }
 
 // Approvals counts the approving decisions.

@@ -276,6 +276,17 @@ var migrations = []migration{
 			`DROP INDEX incidents_reporter`,
 		},
 	},
+	{
+		version: 6,
+		name:    "single-use release download links",
+		sql: []string{
+			// One link at a time per approved release request; only the
+			// SHA-256 of its token is stored.
+			`ALTER TABLE requests ADD COLUMN download_token_hash TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE requests ADD COLUMN download_expires_at {{ts}}`,
+			`ALTER TABLE requests ADD COLUMN download_used_at {{ts}}`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

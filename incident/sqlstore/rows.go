@@ -177,6 +177,9 @@ type requestRow struct {
 	HandedOverAt      *int64
 	HandedOverBy      string
 	HandoverNote      string
+	DownloadTokenHash string
+	DownloadExpiresAt *int64
+	DownloadUsedAt    *int64
 	Version           int64
 }
 
@@ -187,7 +190,8 @@ func toRequestRow(r *incident.Request) requestRow {
 		Reason: r.Reason, Purpose: r.Purpose, Recipient: r.Recipient, LegalBasis: r.LegalBasis, State: string(r.State),
 		RequiredApprovals: r.RequiredApprovals, CreatedAt: us(r.CreatedAt), ExpiresAt: us(r.ExpiresAt),
 		DecidedAt: usPtr(r.DecidedAt), HandedOverAt: usPtr(r.HandedOverAt), HandedOverBy: r.HandedOverBy,
-		HandoverNote: r.HandoverNote, Version: r.Version}
+		HandoverNote: r.HandoverNote, DownloadTokenHash: r.DownloadTokenHash, DownloadExpiresAt: usPtr(r.DownloadExpiresAt),
+		DownloadUsedAt: usPtr(r.DownloadUsedAt), Version: r.Version}
 }
 
 func (r requestRow) request(ds []decisionRow) incident.Request {
@@ -195,7 +199,8 @@ func (r requestRow) request(ds []decisionRow) incident.Request {
 		Reason: r.Reason, Purpose: r.Purpose, Recipient: r.Recipient, LegalBasis: r.LegalBasis,
 		State: incident.RequestState(r.State), RequiredApprovals: r.RequiredApprovals, CreatedAt: fromUS(r.CreatedAt),
 		ExpiresAt: fromUS(r.ExpiresAt), DecidedAt: fromUSPtr(r.DecidedAt), HandedOverAt: fromUSPtr(r.HandedOverAt),
-		HandedOverBy: r.HandedOverBy, HandoverNote: r.HandoverNote, Version: r.Version}
+		HandedOverBy: r.HandedOverBy, HandoverNote: r.HandoverNote, DownloadTokenHash: r.DownloadTokenHash,
+		DownloadExpiresAt: fromUSPtr(r.DownloadExpiresAt), DownloadUsedAt: fromUSPtr(r.DownloadUsedAt), Version: r.Version}
 	for _, d := range ds {
 		out.Decisions = append(out.Decisions, incident.Decision{ActorID: d.ActorID, Approve: d.Approve, Reason: d.Reason, At: fromUS(d.DecidedAt)})
 	}
