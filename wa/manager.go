@@ -217,6 +217,9 @@ func (m *Manager) Purge(ctx context.Context) (int64, error) {
 	return m.cfg.Store.PurgeCaptures(ctx, m.now())
 }
 
+// FlagHold is how long a flagged message's capture is kept at most.
+func (m *Manager) FlagHold() time.Duration { return m.cfg.FlagHold }
+
 // Close disconnects every device.
 func (m *Manager) Close() {
 	m.mu.Lock()

@@ -88,3 +88,19 @@ type tokenForm struct {
 	Name string `form:"name"`
 	Days string `form:"days"`
 }
+
+type consentForm struct {
+	Consent string `form:"consent"` // "yes" when the worker ticked the box
+}
+
+type pairForm struct {
+	Phone string `form:"phone"`
+}
+
+type unlinkForm struct {
+	Confirm string `form:"confirm"` // "yes" when the worker ticked the box
+}
+
+type pickForm struct {
+	Recent string `form:"recent"` // a recent captured message's id, or ""
+}

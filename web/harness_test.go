@@ -78,6 +78,7 @@ type env struct {
 	log   *bytes.Buffer
 	users map[string]incident.User // by user name
 	keys  map[string][]byte        // TOTP keys by user name
+	wa    *fakeWhatsApp            // the WhatsApp port behind the pages
 }
 
 var testKey = bytes.Repeat([]byte{7}, 32)
@@ -92,11 +93,11 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 	}
 	e := &env{t: t, ctx: context.Background(), store: sqltest.Open(t, sqltest.Dialects()[0]),
 		clock: &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}, log: &bytes.Buffer{},
-		users: map[string]incident.User{}, keys: map[string][]byte{}}
+		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls})
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls, WhatsApp: e.wa})
 	if err != nil {
 		t.Fatal(err)
 	}

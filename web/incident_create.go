@@ -14,16 +14,25 @@ import (
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// incidentCreate flags a message by its reference. The web path does not
-// take the file itself yet: the vault is not wired into the web server, so
-// the worker gives the WhatsApp message id and, optionally, the file hash.
+// incidentCreate flags a message by its reference: one of the worker's
+// recent captured messages (its metadata comes from the capture), or the
+// WhatsApp message id and, optionally, media type and file hash given by
+// hand. Files received elsewhere go through incidentUpload.
 func (s *Server) incidentCreate(c *gin.Context) {
 	var f flagForm
 	if err := bind(c, &f); err != nil {
 		s.fail(c, err)
 		return
 	}
+	var pick pickForm
+	if err := bind(c, &pick); err != nil {
+		s.fail(c, err)
+		return
+	}
 	in, err := s.flagInput(f)
+	if pick.Recent != "" {
+		in, err = s.pickedInput(c, f, pick.Recent)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -59,4 +68,24 @@ func (s *Server) flagInput(f flagForm) (incident.FlagInput, error) {
 		Description: f.Description,
 		Platform:    pl,
 	}, nil
+}
+
+// pickedInput flags the worker's recent captured message id: the reference
+// is the capture's metadata, not what the form says. A manual reference
+// naming another message is refused rather than guessed between.
+func (s *Server) pickedInput(c *gin.Context, f flagForm, id string) (incident.FlagInput, error) {
+	if manual := strings.TrimSpace(f.MessageID); manual != "" && manual != id {
+		return incident.FlagInput{}, fmt.Errorf("%w: pick a recent message or enter a reference, not both", incident.ErrInvalidInput)
+	}
+	ref, err := s.recentMessage(c, id)
+	if err != nil {
+		return incident.FlagInput{}, err
+	}
+	f.MessageID, f.MediaType, f.FileSHA256 = ref.ID, "", ""
+	in, err := s.flagInput(f)
+	if err != nil {
+		return incident.FlagInput{}, err
+	}
+	in.Message = ref
+	return in, nil
 }

@@ -67,6 +67,7 @@ var (
 func routeTable() []route {
 	return []route{
 		{method: http.MethodGet, path: "/static/style.css", access: public, handler: (*Server).staticCSS},
+		{method: http.MethodGet, path: "/static/whatsapp-link.js", access: public, handler: (*Server).staticLinkJS},
 		{method: http.MethodGet, path: "/login", access: public, handler: (*Server).loginForm},
 		{method: http.MethodPost, path: "/login", access: public, handler: (*Server).loginSubmit},
 		{method: http.MethodPost, path: "/language", access: public, handler: (*Server).languageSet},
@@ -91,6 +92,13 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/incidents/:id/legal-hold", access: signedIn, roles: supervisors, handler: (*Server).legalHoldSet},
 		{method: http.MethodPost, path: "/incidents/:id/destroy", access: signedIn, roles: supervisors, handler: (*Server).destroyRequest},
 
+		{method: http.MethodGet, path: "/whatsapp", access: signedIn, roles: reporters, handler: (*Server).whatsappPage},
+		{method: http.MethodPost, path: "/whatsapp/link", access: signedIn, roles: reporters, handler: (*Server).whatsappLinkStart},
+		{method: http.MethodGet, path: "/whatsapp/link", access: signedIn, roles: reporters, handler: (*Server).whatsappLinkPage},
+		{method: http.MethodGet, path: "/whatsapp/link/events", access: signedIn, roles: reporters, handler: (*Server).whatsappLinkEvents},
+		{method: http.MethodPost, path: "/whatsapp/pair", access: signedIn, roles: reporters, handler: (*Server).whatsappPair},
+		{method: http.MethodPost, path: "/whatsapp/unlink", access: signedIn, roles: reporters, handler: (*Server).whatsappUnlink},
+
 		{method: http.MethodGet, path: "/approvals", access: signedIn, roles: supervisors, handler: (*Server).approvalInbox},
 		{method: http.MethodPost, path: "/requests/:id/decide", access: signedIn, roles: supervisors, handler: (*Server).requestDecide},
 		{method: http.MethodPost, path: "/requests/:id/handover", access: signedIn, roles: supervisors, handler: (*Server).handoverRecord},
@@ -104,6 +112,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/admin/users/:name/disabled", access: signedIn, roles: admins, handler: (*Server).userSetDisabled},
 		{method: http.MethodPost, path: "/admin/users/:name/second-factor/reset", access: signedIn, roles: admins, handler: (*Server).userResetSecondFactor},
 		{method: http.MethodPost, path: "/admin/users/:name/role", access: signedIn, roles: admins, handler: (*Server).userSetRole},
+		{method: http.MethodGet, path: "/admin/devices", access: signedIn, roles: admins, handler: (*Server).deviceList},
 
 		{method: http.MethodGet, path: "/account/tokens", access: signedIn, roles: everyone, handler: (*Server).tokenList},
 		{method: http.MethodPost, path: "/account/tokens", access: signedIn, roles: everyone, handler: (*Server).tokenCreate},

@@ -41,6 +41,10 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// (addresses or CIDRs); none by default.
 	TrustedProxies []string
+	// WhatsApp links workers' WhatsApp accounts and lists their devices
+	// and recent messages; nil: WhatsApp is not available, and the pages
+	// say so.
+	WhatsApp WhatsApp
 }
 
 // Server is the web interface.
@@ -57,6 +61,8 @@ type Server struct {
 	pages    *pages
 	catalogs catalogs
 	limiter  *limiter
+	wa       WhatsApp // nil: not available
+	links    *linkHub
 	engine   *gin.Engine
 }
 
@@ -69,7 +75,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: no session store")
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
-		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS}
+		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp}
 	if s.tokens = cfg.Tokens; s.tokens == nil {
 		ts, ok := cfg.Sessions.(incident.TokenStore)
 		if !ok {
@@ -103,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.limiter = newLimiter(s.now)
+	s.links = newLinkHub(s.now, s.log.Warn)
 	s.engine = gin.New()
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("web: trusted proxies: %w", err)

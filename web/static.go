@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-//go:embed static/style.css
+//go:embed static/style.css static/whatsapp-link.js
 var staticFS embed.FS
 
 // staticCSS serves the one stylesheet (no inline styles anywhere).
@@ -19,4 +19,16 @@ func (s *Server) staticCSS(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=3600")
 	c.Data(http.StatusOK, "text/css; charset=utf-8", b)
+}
+
+// staticLinkJS serves the script of the WhatsApp linking page, the only
+// script there is (CSP: same origin, nothing inline).
+func (s *Server) staticLinkJS(c *gin.Context) {
+	b, err := staticFS.ReadFile("static/whatsapp-link.js")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", b)
 }

@@ -9,22 +9,29 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/wa"
 	"github.com/tresor-evidence/tresor/web"
 )
 
 // handler builds the HTTP surface: the web interface, and /healthz, which
 // answers 200 while the database answers with the expected schema, else
-// 503, for load balancers and monitoring.
-func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, logger *slog.Logger) (http.Handler, error) {
+// 503, for load balancers and monitoring. mgr serves the WhatsApp pages;
+// nil leaves them saying that WhatsApp is not available.
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, logger *slog.Logger) (http.Handler, error) {
 	key, err := readSecretKey(cfg.SecretKeyFile)
 	if err != nil {
 		return nil, err
 	}
 	gin.SetMode(gin.ReleaseMode)
+	var whatsApp web.WhatsApp
+	if mgr != nil {
+		whatsApp = waWeb{mgr}
+	}
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
 		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies,
+		WhatsApp: whatsApp,
 	})
 	if err != nil {
 		return nil, err

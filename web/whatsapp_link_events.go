@@ -1,0 +1,71 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// sseKeepAlive is how often an idle event stream sends a comment, so
+// that proxies keep it open.
+const sseKeepAlive = 15 * time.Second
+
+// whatsappLinkEvents streams the worker's own linking attempt as
+// Server-Sent Events: "code" with the QR code as a PNG data: URL, then
+// "success", "timeout" or "error"; "idle" when no attempt runs (or
+// WhatsApp is not available). The stream ends after the outcome; the page
+// then reloads to show it.
+func (s *Server) whatsappLinkEvents(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	c.Status(http.StatusOK)
+	c.Writer.Flush()
+	ctx := c.Request.Context()
+	if s.wa == nil {
+		writeEvent(c, "idle", "")
+		return
+	}
+	worker := actor(c).ID
+	deadline := time.NewTimer(linkMaxDuration + time.Minute)
+	defer deadline.Stop()
+	ping := time.NewTicker(sseKeepAlive)
+	defer ping.Stop()
+	last := 0
+	for {
+		_, snap, changed := s.links.run(worker)
+		if changed == nil || snap.State == linkNone {
+			writeEvent(c, "idle", "")
+			return
+		}
+		if snap.Seq != last {
+			last = snap.Seq
+			switch snap.State {
+			case linkShowing:
+				writeEvent(c, "code", string(snap.QR))
+			case linkLinked, linkTimedOut, linkFailed:
+				writeEvent(c, string(snap.State), "")
+				return
+			}
+		}
+		select {
+		case <-changed:
+		case <-ping.C:
+			_, _ = fmt.Fprint(c.Writer, ": keep-alive\n\n")
+			c.Writer.Flush()
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// writeEvent writes one event whose data is a single line.
+func writeEvent(c *gin.Context, name, data string) {
+	_, _ = fmt.Fprintf(c.Writer, "event: %s\ndata: %s\n\n", name, data)
+	c.Writer.Flush()
+}
