@@ -56,6 +56,12 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	if origin == "" {
 		return true
 	}
+	if origin == "null" {
+		// Under Referrer-Policy no-referrer browsers send "Origin: null"
+		// with form POSTs. Sec-Fetch-Site, which pages cannot forge, then
+		// decides; the session-bound token is required in any case.
+		return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+	}
 	u, err := url.Parse(origin)
 	if err != nil {
 		return false

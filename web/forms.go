@@ -53,6 +53,10 @@ type decideForm struct {
 	Code     string `form:"code"`
 }
 
+type downloadForm struct {
+	Token string `form:"token"`
+}
+
 type handoverForm struct {
 	Note string `form:"note"`
 }

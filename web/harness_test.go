@@ -97,7 +97,7 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls, WhatsApp: e.wa})
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls, WhatsApp: e.wa, Bundles: memBundles{}})
 	if err != nil {
 		t.Fatal(err)
 	}

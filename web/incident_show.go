@@ -40,6 +40,7 @@ type requestView struct {
 	incident.Request
 	CanDecide   bool
 	CanHandOver bool
+	CanDownload bool
 }
 
 // incidentShow shows one incident the user may see; others' give 404.
@@ -102,5 +103,6 @@ func (s *Server) requestView(a incident.Actor, r incident.Request, now time.Time
 	return requestView{Request: r,
 		CanDecide:   sup && r.State == incident.RequestPending && r.RequesterID != a.ID && !decided && now.Before(r.ExpiresAt),
 		CanHandOver: sup && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved && r.HandedOverAt == nil,
+		CanDownload: sup && s.bundles != nil && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved,
 	}
 }

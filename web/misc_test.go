@@ -65,7 +65,7 @@ func TestSecurityHeaders(t *testing.T) {
 			h := w.Header()
 			for k, v := range map[string]string{
 				"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-				"Referrer-Policy":         "same-origin", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+				"Referrer-Policy":         "no-referrer", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
 			} {
 				if h.Get(k) != v {
 					t.Errorf("%s = %q, want %q", k, h.Get(k), v)

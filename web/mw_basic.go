@@ -70,10 +70,10 @@ const (
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Content-Security-Policy", csp)
-	// same-origin, not no-referrer: under no-referrer browsers send
-	// "Origin: null" with every form POST, which checkCSRF refuses.
-	// Nothing leaves for other sites either way.
-	h.Set("Referrer-Policy", "same-origin")
+	// no-referrer: not even Tresor's own pages learn where a visitor
+	// came from. Browsers then send "Origin: null" on form POSTs, which
+	// sameOrigin resolves with Sec-Fetch-Site.
+	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")

@@ -102,6 +102,8 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/approvals", access: signedIn, roles: supervisors, handler: (*Server).approvalInbox},
 		{method: http.MethodPost, path: "/requests/:id/decide", access: signedIn, roles: supervisors, handler: (*Server).requestDecide},
 		{method: http.MethodPost, path: "/requests/:id/handover", access: signedIn, roles: supervisors, handler: (*Server).handoverRecord},
+		{method: http.MethodPost, path: "/requests/:id/download-link", access: signedIn, roles: supervisors, handler: (*Server).downloadLinkIssue},
+		{method: http.MethodPost, path: "/requests/:id/download", access: signedIn, roles: supervisors, handler: (*Server).downloadBundle},
 
 		{method: http.MethodGet, path: "/audit", access: signedIn, roles: auditors, handler: (*Server).auditIndex},
 		{method: http.MethodPost, path: "/audit/verify", access: signedIn, roles: auditors, handler: (*Server).auditVerify},

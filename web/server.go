@@ -45,6 +45,9 @@ type Config struct {
 	// and recent messages; nil: WhatsApp is not available, and the pages
 	// say so.
 	WhatsApp WhatsApp
+	// Bundles serves the release download of approved handovers; nil:
+	// downloads are not available (503).
+	Bundles Bundles
 }
 
 // Server is the web interface.
@@ -62,6 +65,7 @@ type Server struct {
 	catalogs catalogs
 	limiter  *limiter
 	wa       WhatsApp // nil: not available
+	bundles  Bundles  // nil: no release downloads
 	links    *linkHub
 	engine   *gin.Engine
 }
@@ -75,7 +79,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: no session store")
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
-		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp}
+		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles}
 	if s.tokens = cfg.Tokens; s.tokens == nil {
 		ts, ok := cfg.Sessions.(incident.TokenStore)
 		if !ok {

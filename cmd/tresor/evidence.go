@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
@@ -50,4 +51,15 @@ func (e evidenceVault) Destroy(ctx context.Context, bundleID string) (incident.D
 	}
 	return incident.Destruction{BundleID: cert.BundleID, CiphertextSHA256: cert.CiphertextSHA256, CiphertextSize: cert.CiphertextSize,
 		Detail: fmt.Sprintf("removed from %s (%d version(s))", cert.Backend, cert.VersionsRemoved), At: cert.DestroyedAt}, nil
+}
+
+// vaultBundles serves stored ciphertext to the web's release download.
+type vaultBundles struct{ v *vault.Vault }
+
+func (b vaultBundles) OpenBundle(ctx context.Context, id string) (io.ReadCloser, error) {
+	rc, err := b.v.Backend().Open(ctx, id)
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, fmt.Errorf("bundle %s: %w", id, incident.ErrNotFound)
+	}
+	return rc, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault"
 	"github.com/tresor-evidence/tresor/wa"
 	"github.com/tresor-evidence/tresor/web"
 )
@@ -17,7 +18,7 @@ import (
 // answers 200 while the database answers with the expected schema, else
 // 503, for load balancers and monitoring. mgr serves the WhatsApp pages;
 // nil leaves them saying that WhatsApp is not available.
-func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, logger *slog.Logger) (http.Handler, error) {
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, v *vault.Vault, logger *slog.Logger) (http.Handler, error) {
 	key, err := readSecretKey(cfg.SecretKeyFile)
 	if err != nil {
 		return nil, err
@@ -31,7 +32,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
 		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies,
-		WhatsApp: whatsApp,
+		WhatsApp: whatsApp, Bundles: vaultBundles{v},
 	})
 	if err != nil {
 		return nil, err

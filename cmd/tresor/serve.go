@@ -58,7 +58,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
 	}
-	handler, err := c.handler(cfg, svc, pol, s, mgr, logger)
+	handler, err := c.handler(cfg, svc, pol, s, mgr, v, logger)
 	if err != nil {
 		_ = ln.Close()
 		return err
