@@ -104,13 +104,24 @@ type fsWriter struct {
 	dir     string
 	replace bool
 	done    bool
+	// written counts bytes; synced is where writeback was last started.
+	written, synced int64
 }
+
+// writebackStep is how much is written before writeback of it starts.
+const writebackStep = 8 << 20
 
 func (w *fsWriter) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, errors.New("write after commit or abort")
 	}
-	return w.f.Write(p)
+	n, err := w.f.Write(p)
+	w.written += int64(n)
+	if w.written-w.synced >= writebackStep {
+		startWriteback(w.f, w.synced, w.written-w.synced)
+		w.synced = w.written
+	}
+	return n, err
 }
 
 func (w *fsWriter) Commit(ctx context.Context) error {

@@ -127,7 +127,9 @@ func (v *Vault) Seal(ctx context.Context, m Manifest, parts ...Part) (rc Receipt
 			err = errors.Join(err, w.Abort())
 		}
 	}()
-	ct := &hashWriter{w: w, h: sha256.New()}
+	ctHash := newPipeHash()
+	defer ctHash.Stop()
+	ct := &teeCounter{w: w, h: ctHash}
 	err = writeBundle(ctx, ct, v.recipients, m.CapturedAt, manifest, prepared, m.Parts)
 	if err != nil {
 		return Receipt{}, err
@@ -139,7 +141,7 @@ func (v *Vault) Seal(ctx context.Context, m Manifest, parts ...Part) (rc Receipt
 	committed = true
 	return Receipt{
 		BundleID:         m.BundleID,
-		CiphertextSHA256: hex.EncodeToString(ct.h.Sum(nil)),
+		CiphertextSHA256: hex.EncodeToString(ctHash.Sum()),
 		CiphertextSize:   ct.n,
 		ManifestSHA256:   hex.EncodeToString(msum[:]),
 		Recipients:       append([]string(nil), v.fingerprints...),
@@ -241,8 +243,17 @@ func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
 		r = p.rs
 	}
 	r = ctxReader{ctx, r}
-	h := &hashWriter{w: io.Discard, h: sha256.New()}
-	_, err := io.CopyN(io.MultiWriter(w, h), r, p.size)
+	// A spool is authenticated by age under a key only this process
+	// holds, so it cannot change unnoticed; a caller's reader can, and is
+	// hashed again (on another core) to prove it did not.
+	var h *pipeHash
+	dst := w
+	if p.spool == nil {
+		h = newPipeHash()
+		defer h.Stop()
+		dst = io.MultiWriter(w, h)
+	}
+	_, err := io.CopyN(dst, r, p.size)
 	if err == io.EOF {
 		return fmt.Errorf("%w: part shrank while sealing", ErrIntegrity)
 	} else if err != nil {
@@ -256,7 +267,7 @@ func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
 	} else if err != io.EOF {
 		return err
 	}
-	if string(h.h.Sum(nil)) != string(p.sum) {
+	if h != nil && string(h.Sum()) != string(p.sum) {
 		return fmt.Errorf("%w: part changed while sealing", ErrIntegrity)
 	}
 	return nil
@@ -267,6 +278,21 @@ func (p *preparedPart) Close() error {
 		return p.spool.Close()
 	}
 	return nil
+}
+
+// teeCounter writes to w, then the same bytes to h, and counts them.
+type teeCounter struct {
+	w, h io.Writer
+	n    int64
+}
+
+func (t *teeCounter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if _, herr := t.h.Write(p[:n]); err == nil {
+		err = herr
+	}
+	t.n += int64(n)
+	return n, err
 }
 
 // hashWriter hashes and counts what it writes to w.

@@ -2,7 +2,6 @@ package vault
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +48,8 @@ func newSpool(dir string, r io.Reader, max int64) (_ *spool, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to encrypt spool: %w", err)
 	}
-	h := sha256.New()
+	h := newPipeHash()
+	defer h.Stop()
 	src := r
 	if max >= 0 {
 		src = io.LimitReader(r, max+1)
@@ -67,7 +67,7 @@ func newSpool(dir string, r io.Reader, max int64) (_ *spool, err error) {
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("failed to spool part: %w", err)
 	}
-	s.size, s.sum = n, h.Sum(nil)
+	s.size, s.sum = n, h.Sum()
 	return s, nil
 }
 
