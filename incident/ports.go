@@ -86,6 +86,7 @@ type IncidentFilter struct {
 	ReporterID string
 	States     []State
 	Limit      int
+	Offset     int // skip this many, newest first, for paging
 }
 
 // RequestFilter narrows Requests. Zero fields match everything.

@@ -105,3 +105,39 @@ func (s *Service) VerifyAudit(ctx context.Context, checkpoints ...tlog.Tree) (au
 	}
 	return audit.Verify(ctx, s.store.AuditSource(head.Seq), head, checkpoints...)
 }
+
+// Detail is everything an incident page shows, read in one transaction.
+type Detail struct {
+	Incident Incident
+	Steps    []Step
+	Requests []Request
+	// Trail is set for auditors and supervisors.
+	Trail []audit.Entry
+}
+
+// IncidentDetail reads an incident the actor may see with its steps,
+// requests and (for auditors and supervisors) audit trail, consistently
+// and in one transaction.
+func (s *Service) IncidentDetail(ctx context.Context, a Actor, id string) (Detail, error) {
+	var d Detail
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if d.Incident, err = visibleIncident(ctx, tx, a, id); err != nil {
+			return err
+		}
+		if d.Steps, err = tx.Steps(ctx, id); err != nil {
+			return err
+		}
+		if d.Requests, err = tx.Requests(ctx, RequestFilter{IncidentID: id}); err != nil {
+			return err
+		}
+		if a.Role == RoleAuditor || a.Role == RoleSupervisor {
+			d.Trail, err = tx.AuditEntries(ctx, AuditFilter{IncidentID: id})
+		}
+		return err
+	})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}

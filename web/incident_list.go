@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,18 +17,39 @@ type listView struct {
 	Own       bool
 	CanFlag   bool
 	Names     map[string]policies.Text // category names by id
+	// Page is the current page (1 = newest); Prev and Next are the
+	// neighbouring pages, 0 when there is none.
+	Page, Prev, Next int
 }
 
-// incidentList lists the incidents the user may see, newest first.
+// listPageSize is how many incidents one page shows.
+const listPageSize = 50
+
+// incidentList lists the incidents the user may see, newest first, a
+// page at a time (?page=N).
 func (s *Server) incidentList(c *gin.Context) {
 	a := actor(c)
-	incs, err := s.svc.Incidents(c.Request.Context(), a, incident.IncidentFilter{Limit: 500})
+	page, err := strconv.Atoi(c.DefaultQuery("page", "1"))
+	if err != nil || page < 1 || page > 100000 {
+		s.failStatus(c, http.StatusBadRequest)
+		return
+	}
+	// One more than a page tells whether an older page exists.
+	incs, err := s.svc.Incidents(c.Request.Context(), a, incident.IncidentFilter{Limit: listPageSize + 1, Offset: (page - 1) * listPageSize})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "incident_list", listView{Incidents: incs, Own: a.Role == incident.RoleWorker,
-		CanFlag: a.Role == incident.RoleWorker || a.Role == incident.RoleSupervisor, Names: s.categoryNames()})
+	v := listView{Own: a.Role == incident.RoleWorker, CanFlag: a.Role == incident.RoleWorker || a.Role == incident.RoleSupervisor,
+		Names: s.categoryNames(), Page: page}
+	if len(incs) > listPageSize {
+		incs, v.Next = incs[:listPageSize], page+1
+	}
+	if page > 1 {
+		v.Prev = page - 1
+	}
+	v.Incidents = incs
+	s.render(c, http.StatusOK, "incident_list", v)
 }
 
 // categoryNames maps category ids to their names.

@@ -47,21 +47,12 @@ type requestView struct {
 func (s *Server) incidentShow(c *gin.Context) {
 	ctx := c.Request.Context()
 	a := actor(c)
-	inc, err := s.svc.Incident(ctx, a, c.Param("id"))
+	d, err := s.svc.IncidentDetail(ctx, a, c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	steps, err := s.svc.Steps(ctx, a, inc.ID)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	reqs, err := s.svc.Requests(ctx, a, incident.RequestFilter{IncidentID: inc.ID})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	inc, steps, reqs := d.Incident, d.Steps, d.Requests
 	now := s.now()
 	reporter := inc.ReporterID == a.ID
 	v := showView{Inc: inc, CanWalk: reporter && inc.State == incident.StateWalkthrough,
@@ -84,11 +75,7 @@ func (s *Server) incidentShow(c *gin.Context) {
 		v.Requests = append(v.Requests, s.requestView(a, r, now))
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
-		if v.Trail, err = s.svc.Trail(ctx, a, incident.AuditFilter{IncidentID: inc.ID}); err != nil {
-			s.fail(c, err)
-			return
-		}
-		v.ShowTrail = true
+		v.Trail, v.ShowTrail = d.Trail, true
 	}
 	s.render(c, http.StatusOK, "incident_show", v)
 }

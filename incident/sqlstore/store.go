@@ -74,6 +74,9 @@ func (t *tx) Incidents(ctx context.Context, f incident.IncidentFilter) ([]incide
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
+	if f.Offset > 0 {
+		q = q.Offset(f.Offset)
+	}
 	var rows []incidentRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("failed to list incidents: %w", translate(err))
