@@ -34,7 +34,7 @@ func (s *Service) User(ctx context.Context, a Actor, id string) (User, error) {
 		}
 	}
 	var u User
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		u, err = tx.User(ctx, id)
 		return err

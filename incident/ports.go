@@ -15,6 +15,10 @@ type Store interface {
 	// when fn returns nil and none does when it returns an error, which Tx
 	// then returns. fn must not keep tx after returning.
 	Tx(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction that sees one consistent
+	// state; writes through tx fail. Reads may run side by side with
+	// each other and with a writer.
+	View(ctx context.Context, fn func(tx Tx) error) error
 	// ClaimJob leases the oldest due job (RunAt <= now, not leased or lease
 	// expired) until now+lease, increments its Attempts and returns it.
 	// Two concurrent callers never get the same job while the lease holds.

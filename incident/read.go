@@ -11,7 +11,7 @@ import (
 // Incident returns one incident the actor may see.
 func (s *Service) Incident(ctx context.Context, a Actor, id string) (Incident, error) {
 	var inc Incident
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		inc, err = visibleIncident(ctx, tx, a, id)
 		return err
@@ -30,7 +30,7 @@ func (s *Service) Incidents(ctx context.Context, a Actor, f IncidentFilter) ([]I
 		return nil, requireRole(a, RoleWorker, RoleSupervisor, RoleAuditor)
 	}
 	var out []Incident
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		out, err = tx.Incidents(ctx, f)
 		return err
@@ -41,7 +41,7 @@ func (s *Service) Incidents(ctx context.Context, a Actor, f IncidentFilter) ([]I
 // Steps returns an incident's deletion walkthrough.
 func (s *Service) Steps(ctx context.Context, a Actor, incidentID string) ([]Step, error) {
 	var out []Step
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		if _, err := visibleIncident(ctx, tx, a, incidentID); err != nil {
 			return err
 		}
@@ -59,7 +59,7 @@ func (s *Service) Requests(ctx context.Context, a Actor, f RequestFilter) ([]Req
 		return nil, err
 	}
 	var out []Request
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		all, err := tx.Requests(ctx, f)
 		if err != nil {
 			return err
@@ -88,7 +88,7 @@ func (s *Service) Trail(ctx context.Context, a Actor, f AuditFilter) ([]audit.En
 		return nil, err
 	}
 	var out []audit.Entry
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		out, err = tx.AuditEntries(ctx, f)
 		return err
@@ -120,7 +120,7 @@ type Detail struct {
 // and in one transaction.
 func (s *Service) IncidentDetail(ctx context.Context, a Actor, id string) (Detail, error) {
 	var d Detail
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		if d.Incident, err = visibleIncident(ctx, tx, a, id); err != nil {
 			return err

@@ -77,7 +77,7 @@ func (s *Service) runJob(ctx context.Context, j Job) error {
 // slow outside work (vault, WhatsApp) first and commit its result after.
 func (s *Service) loadForJob(ctx context.Context, j Job) (Incident, error) {
 	var inc Incident
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		inc, err = tx.Incident(ctx, j.IncidentID)
 		return err

@@ -116,7 +116,7 @@ func (s *Service) Users(ctx context.Context, a Actor) ([]User, error) {
 		}
 	}
 	var out []User
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
 		out, err = tx.Users(ctx)
 		return err

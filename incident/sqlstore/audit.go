@@ -123,7 +123,7 @@ func (t *tx) AuditEntries(ctx context.Context, f incident.AuditFilter) ([]audit.
 // AuditHead returns what the head row says the end of the log is.
 func (s *Store) AuditHead(ctx context.Context) (audit.Head, error) {
 	var h headRow
-	if err := s.db.WithContext(ctx).Where("id = 1").Take(&h).Error; err != nil {
+	if err := s.reader.WithContext(ctx).Where("id = 1").Take(&h).Error; err != nil {
 		return audit.Head{}, fmt.Errorf("failed to read audit head: %w", translate(err))
 	}
 	out := audit.Head{Seq: h.Seq}
@@ -201,7 +201,7 @@ func (a auditSource) readPages(ctx context.Context, out chan<- auditPageResult) 
 }
 
 func (a auditSource) readPage(ctx context.Context, after int64) ([]audit.Entry, error) {
-	rows, err := a.s.db.WithContext(ctx).Raw(
+	rows, err := a.s.reader.WithContext(ctx).Raw(
 		`SELECT seq, time_us, actor, action, incident_id, details, prev_hash, hash FROM audit_entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
 		after, a.upTo, auditPage).Rows()
 	if err != nil {
@@ -230,7 +230,7 @@ func (a auditSource) readPage(ctx context.Context, after int64) ([]audit.Entry, 
 // numbers come from the same snapshot even while appends go on.
 func (a auditSource) checkTail(ctx context.Context) error {
 	var tail struct{ MaxSeq, HeadSeq int64 }
-	err := a.s.db.WithContext(ctx).Raw(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_entries) AS max_seq,
+	err := a.s.reader.WithContext(ctx).Raw(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_entries) AS max_seq,
 		(SELECT seq FROM audit_head WHERE id = 1) AS head_seq`).Scan(&tail).Error
 	if err != nil {
 		return fmt.Errorf("failed to read audit log tail: %w", translate(err))

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -29,6 +30,10 @@ const (
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
+	// reader serves read-only transactions. On SQLite it is a second pool
+	// of query-only connections, so that reads run side by side with
+	// each other and with the one writer (WAL); on PostgreSQL it is db.
+	reader *gorm.DB
 }
 
 // Options tune Open.
@@ -79,7 +84,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dial gorm.Dialector
+	var dial, readDial gorm.Dialector
 	switch dialect {
 	case Postgres:
 		dial = postgres.Open(dsn)
@@ -93,14 +98,15 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 				return nil, fmt.Errorf("failed to create database directory: %w", err)
 			}
 		}
-		dial = sqlite.Open("file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-			"&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate")
+		const common = "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
+		dial = sqlite.Open("file:" + path + common + "&_pragma=synchronous(FULL)&_txlock=immediate")
+		readDial = sqlite.Open("file:" + path + common + "&_pragma=query_only(1)")
 	}
 	w := opts.Log
 	if w == nil {
 		w = io.Discard
 	}
-	db, err := gorm.Open(dial, &gorm.Config{
+	cfg := &gorm.Config{
 		TranslateError: true,
 		Logger: logger.New(log.New(w, "database: ", log.LstdFlags), logger.Config{
 			SlowThreshold:             time.Second,
@@ -110,7 +116,28 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		}),
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		SkipDefaultTransaction: true,
-	})
+	}
+	db, err := openPool(ctx, dialect, dial, cfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, dialect: dialect, reader: db}
+	if dialect == Postgres {
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.SetMaxOpenConns(20)
+			sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		}
+		return s, nil
+	}
+	if s.reader, err = openPool(ctx, dialect, readDial, cfg, 4); err != nil {
+		return nil, errors.Join(err, s.closeWriter())
+	}
+	return s, nil
+}
+
+// openPool opens and pings one connection pool of at most conns connections.
+func openPool(ctx context.Context, dialect Dialect, dial gorm.Dialector, cfg *gorm.Config, conns int) (*gorm.DB, error) {
+	db, err := gorm.Open(dial, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open %s database: %w", dialect, translate(err))
 	}
@@ -118,26 +145,35 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open %s database: %w", dialect, err)
 	}
-	if dialect == SQLite {
-		sqlDB.SetMaxOpenConns(1)
-	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	}
+	// SQLite allows one writer at a time; one connection for writes
+	// avoids SQLITE_BUSY. Readers get a few connections of their own.
+	sqlDB.SetMaxOpenConns(conns)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		_ = sqlDB.Close() // the ping error is the one to report
 		return nil, fmt.Errorf("failed to connect to %s database: %w", dialect, translate(err))
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	return db, nil
 }
 
 // Dialect reports which database the store uses.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Close closes the connection pool.
+// Close closes the connection pools.
 func (s *Store) Close() error {
+	err := s.closeWriter()
+	if s.reader != s.db {
+		if sqlDB, rerr := s.reader.DB(); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else {
+			err = errors.Join(err, sqlDB.Close())
+		}
+	}
+	return err
+}
+
+func (s *Store) closeWriter() error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

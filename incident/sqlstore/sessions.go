@@ -58,7 +58,7 @@ func (s *Store) CreateSession(ctx context.Context, sess incident.Session) error 
 // Session returns the session with the token hash.
 func (s *Store) Session(ctx context.Context, tokenHash string) (incident.Session, error) {
 	var r sessionRow
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", tokenHash).Take(&r).Error; err != nil {
+	if err := s.reader.WithContext(ctx).Where("token_hash = ?", tokenHash).Take(&r).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return incident.Session{}, fmt.Errorf("session: %w", incident.ErrNotFound)
 		}

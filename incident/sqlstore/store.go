@@ -21,6 +21,20 @@ func (s *Store) Tx(ctx context.Context, fn func(tx incident.Tx) error) error {
 	return translate(err)
 }
 
+// View runs fn in a read-only transaction: on SQLite on a query-only
+// connection beside the writer, on PostgreSQL as READ ONLY. Writes fail.
+func (s *Store) View(ctx context.Context, fn func(tx incident.Tx) error) error {
+	err := s.reader.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		if s.dialect == Postgres {
+			if err := db.Exec("SET TRANSACTION READ ONLY").Error; err != nil {
+				return err
+			}
+		}
+		return fn(&tx{db: db, dialect: s.dialect})
+	})
+	return translate(err)
+}
+
 // tx implements incident.Tx on one GORM transaction.
 type tx struct {
 	db      *gorm.DB

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"DuplicateMessage", testDuplicateMessage},
 		{"OptimisticUpdate", testOptimisticUpdate},
 		{"RollbackLeavesNothing", testRollback},
+		{"ViewIsReadOnly", testView},
 		{"RequestsAndDecisions", testRequests},
 		{"Steps", testSteps},
 		{"Users", testUsers},
@@ -507,4 +508,31 @@ func testJobsConcurrentClaim(t *testing.T, s incident.Store) {
 			t.Fatalf("job %d claimed %d times", id, c)
 		}
 	}
+}
+
+// testView: a read-only transaction sees committed data and refuses writes.
+func testView(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	addUser(t, s, "w1")
+	in := sample("i1", "w1")
+	tx(t, s, func(tx incident.Tx) error { return tx.CreateIncident(ctx, &in) })
+	err := s.View(ctx, func(tx incident.Tx) error {
+		got, err := tx.Incident(ctx, "i1")
+		if err != nil || got.ID != "i1" {
+			return fmt.Errorf("read in View: %+v, %v", got, err)
+		}
+		return nil
+	})
+	must(t, err)
+	other := sample("i2", "w1")
+	err = s.View(ctx, func(tx incident.Tx) error { return tx.CreateIncident(ctx, &other) })
+	if err == nil {
+		t.Fatal("a write inside View succeeded")
+	}
+	tx(t, s, func(tx incident.Tx) error {
+		if _, err := tx.Incident(ctx, "i2"); !errors.Is(err, incident.ErrNotFound) {
+			return fmt.Errorf("the refused write left a row: %v", err)
+		}
+		return nil
+	})
 }
