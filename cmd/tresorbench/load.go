@@ -116,14 +116,14 @@ func bench(ctx context.Context, o options, kind string, stdout io.Writer) (_ []r
 
 	pick := func(ids []string, i int) string { return ids[(i*7919)%len(ids)] }
 	pages := []loadPage{
-		{name: "worker: GET /incidents (own list, 500 newest)", who: "worker", path: func(int) string { return "/incidents" }},
+		{name: "worker: GET /incidents (own list, first page of 50)", who: "worker", path: func(int) string { return "/incidents" }},
 		{name: "worker: GET /incidents/:id", who: "worker", path: func(i int) string { return "/incidents/" + pick(data.mine, i) }},
 		{name: "auditor: GET /audit", who: "auditor", path: func(int) string { return "/audit" }},
 		{name: "auditor: GET /incidents/:id (with audit trail)", who: "auditor", path: func(i int) string { return "/incidents/" + pick(data.all, i) }},
 		{name: "auditor: GET /audit/export?incident=:id", who: "auditor", path: func(i int) string {
 			return "/audit/export?format=csv&incident=" + pick(data.all, i)
 		}},
-		{name: "auditor: GET /incidents (all, 500 newest)", who: "auditor", path: func(int) string { return "/incidents" }},
+		{name: "auditor: GET /incidents (all, first page of 50)", who: "auditor", path: func(int) string { return "/incidents" }},
 	}
 	client := &http.Client{
 		Transport: &http.Transport{MaxIdleConns: 2 * o.clients, MaxIdleConnsPerHost: 2 * o.clients, IdleConnTimeout: time.Minute},
