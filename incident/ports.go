@@ -91,6 +91,10 @@ type IncidentFilter struct {
 	States     []State
 	Limit      int
 	Offset     int // skip this many, newest first, for paging
+	// Brief fills only what a list shows (ID, Category, Channel,
+	// ReporterID, Platform, State, Securing, Evidence, LegalHold,
+	// CreatedAt, UpdatedAt, Version, Message.ID); the rest stays zero.
+	Brief bool
 }
 
 // RequestFilter narrows Requests. Zero fields match everything.

@@ -13,10 +13,9 @@ import (
 // listView is the incident list: a worker's own ("Meine Meldungen"),
 // everyone's for supervisors and auditors.
 type listView struct {
-	Incidents []incident.Incident
-	Own       bool
-	CanFlag   bool
-	Names     map[string]policies.Text // category names by id
+	Rows    []listRow
+	Own     bool
+	CanFlag bool
 	// Page is the current page (1 = newest); Prev and Next are the
 	// neighbouring pages, 0 when there is none.
 	Page, Prev, Next int
@@ -35,21 +34,40 @@ func (s *Server) incidentList(c *gin.Context) {
 		return
 	}
 	// One more than a page tells whether an older page exists.
-	incs, err := s.svc.Incidents(c.Request.Context(), a, incident.IncidentFilter{Limit: listPageSize + 1, Offset: (page - 1) * listPageSize})
+	incs, err := s.svc.Incidents(c.Request.Context(), a, incident.IncidentFilter{Limit: listPageSize + 1, Offset: (page - 1) * listPageSize, Brief: true})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	v := listView{Own: a.Role == incident.RoleWorker, CanFlag: a.Role == incident.RoleWorker || a.Role == incident.RoleSupervisor,
-		Names: s.categoryNames(), Page: page}
+	v := listView{Own: a.Role == incident.RoleWorker, CanFlag: a.Role == incident.RoleWorker || a.Role == incident.RoleSupervisor, Page: page}
 	if len(incs) > listPageSize {
 		incs, v.Next = incs[:listPageSize], page+1
 	}
 	if page > 1 {
 		v.Prev = page - 1
 	}
-	v.Incidents = incs
+	v.Rows = s.listRows(s.localizer(st(c).lang), incs)
 	s.render(c, http.StatusOK, "incident_list", v)
+}
+
+// listRow is one line of the list, already in the reader's language:
+// formatting here instead of in the template keeps long lists cheap.
+type listRow struct {
+	ID, Created, Category, State, StateLabel string
+}
+
+func (s *Server) listRows(l *localizer, incs []incident.Incident) []listRow {
+	names := s.categoryNames()
+	rows := make([]listRow, len(incs))
+	for i, inc := range incs {
+		cat := l.T("incident.uncategorised")
+		if inc.Category != "" {
+			cat = l.Text(names[inc.Category])
+		}
+		rows[i] = listRow{ID: inc.ID, Created: l.Time(inc.CreatedAt), Category: cat, State: string(inc.State),
+			StateLabel: l.T("state." + string(inc.State))}
+	}
+	return rows
 }
 
 // categoryNames maps category ids to their names.

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Measure what `tresor serve` runs with (see tuneGC there).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	var o options
 	fs := flag.NewFlagSet("tresorbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -129,7 +129,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		}
 		return s, nil
 	}
-	if s.reader, err = openPool(ctx, dialect, readDial, cfg, 4); err != nil {
+	// Readers keep their statements prepared: parsing SQL is a good part
+	// of a small query's cost in the pure-Go SQLite.
+	readCfg := *cfg
+	readCfg.PrepareStmt = true
+	if s.reader, err = openPool(ctx, dialect, readDial, &readCfg, 4); err != nil {
 		return nil, errors.Join(err, s.closeWriter())
 	}
 	return s, nil

@@ -91,6 +91,11 @@ func (t *tx) Incidents(ctx context.Context, f incident.IncidentFilter) ([]incide
 	if f.Offset > 0 {
 		q = q.Offset(f.Offset)
 	}
+	if f.Brief {
+		// Fewer columns: decoding rows is most of a list's database time.
+		q = q.Select("id", "category", "channel", "reporter_id", "platform", "state", "securing", "evidence",
+			"legal_hold", "created_at", "updated_at", "version", "msg_id")
+	}
 	var rows []incidentRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("failed to list incidents: %w", translate(err))

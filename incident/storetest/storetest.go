@@ -130,6 +130,14 @@ func testIncidentRoundTrip(t *testing.T, s incident.Store) {
 	if len(list) != 2 || list[0].ID != "i2" {
 		t.Fatalf("list must be newest first: %+v", list)
 	}
+	tx(t, s, func(tx incident.Tx) (err error) {
+		list, err = tx.Incidents(ctx, incident.IncidentFilter{Limit: 1, Offset: 1, Brief: true})
+		return
+	})
+	if len(list) != 1 || list[0].ID != "i1" || list[0].Category != in.Category || list[0].Description != "" || list[0].Receipt != nil ||
+		!list[0].CreatedAt.Equal(in.CreatedAt) || list[0].State != in.State || list[0].Message.ID != in.Message.ID {
+		t.Fatalf("brief second page = %+v", list)
+	}
 }
 
 func testNotFound(t *testing.T, s incident.Store) {
