@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -24,14 +25,14 @@ func (s *Store) Tx(ctx context.Context, fn func(tx incident.Tx) error) error {
 // View runs fn in a read-only transaction: on SQLite on a query-only
 // connection beside the writer, on PostgreSQL as READ ONLY. Writes fail.
 func (s *Store) View(ctx context.Context, fn func(tx incident.Tx) error) error {
+	var opts []*sql.TxOptions
+	if s.dialect == Postgres {
+		// BEGIN READ ONLY in one round trip.
+		opts = append(opts, &sql.TxOptions{ReadOnly: true})
+	}
 	err := s.reader.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		if s.dialect == Postgres {
-			if err := db.Exec("SET TRANSACTION READ ONLY").Error; err != nil {
-				return err
-			}
-		}
 		return fn(&tx{db: db, dialect: s.dialect})
-	})
+	}, opts...)
 	return translate(err)
 }
 
