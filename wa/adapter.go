@@ -37,6 +37,9 @@ var _ Client = (*whatsmeow.Client)(nil)
 type Store interface {
 	incident.Store
 	incident.CaptureStore
+	// LockDevice takes the lock that lets one process connect a worker's
+	// device; ok is false when another process holds it. release frees it.
+	LockDevice(ctx context.Context, workerID string) (release func() error, ok bool, err error)
 }
 
 // Flagger opens incidents. *incident.Service is one.

@@ -23,6 +23,9 @@ var (
 	ErrNoDevice = errors.New("no WhatsApp device is linked for this worker")
 	// ErrAlreadyLinked: the worker's device is linked; unlink it first.
 	ErrAlreadyLinked = errors.New("a WhatsApp device is linked for this worker already")
+	// ErrLinkedElsewhere: another Tresor process on the same database
+	// holds the worker's device.
+	ErrLinkedElsewhere = errors.New("the WhatsApp device of this worker is used by another Tresor process")
 	// ErrNotLinking: PairPhone needs a running Link.
 	ErrNotLinking = errors.New("no linking in progress for this worker")
 )
@@ -65,6 +68,10 @@ type Manager struct {
 	mu      sync.Mutex
 	flagger Flagger
 	devices map[string]*linked // by worker id
+	// locks release the device locks this process holds, by worker id:
+	// with several processes on one database each device is connected
+	// by exactly one of them.
+	locks map[string]func() error
 }
 
 type linked struct {
@@ -84,7 +91,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.WALog == nil {
 		cfg.WALog = waLog.Noop
 	}
-	return &Manager{cfg: cfg, devices: map[string]*linked{}}, nil
+	return &Manager{cfg: cfg, devices: map[string]*linked{}, locks: map[string]func() error{}}, nil
 }
 
 // SetFlagger sets who opens incidents: the *incident.Service.
@@ -145,6 +152,12 @@ func (m *Manager) loadDevices(ctx context.Context, list []incident.LinkedDevice,
 		if _, ok := m.devices[d.WorkerID]; ok {
 			continue
 		}
+		if ok, err := m.lockDevice(ctx, d.WorkerID); err != nil {
+			return err
+		} else if !ok {
+			m.cfg.Log.Info("whatsapp device is connected by another Tresor process", "worker", d.WorkerID)
+			continue
+		}
 		jid, err := types.ParseJID(d.JID)
 		if err != nil {
 			return fmt.Errorf("device of worker %s has a malformed address: %w", d.WorkerID, err)
@@ -154,6 +167,7 @@ func (m *Manager) loadDevices(ctx context.Context, list []incident.LinkedDevice,
 			return fmt.Errorf("failed to load the WhatsApp keys of worker %s: %w", d.WorkerID, err)
 		}
 		if dev == nil {
+			m.unlockDevice(d.WorkerID)
 			d.Status, d.Detail, d.UpdatedAt = incident.DeviceLoggedOut, "the device keys are gone: link the phone again", m.now()
 			if err := m.cfg.Store.PutDevice(ctx, d); err != nil {
 				return err
@@ -199,6 +213,10 @@ func (m *Manager) housekeeping(ctx context.Context) error {
 	if n > 0 {
 		m.cfg.Log.Info("purged expired whatsapp captures", "count", n)
 	}
+	// Connect devices whose lock another process released (it stopped).
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
 	list, err := m.cfg.Store.Devices(ctx)
 	if err != nil {
 		return err
@@ -224,8 +242,38 @@ func (m *Manager) FlagHold() time.Duration { return m.cfg.FlagHold }
 func (m *Manager) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, l := range m.devices {
+	for w, l := range m.devices {
 		l.cli.Disconnect()
+		delete(m.devices, w)
+	}
+	for w := range m.locks {
+		m.unlockDevice(w)
+	}
+}
+
+// lockDevice takes the worker's device lock unless this process holds it
+// already. The caller holds m.mu.
+func (m *Manager) lockDevice(ctx context.Context, workerID string) (bool, error) {
+	if _, ok := m.locks[workerID]; ok {
+		return true, nil
+	}
+	release, ok, err := m.cfg.Store.LockDevice(ctx, workerID)
+	if err != nil || !ok {
+		return false, err
+	}
+	m.locks[workerID] = release
+	return true, nil
+}
+
+// unlockDevice releases the worker's device lock. The caller holds m.mu.
+func (m *Manager) unlockDevice(workerID string) {
+	release, ok := m.locks[workerID]
+	if !ok {
+		return
+	}
+	delete(m.locks, workerID)
+	if err := release(); err != nil {
+		m.cfg.Log.Warn("failed to release the whatsapp device lock", "worker", workerID, "err", err)
 	}
 }
 
@@ -266,6 +314,13 @@ func (m *Manager) Link(ctx context.Context, workerID string) (<-chan LinkEvent, 
 	if hadOld && old.cli.Store.ID != nil && old.cli.IsLoggedIn() {
 		m.mu.Unlock()
 		return nil, ErrAlreadyLinked
+	}
+	if ok, err := m.lockDevice(ctx, workerID); err != nil || !ok {
+		m.mu.Unlock()
+		if err == nil {
+			err = ErrLinkedElsewhere
+		}
+		return nil, err
 	}
 	delete(m.devices, workerID)
 	l, err := m.newClient(workerID, m.cfg.Devices.NewDevice())
@@ -331,6 +386,7 @@ func (m *Manager) abandonLink(workerID string, l *linked) {
 	l.cli.Disconnect()
 	if m.devices[workerID] == l {
 		delete(m.devices, workerID)
+		m.unlockDevice(workerID)
 	}
 }
 
@@ -384,6 +440,7 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	m.mu.Lock()
 	l, running := m.devices[workerID]
 	delete(m.devices, workerID)
+	m.unlockDevice(workerID)
 	m.mu.Unlock()
 	detail := "unlinked from Tresor"
 	if running {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"go.mau.fi/whatsmeow/proto/waAdv"
 	"io"
 	mrand "math/rand/v2"
 	"os"
@@ -205,4 +206,46 @@ func TestCryptFileRandomAccess(t *testing.T) {
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
 		t.Fatalf("left behind: %v, %v", ents, err)
 	}
+}
+
+// TestOneProcessPerDevice: two managers on one database (two Tresor
+// processes) never both connect a worker's device; when the first stops,
+// the second takes the device over at its next housekeeping.
+func TestOneProcessPerDevice(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// A paired device has its account identity; the values do not matter here.
+	e.dev.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64),
+		AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+	if err := e.devices.PutDevice(ctx, e.dev); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutDevice(ctx, incident.LinkedDevice{WorkerID: e.worker.ID, JID: ownDev.String(), Status: incident.DeviceConnected,
+		LinkedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	first, second := newManager(t, e), newManager(t, e)
+	if err := first.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := first.adapter(e.worker.ID); !ok {
+		t.Fatal("the first process did not take the device")
+	}
+	if err := second.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := second.adapter(e.worker.ID); ok {
+		t.Fatal("a second process connected the same device")
+	}
+	if _, err := second.Link(ctx, e.worker.ID); !errors.Is(err, ErrLinkedElsewhere) && !errors.Is(err, ErrAlreadyLinked) {
+		t.Fatalf("linking in the second process: %v", err)
+	}
+	first.Close()
+	if err := second.housekeeping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := second.adapter(e.worker.ID); !ok {
+		t.Fatal("the second process did not take the device over")
+	}
+	second.Close()
 }

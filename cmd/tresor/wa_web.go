@@ -23,7 +23,7 @@ func webError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, wa.ErrAlreadyLinked), errors.Is(err, wa.ErrNotLinking):
+	case errors.Is(err, wa.ErrAlreadyLinked), errors.Is(err, wa.ErrNotLinking), errors.Is(err, wa.ErrLinkedElsewhere):
 		return fmt.Errorf("%w: %w", incident.ErrConflict, err)
 	case errors.Is(err, wa.ErrNoDevice):
 		return fmt.Errorf("%w: %w", incident.ErrNotFound, err)

@@ -17,31 +17,42 @@ import (
 // (sqltest cannot be used here: it imports this package.)
 func openForTest(t testing.TB, d Dialect) *Store {
 	t.Helper()
+	return openURLForTest(t, urlForTest(t, d))
+}
+
+// urlForTest returns the URL of a fresh, empty database of the dialect.
+func urlForTest(t testing.TB, d Dialect) string {
+	t.Helper()
 	ctx := context.Background()
-	url := "sqlite:" + t.TempDir() + "/t.db"
-	if d == Postgres {
-		base := os.Getenv("TRESOR_TEST_DATABASE_URL")
-		if base == "" {
-			t.Skip("TRESOR_TEST_DATABASE_URL is not set")
-		}
-		admin, err := Open(ctx, base, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		schema := fmt.Sprintf("b_%d", time.Now().UnixNano())
-		if err := admin.db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = admin.db.Exec("DROP SCHEMA " + schema + " CASCADE").Error
-			_ = admin.Close()
-		})
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		url = base + sep + "search_path=" + schema
+	if d != Postgres {
+		return "sqlite:" + t.TempDir() + "/t.db"
 	}
+	base := os.Getenv("TRESOR_TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("TRESOR_TEST_DATABASE_URL is not set")
+	}
+	admin, err := Open(ctx, base, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("b_%d", time.Now().UnixNano())
+	if err := admin.db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = admin.db.Exec("DROP SCHEMA " + schema + " CASCADE").Error
+		_ = admin.Close()
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
+}
+
+func openURLForTest(t testing.TB, url string) *Store {
+	t.Helper()
+	ctx := context.Background()
 	s, err := Open(ctx, url, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,8 @@ type Store struct {
 	// of query-only connections, so that reads run side by side with
 	// each other and with the one writer (WAL); on PostgreSQL it is db.
 	reader *gorm.DB
+	// localLocks are the WhatsApp device locks on SQLite (see LockDevice).
+	localLocks *localLocks
 }
 
 // Options tune Open.
@@ -121,7 +123,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: dialect, reader: db}
+	s := &Store{db: db, dialect: dialect, reader: db, localLocks: &localLocks{}}
 	if dialect == Postgres {
 		if sqlDB, err := db.DB(); err == nil {
 			sqlDB.SetMaxOpenConns(20)
