@@ -63,6 +63,10 @@ type CaptureStore interface {
 	// because WhatsApp redelivers messages it has no receipt for.
 	PutCapture(ctx context.Context, c CapturedMessage) error
 	Capture(ctx context.Context, workerID, messageID string) (CapturedMessage, error)
+	// ResealCapture replaces the sealed record of an existing capture
+	// (e.g. with the new media path WhatsApp gave after a media retry);
+	// ErrNotFound when there is none.
+	ResealCapture(ctx context.Context, workerID, messageID string, sealed []byte) error
 	// Captures lists the worker's captures not expired at now, newest
 	// first, at most limit of them (0: no limit).
 	Captures(ctx context.Context, workerID string, now time.Time, limit int) ([]CapturedMessage, error)

@@ -28,6 +28,7 @@ type Client interface {
 	SendAppState(ctx context.Context, patch appstate.PatchInfo) error
 	DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error
 	GetGroupInfo(ctx context.Context, jid types.JID) (*types.GroupInfo, error)
+	SendMediaRetryReceipt(ctx context.Context, message *types.MessageInfo, mediaKey []byte) error
 }
 
 var _ Client = (*whatsmeow.Client)(nil)
@@ -164,6 +165,20 @@ func (a *Adapter) capture(ctx context.Context, rec record) error {
 		return fmt.Errorf("failed to store message %s: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// reseal replaces the stored capture of rec, keeping its times.
+func (a *Adapter) reseal(ctx context.Context, rec record) error {
+	plain, err := rec.marshal()
+	if err != nil {
+		return err
+	}
+	sealed, err := a.sealer.Seal(plain, sealContext(a.worker, rec.ID))
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("failed to seal message %s: %w", rec.ID, err)
+	}
+	return a.store.ResealCapture(ctx, a.worker, rec.ID, sealed)
 }
 
 // openCapture returns a captured message's record.

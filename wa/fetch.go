@@ -11,6 +11,12 @@ import (
 	"mime"
 	"strings"
 
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waMmsRetry"
+	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -58,7 +64,7 @@ func (a *Adapter) FetchContent(ctx context.Context, inc incident.Incident) ([]in
 	if md.caption != "" {
 		parts = append(parts, textPart("caption.txt", md.caption))
 	}
-	p, err := a.download(ctx, rec.ID, md)
+	p, err := a.download(ctx, rec, md)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +77,8 @@ func textPart(name, text string) incident.Part {
 
 // download fetches one media item into an encrypted temporary file and
 // returns the part streaming its verified plaintext.
-func (a *Adapter) download(ctx context.Context, id string, md *media) (incident.Part, error) {
+func (a *Adapter) download(ctx context.Context, rec record, md *media) (incident.Part, error) {
+	id := rec.ID
 	want := md.msg.GetFileSHA256()
 	if len(want) != sha256.Size {
 		return incident.Part{}, fmt.Errorf("media of message %s has no valid WhatsApp file hash", id)
@@ -89,6 +96,9 @@ func (a *Adapter) download(ctx context.Context, id string, md *media) (incident.
 		}
 	}()
 	if err := a.cli.DownloadToFile(ctx, md.msg, f); err != nil {
+		if errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith404) || errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith410) {
+			return incident.Part{}, a.requestMediaRetry(ctx, rec, md, err)
+		}
 		return incident.Part{}, fmt.Errorf("failed to download media of message %s: %w", id, err)
 	}
 	// Verify before handing it on, whatever whatsmeow's warning setting.
@@ -151,4 +161,95 @@ func safeName(name string) string {
 		return ""
 	}
 	return name
+}
+
+// ErrMediaRetryRequested: WhatsApp's servers no longer have the media;
+// the phone was asked to upload it again (media retry receipt). The
+// secure job fails with it and retries with backoff; the answer
+// (events.MediaRetry) updates the capture with the new path meanwhile.
+var ErrMediaRetryRequested = errors.New("media expired on WhatsApp's servers; asked the phone to upload it again")
+
+func (a *Adapter) requestMediaRetry(ctx context.Context, rec record, md *media, cause error) error {
+	info, err := rec.info()
+	if err != nil {
+		return err
+	}
+	if err := a.cli.SendMediaRetryReceipt(ctx, &info, md.msg.GetMediaKey()); err != nil {
+		return fmt.Errorf("media of message %s expired (%v) and the retry request failed: %w", rec.ID, cause, err)
+	}
+	a.opts.Log.Info("asked the phone to re-upload expired media", "worker", a.worker, "message_id", rec.ID)
+	return fmt.Errorf("message %s: %w", rec.ID, ErrMediaRetryRequested)
+}
+
+// onMediaRetry takes the phone's answer to a media retry receipt: the
+// media's new path goes into the capture, so the next download works.
+func (a *Adapter) onMediaRetry(ctx context.Context, e *events.MediaRetry) {
+	if e == nil || e.MessageID == "" {
+		return
+	}
+	c, err := a.store.Capture(ctx, a.worker, e.MessageID)
+	if err != nil {
+		if !errors.Is(err, incident.ErrNotFound) {
+			a.opts.Log.Error("media retry: cannot read the capture", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		}
+		return
+	}
+	rec, err := a.openCapture(c)
+	if err != nil {
+		a.opts.Log.Error("media retry: cannot open the capture", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		return
+	}
+	msg, err := rec.message()
+	if err != nil {
+		a.opts.Log.Error("media retry: cannot decode the message", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		return
+	}
+	md := mediaOf(msg)
+	if md == nil {
+		return
+	}
+	notif, err := whatsmeow.DecryptMediaRetryNotification(e, md.msg.GetMediaKey())
+	if err != nil {
+		a.opts.Log.Warn("media retry failed: the media cannot be secured", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		return
+	}
+	path := notif.GetDirectPath()
+	if notif.GetResult() != waMmsRetry.MediaRetryNotification_SUCCESS || path == "" {
+		a.opts.Log.Warn("media retry answered without media", "worker", a.worker, "message_id", e.MessageID, "result", notif.GetResult().String())
+		return
+	}
+	if !setDirectPath(msg, path) {
+		return
+	}
+	if rec.Message, err = proto.Marshal(msg); err != nil {
+		a.opts.Log.Error("media retry: cannot encode the message", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		return
+	}
+	if err := a.reseal(ctx, rec); err != nil {
+		a.opts.Log.Error("media retry: cannot store the new path", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		return
+	}
+	a.opts.Log.Info("the phone re-uploaded expired media", "worker", a.worker, "message_id", e.MessageID)
+}
+
+// setDirectPath points the message's media at a new path and drops the
+// old URL, which would win over the path and has expired.
+func setDirectPath(m *waE2E.Message, path string) bool {
+	switch {
+	case m.GetImageMessage() != nil:
+		m.ImageMessage.DirectPath, m.ImageMessage.URL = proto.String(path), nil
+	case m.GetVideoMessage() != nil:
+		m.VideoMessage.DirectPath, m.VideoMessage.URL = proto.String(path), nil
+	case m.GetPtvMessage() != nil:
+		m.PtvMessage.DirectPath, m.PtvMessage.URL = proto.String(path), nil
+	case m.GetAudioMessage() != nil:
+		m.AudioMessage.DirectPath, m.AudioMessage.URL = proto.String(path), nil
+	case m.GetDocumentMessage() != nil:
+		m.DocumentMessage.DirectPath, m.DocumentMessage.URL = proto.String(path), nil
+	case m.GetStickerMessage() != nil:
+		m.StickerMessage.DirectPath, m.StickerMessage.URL = proto.String(path), nil
+	default:
+		return false
+	}
+	return true
 }

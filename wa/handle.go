@@ -41,6 +41,8 @@ func (a *Adapter) Handle(evt any) bool {
 		a.setStatus(ctx, incident.DeviceConnected, "")
 	case *events.Disconnected:
 		a.setStatus(ctx, incident.DeviceDisconnected, "connection closed by WhatsApp; reconnecting")
+	case *events.MediaRetry:
+		a.onMediaRetry(ctx, e)
 	case *events.DeleteForMe:
 		if e != nil {
 			a.opts.Log.Info("whatsapp confirmed a delete-for-me", "worker", a.worker, "message_id", e.MessageID)

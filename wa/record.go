@@ -90,6 +90,25 @@ func (r record) message() (*waE2E.Message, error) {
 	return &m, nil
 }
 
+// info rebuilds the message's identity as whatsmeow needs it, e.g. for a
+// media retry receipt.
+func (r record) info() (types.MessageInfo, error) {
+	chat, err := types.ParseJID(r.Chat)
+	if err != nil {
+		return types.MessageInfo{}, fmt.Errorf("capture of message %s has a malformed chat: %w", r.ID, err)
+	}
+	var sender types.JID
+	if r.Sender != "" {
+		if sender, err = types.ParseJID(r.Sender); err != nil {
+			return types.MessageInfo{}, fmt.Errorf("capture of message %s has a malformed sender: %w", r.ID, err)
+		}
+	}
+	return types.MessageInfo{
+		MessageSource: types.MessageSource{Chat: chat, Sender: sender, IsFromMe: r.FromMe, IsGroup: r.IsGroup},
+		ID:            r.ID, Timestamp: r.Timestamp, Type: r.Type,
+	}, nil
+}
+
 // ref is the record's metadata as the domain keeps it.
 func (r record) ref() (incident.MessageRef, error) {
 	m, err := r.message()

@@ -83,6 +83,19 @@ func (s *Store) PutCapture(ctx context.Context, c incident.CapturedMessage) erro
 	return nil
 }
 
+// ResealCapture replaces an existing capture's sealed record.
+func (s *Store) ResealCapture(ctx context.Context, workerID, messageID string, sealed []byte) error {
+	res := s.db.WithContext(ctx).Model(&captureRow{}).Where("worker_id = ? AND message_id = ?", workerID, messageID).
+		Update("sealed", base64.StdEncoding.EncodeToString(sealed))
+	if res.Error != nil {
+		return fmt.Errorf("failed to update capture: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("capture of message %s: %w", messageID, incident.ErrNotFound)
+	}
+	return nil
+}
+
 // Capture returns one capture.
 func (s *Store) Capture(ctx context.Context, workerID, messageID string) (incident.CapturedMessage, error) {
 	var r captureRow

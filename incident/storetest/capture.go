@@ -39,6 +39,14 @@ func testCaptures(t *testing.T, s incident.Store) {
 	if _, err := cs.Capture(ctx, "w2", "m1"); !errors.Is(err, incident.ErrNotFound) {
 		t.Fatalf("another worker's capture: %v, want ErrNotFound", err)
 	}
+	must(t, cs.ResealCapture(ctx, "w1", "m1", []byte("resealed")))
+	if got, err := cs.Capture(ctx, "w1", "m1"); err != nil || string(got.Sealed) != "resealed" || !got.CapturedAt.Equal(t0) {
+		t.Fatalf("after reseal: %+v, %v", got, err)
+	}
+	if err := cs.ResealCapture(ctx, "w2", "m1", []byte("x")); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("reseal of a missing capture: %v, want ErrNotFound", err)
+	}
+	must(t, cs.ResealCapture(ctx, "w1", "m1", first.Sealed))
 	if err := cs.PutCapture(ctx, incident.CapturedMessage{WorkerID: "w1"}); !errors.Is(err, incident.ErrInvalidInput) {
 		t.Fatalf("capture without id: %v, want ErrInvalidInput", err)
 	}
