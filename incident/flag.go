@@ -102,6 +102,16 @@ func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in 
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}
+	if inc.Receipt != nil {
+		// An uploaded file is sealed on arrival: it may only go on under a
+		// category that allows keeping content, and only while it exists.
+		if cat.Securing != policies.SecureContent {
+			return fmt.Errorf("%w: category %q; report it again without the file", ErrContentForbidden, cat.ID)
+		}
+		if !inc.staged() {
+			return fmt.Errorf("%w: the uploaded file of incident %s was removed; report it again", ErrInvalidTransition, inc.ID)
+		}
+	}
 	if _, err := s.policy.Steps(in.Platform); err != nil {
 		return fmt.Errorf("%w: platform %q: %w", ErrInvalidInput, in.Platform, err)
 	}

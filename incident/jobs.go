@@ -205,11 +205,36 @@ func (s *Service) expire(ctx context.Context, j Job) error {
 		if err := s.record(ctx, tx, System, "request.expired", inc.ID, map[string]string{"request_id": r.ID, "kind": string(r.Kind)}); err != nil {
 			return err
 		}
-		if r.Kind == RequestSecure && inc.State == StateAwaitingApproval {
-			return s.updateState(ctx, tx, inc, StateFlagged)
+		if r.Kind != RequestSecure || inc.State != StateAwaitingApproval {
+			return nil
 		}
-		return nil
+		if err := s.updateState(ctx, tx, inc, StateFlagged); err != nil {
+			return err
+		}
+		if !inc.staged() {
+			return nil
+		}
+		// A staged upload nobody approved must not stay in the vault: it
+		// is destroyed unless the worker submits it again and it is
+		// secured within another request's time.
+		return s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, RequestID: r.ID,
+			Key: jobKey(JobDestroy, inc.ID, r.ID), RunAt: s.now().Add(s.policy.FourEyes.RequestTTL)})
 	})
+}
+
+// securedAfterStaging reports whether a destroy job meant for a staged
+// upload (queued when its secure request expired) finds the evidence
+// secured after all; retention then decides instead.
+func (s *Service) securedAfterStaging(ctx context.Context, j Job, inc Incident) (bool, error) {
+	if j.RequestID == "" || inc.Evidence != EvidenceSecured {
+		return false, nil
+	}
+	var r Request
+	err := s.store.View(ctx, func(tx Tx) (err error) { r, err = tx.Request(ctx, j.RequestID); return })
+	if err != nil {
+		return false, err
+	}
+	return r.Kind == RequestSecure, nil
 }
 
 // destroy removes the bundle when retention ended or a destroy request was
@@ -220,8 +245,12 @@ func (s *Service) destroy(ctx context.Context, j Job) error {
 		return err
 	}
 	noop := func(Tx, *Incident) error { return nil }
+	securedSince, err := s.securedAfterStaging(ctx, j, inc)
+	if err != nil {
+		return err
+	}
 	switch {
-	case inc.Receipt == nil || inc.DestroyedAt != nil:
+	case inc.Receipt == nil || inc.DestroyedAt != nil || securedSince:
 		return s.finish(ctx, j, noop)
 	case inc.LegalHold:
 		return s.finish(ctx, j, func(tx Tx, inc *Incident) error {

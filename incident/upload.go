@@ -85,4 +85,6 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 
 // staged reports whether the incident's content was sealed at upload and
 // waits for the secure decision.
-func (inc *Incident) staged() bool { return inc.Evidence == EvidencePending && inc.Receipt != nil }
+func (inc *Incident) staged() bool {
+	return inc.Evidence == EvidencePending && inc.Receipt != nil && inc.DestroyedAt == nil
+}

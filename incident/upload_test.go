@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
@@ -90,6 +91,53 @@ func TestUploadRefusals(t *testing.T) {
 		list, err := w.svc.Incidents(w.ctx, w.worker, incident.IncidentFilter{})
 		if err != nil || len(list) != 0 {
 			t.Fatalf("refused uploads left %d incidents", len(list))
+		}
+	})
+}
+
+// TestExpiredUploadIsNotKeptOrRecategorised: when nobody decides a staged
+// upload in time, it cannot be resubmitted under a category that forbids
+// content, and it is destroyed unless secured within another request's time.
+func TestExpiredUploadIsNotKeptOrRecategorised(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc, err := w.upload("threat", []byte("screenshot"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(25 * time.Hour)
+		w.runJobs() // the request expires; the incident is flagged again
+		if got := w.get(inc.ID); got.State != incident.StateFlagged {
+			t.Fatalf("state after expiry = %s", got.State)
+		}
+		_, err = w.svc.Submit(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "csam", Platform: "android"})
+		wantErr(t, err, incident.ErrContentForbidden)
+		w.clock.Advance(25 * time.Hour)
+		w.runJobs() // nobody resubmitted: the staged bundle is destroyed
+		got := w.get(inc.ID)
+		if got.DestroyedAt == nil || len(w.vault.sealed) != 0 {
+			t.Fatalf("expired staged upload kept: %+v", got)
+		}
+		_, err = w.svc.Submit(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "threat", Platform: "android"})
+		wantErr(t, err, incident.ErrInvalidTransition)
+
+		// Resubmitted and secured in time: the staged destroy job leaves it.
+		inc2, err := w.upload("threat", []byte("second screenshot"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(25 * time.Hour)
+		w.runJobs()
+		if _, err := w.svc.Submit(w.ctx, w.worker, inc2.ID, incident.SubmitInput{Category: "threat", Platform: "android"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "doch sichern"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		w.clock.Advance(25 * time.Hour)
+		w.runJobs()
+		if got := w.get(inc2.ID); got.DestroyedAt != nil || got.Evidence != incident.EvidenceSecured {
+			t.Fatalf("secured upload destroyed by the staging job: %+v", got)
 		}
 	})
 }
