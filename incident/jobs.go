@@ -146,8 +146,10 @@ func (s *Service) revoke(ctx context.Context, j Job) error {
 		if err := tx.CreateSteps(ctx, steps); err != nil {
 			return fmt.Errorf("failed to create deletion steps: %w", err)
 		}
+		// The detail (WhatsApp's answer) may name a chat: it stays on the
+		// incident, the immutable log keeps its hash.
 		if err := s.record(ctx, tx, System, "message.revoked", inc.ID, map[string]string{
-			"outcome": string(rev.Outcome), "detail": rev.Detail,
+			"outcome": string(rev.Outcome), "detail_sha256": digest(rev.Detail),
 		}); err != nil {
 			return err
 		}
@@ -171,6 +173,7 @@ func (s *Service) escalate(ctx context.Context, j Job) error {
 			return err
 		}
 		now := s.now()
+		escalated := 0
 		for _, st := range steps {
 			if !st.open() || st.Escalated || now.Before(st.DueAt) {
 				continue
@@ -182,8 +185,15 @@ func (s *Service) escalate(ctx context.Context, j Job) error {
 			if err := s.record(ctx, tx, System, "step.escalated", inc.ID, map[string]string{"step": st.Key}); err != nil {
 				return err
 			}
+			escalated++
 		}
-		return nil
+		if escalated == 0 {
+			return nil
+		}
+		// The version check makes a concurrent confirmation win: this
+		// job then retries on the fresh steps instead of reopening one.
+		inc.UpdatedAt = now
+		return tx.UpdateIncident(ctx, inc)
 	})
 }
 

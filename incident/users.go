@@ -132,26 +132,27 @@ var ErrBadCredentials = errors.New("unknown user or wrong password")
 // the audit log, successful or not.
 func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
+	// argon2id runs outside any transaction: on SQLite a transaction
+	// holds the only writer, and sign-ins must not stall the workflow.
 	var u User
+	err := s.store.View(ctx, func(tx Tx) (err error) { u, err = tx.UserByName(ctx, username); return })
 	var authErr error
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		var err error
-		u, err = tx.UserByName(ctx, username)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			// Spend the same time as for a real account, so that timing
-			// does not tell which usernames exist.
-			s.equalizeTiming(pw)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Spend the same time as for a real account, so that timing does
+		// not tell which usernames exist.
+		s.equalizeTiming(pw)
+		authErr = ErrBadCredentials
+	case err != nil:
+		return User{}, err
+	case u.Disabled:
+		authErr = ErrBadCredentials
+	default:
+		if verr := password.Verify(pw, u.PasswordHash); verr != nil {
 			authErr = ErrBadCredentials
-		case err != nil:
-			return err
-		case u.Disabled:
-			authErr = ErrBadCredentials
-		default:
-			if verr := password.Verify(pw, u.PasswordHash); verr != nil {
-				authErr = ErrBadCredentials
-			}
 		}
+	}
+	err = s.store.Tx(ctx, func(tx Tx) error {
 		if authErr != nil {
 			return s.record(ctx, tx, System, "auth.failed", "", map[string]string{"username_sha256": digest(username)})
 		}

@@ -72,6 +72,13 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 			return err
 		}
 		if open > 0 {
+			// Bumping the incident's version serialises concurrent step
+			// changes (and escalation): of two confirming the last two
+			// steps at once, one retries and then closes the incident.
+			inc.UpdatedAt = s.now()
+			if err := tx.UpdateIncident(ctx, &inc); err != nil {
+				return fmt.Errorf("failed to update incident: %w", err)
+			}
 			return nil
 		}
 		if err := s.updateState(ctx, tx, &inc, StateClosed); err != nil {

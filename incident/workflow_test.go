@@ -548,3 +548,45 @@ func (w *world) actionsAll() []string {
 	}
 	return out
 }
+
+// TestConcurrentLastStepsClose: two confirmations of the last two steps at
+// the same time still close the incident (one of them retries).
+func TestConcurrentLastStepsClose(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-LAST", "threat")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		steps, err := w.svc.Steps(w.ctx, w.worker, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range steps[:len(steps)-2] {
+			if _, err := w.svc.ConfirmStep(w.ctx, w.worker, inc.ID, st.Key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		for _, st := range steps[len(steps)-2:] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					_, err := w.svc.ConfirmStep(w.ctx, w.worker, inc.ID, st.Key)
+					if !errors.Is(err, incident.ErrConflict) {
+						if err != nil {
+							t.Error(err)
+						}
+						return
+					}
+				}
+				t.Error("kept conflicting")
+			}()
+		}
+		wg.Wait()
+		if got := w.get(inc.ID); got.State != incident.StateClosed {
+			t.Fatalf("state after confirming every step concurrently = %s", got.State)
+		}
+	})
+}
