@@ -569,6 +569,15 @@ func (m *Manager) Revoke(ctx context.Context, inc incident.Incident) (incident.R
 		}
 	}
 	if !ok {
+		d, err := m.cfg.Store.Device(ctx, inc.ReporterID)
+		if err != nil && !errors.Is(err, incident.ErrNotFound) {
+			return incident.Revocation{}, err
+		}
+		if err == nil && d.JID != "" && (d.Status == incident.DeviceConnected || d.Status == incident.DeviceDisconnected) {
+			// Linked, but connected by another Tresor process: retry
+			// (that process, or this one after a takeover, will run it).
+			return incident.Revocation{}, fmt.Errorf("message %s: %w", inc.Message.ID, ErrLinkedElsewhere)
+		}
 		return incident.Revocation{Outcome: incident.RevokeNotPossible, At: m.now(),
 			Detail: "no WhatsApp device is linked for the reporter: the message must be deleted on the phone (see the walkthrough)"}, nil
 	}

@@ -240,6 +240,11 @@ func TestOneProcessPerDevice(t *testing.T) {
 	if _, err := second.Link(ctx, e.worker.ID); !errors.Is(err, ErrLinkedElsewhere) && !errors.Is(err, ErrAlreadyLinked) {
 		t.Fatalf("linking in the second process: %v", err)
 	}
+	// A revoke job that lands in the second process is retried, not
+	// recorded as impossible.
+	if _, err := second.Revoke(ctx, incident.Incident{ReporterID: e.worker.ID, Message: incident.MessageRef{ID: "x"}}); !errors.Is(err, ErrLinkedElsewhere) {
+		t.Fatalf("revoke in the process without the device: %v", err)
+	}
 	first.Close()
 	if err := second.housekeeping(ctx); err != nil {
 		t.Fatal(err)
