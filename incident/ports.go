@@ -28,6 +28,10 @@ type Store interface {
 	// is marked failed for good when dead is true. The job must still hold
 	// its lease (same Token), else ErrConflict.
 	RetryJob(ctx context.Context, j Job, lastErr string, retryAt time.Time, dead bool) error
+	// ExtendJob moves a leased job's lease to until while its holder is
+	// still at work. The job must still hold its lease (same Token), else
+	// ErrConflict.
+	ExtendJob(ctx context.Context, j Job, until time.Time) error
 	// AuditSource streams the audit log in order for verification, up to
 	// entry upTo (the head read before), and fails with audit.ErrTampered
 	// if entries lie beyond the head at the end of the scan.

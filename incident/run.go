@@ -20,7 +20,9 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("failed to claim job: %w", err)
 	}
-	runErr := s.runJob(ctx, j)
+	jobCtx, stop := s.keepLease(ctx, j)
+	runErr := s.runJob(jobCtx, j)
+	stop()
 	if runErr == nil {
 		return true, nil
 	}
@@ -98,4 +100,31 @@ func (s *Service) finish(ctx context.Context, j Job, fn func(tx Tx, inc *Inciden
 		}
 		return tx.CompleteJob(ctx, j)
 	})
+}
+
+// keepLease renews j's lease while the job runs, so that slow outside
+// work (sealing a large video, a slow S3) is never taken over by another
+// worker. If the lease is lost anyway, the job's context is cancelled and
+// its outside work stops. stop ends the renewal.
+func (s *Service) keepLease(ctx context.Context, j Job) (jobCtx context.Context, stop func()) {
+	jobCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(s.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-jobCtx.Done():
+				return
+			case <-t.C:
+				if err := s.store.ExtendJob(jobCtx, j, s.now().Add(s.lease)); err != nil && jobCtx.Err() == nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return jobCtx, func() { close(done); cancel() }
 }

@@ -590,3 +590,43 @@ func TestConcurrentLastStepsClose(t *testing.T) {
 		}
 	})
 }
+
+// slowVault runs a hook in the middle of sealing.
+type slowVault struct {
+	*fakeVault
+	during func()
+}
+
+func (v slowVault) Seal(ctx context.Context, id string, m incident.Manifest, parts []incident.Part) (incident.Receipt, error) {
+	v.during()
+	return v.fakeVault.Seal(ctx, id, m, parts)
+}
+
+// TestLeaseRenewedWhileSealing: a seal that outlasts the lease keeps its
+// job: no other worker can take it over meanwhile.
+func TestLeaseRenewedWhileSealing(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		const lease = 90 * time.Millisecond
+		var claimErr error
+		v := slowVault{fakeVault: w.vault, during: func() {
+			w.clock.Advance(3 * lease) // the original lease has long run out
+			time.Sleep(4 * lease)      // real time for renewals (every lease/3)
+			_, claimErr = w.store.ClaimJob(w.ctx, w.clock.Now(), lease)
+		}}
+		svc := incident.NewService(w.store, w.pol, v, w.msgr, incident.WithClock(w.clock.Now), incident.WithLease(lease),
+			incident.WithPasswordParams(cheap))
+		inc := w.flag("MSG-SLOW", "threat")
+		if _, err := svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		if ran, err := svc.RunDue(w.ctx); !ran || err != nil {
+			t.Fatalf("secure job: %v %v", ran, err)
+		}
+		if !errors.Is(claimErr, incident.ErrNoJob) {
+			t.Fatalf("another worker claimed the job while it was sealing: %v", claimErr)
+		}
+		if got := w.get(inc.ID); got.Evidence != incident.EvidenceSecured {
+			t.Fatalf("evidence = %s", got.Evidence)
+		}
+	})
+}

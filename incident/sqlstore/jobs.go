@@ -98,3 +98,10 @@ func (s *Store) RetryJob(ctx context.Context, j incident.Job, lastErr string, re
 		Updates(map[string]any{"state": string(state), "token": "", "locked_until": int64(0), "run_at": us(retryAt), "last_error": lastErr})
 	return updated(res, "job", fmt.Sprint(j.ID))
 }
+
+// ExtendJob renews a job's lease.
+func (s *Store) ExtendJob(ctx context.Context, j incident.Job, until time.Time) error {
+	res := s.db.WithContext(ctx).Model(&jobRow{}).Where("id = ? AND token = ? AND state = ?", j.ID, j.Token, string(incident.JobPending)).
+		Update("locked_until", us(until))
+	return updated(res, "job", fmt.Sprint(j.ID))
+}

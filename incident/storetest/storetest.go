@@ -440,6 +440,14 @@ func testJobsLease(t *testing.T, s incident.Store) {
 	if second.ID != first.ID || second.Attempts != 2 || second.Token == first.Token {
 		t.Fatalf("takeover = %+v (first %+v)", second, first)
 	}
+	// A lost lease cannot be renewed; the holder's can.
+	if err := s.ExtendJob(ctx, first, t0.Add(time.Hour)); !errors.Is(err, incident.ErrConflict) {
+		t.Fatalf("renewing a lost lease = %v, want ErrConflict", err)
+	}
+	must(t, s.ExtendJob(ctx, second, t0.Add(10*time.Minute)))
+	if _, err := s.ClaimJob(ctx, t0.Add(5*time.Minute), time.Minute); !errors.Is(err, incident.ErrNoJob) {
+		t.Fatalf("a renewed lease was taken over: %v", err)
+	}
 	// The first worker's late completion must not count.
 	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.CompleteJob(ctx, first) }); !errors.Is(err, incident.ErrConflict) {
 		t.Fatalf("completion with a lost lease = %v, want ErrConflict", err)
