@@ -92,7 +92,8 @@ func (s *Server) bearer(c *gin.Context, header string) (incident.User, incident.
 		return incident.User{}, incident.APIToken{}, errBadToken
 	}
 	u, err := s.svc.User(ctx, incident.System, t.UserID)
-	if err != nil || u.Disabled {
+	// Like sessions, tokens do not outlive a change to their account.
+	if err != nil || u.Disabled || u.UpdatedAt.After(t.CreatedAt) {
 		return incident.User{}, incident.APIToken{}, errBadToken
 	}
 	if now.Sub(t.LastUsedAt) >= touchEvery {

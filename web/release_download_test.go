@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
@@ -74,5 +75,21 @@ func TestReleaseDownload(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d download entries in the trail, want 1", n)
+	}
+}
+
+// TestSessionEndsWhenAccountChanges: a role change ends older sessions
+// even when it is made without the web's own revocation (e.g. by the CLI).
+func TestSessionEndsWhenAccountChanges(t *testing.T) {
+	e := newEnv(t)
+	wanda := e.as("wanda")
+	wantStatus(t, wanda.get("/incidents"), http.StatusOK)
+	e.clock.Advance(time.Second)
+	if _, err := e.svc.SetUserRole(e.ctx, incident.Actor{ID: e.users["adam"].ID, Role: incident.RoleAdmin}, "wanda", incident.RoleSupervisor); err != nil {
+		t.Fatal(err)
+	}
+	w := wanda.get("/approvals")
+	if w.Code == http.StatusOK {
+		t.Fatal("a worker's session went on as a supervisor after the role change")
 	}
 }

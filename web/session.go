@@ -81,7 +81,9 @@ func (s *Server) resolveSession(c *gin.Context, rs *reqState) error {
 		return s.endSession(c, sess.TokenHash)
 	}
 	u, err := s.svc.User(ctx, incident.System, sess.UserID)
-	if errors.Is(err, incident.ErrNotFound) || (err == nil && u.Disabled) {
+	// A session does not outlive a change to its account (role, disabled):
+	// even if revoking the sessions failed after the change, they end here.
+	if errors.Is(err, incident.ErrNotFound) || (err == nil && (u.Disabled || u.UpdatedAt.After(sess.CreatedAt))) {
 		return s.endSession(c, sess.TokenHash)
 	}
 	if err != nil {
