@@ -19,7 +19,7 @@ func (s *Store) LockDevice(ctx context.Context, workerID string) (release func()
 	if s.dialect != Postgres {
 		return s.localLocks.lock(key)
 	}
-	sqlDB, err := s.db.DB()
+	sqlDB, err := s.lockDB.DB()
 	if err != nil {
 		return nil, false, err
 	}

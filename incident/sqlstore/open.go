@@ -36,6 +36,9 @@ type Store struct {
 	reader *gorm.DB
 	// localLocks are the WhatsApp device locks on SQLite (see LockDevice).
 	localLocks *localLocks
+	// lockDB holds the connections that keep PostgreSQL device locks, a
+	// pool of its own so that linked devices never use up db's.
+	lockDB *gorm.DB
 }
 
 // Options tune Open.
@@ -129,6 +132,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			sqlDB.SetMaxOpenConns(20)
 			sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		}
+		// One connection per linked device, held while it is connected.
+		if s.lockDB, err = openPool(ctx, dialect, dial, cfg, 0); err != nil {
+			return nil, errors.Join(err, s.closeWriter())
+		}
 		return s, nil
 	}
 	// Readers keep their statements prepared: parsing SQL is a good part
@@ -141,7 +148,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// openPool opens and pings one connection pool of at most conns connections.
+// openPool opens and pings one connection pool of at most conns
+// connections (0: no limit).
 func openPool(ctx context.Context, dialect Dialect, dial gorm.Dialector, cfg *gorm.Config, conns int) (*gorm.DB, error) {
 	db, err := gorm.Open(dial, cfg)
 	if err != nil {
@@ -169,6 +177,13 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close closes the connection pools.
 func (s *Store) Close() error {
 	err := s.closeWriter()
+	if s.lockDB != nil {
+		if sqlDB, lerr := s.lockDB.DB(); lerr != nil {
+			err = errors.Join(err, lerr)
+		} else {
+			err = errors.Join(err, sqlDB.Close())
+		}
+	}
 	if s.reader != s.db {
 		if sqlDB, rerr := s.reader.DB(); rerr != nil {
 			err = errors.Join(err, rerr)
