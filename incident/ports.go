@@ -24,10 +24,6 @@ type Store interface {
 	// Two concurrent callers never get the same job while the lease holds.
 	// It returns ErrNoJob when nothing is due.
 	ClaimJob(ctx context.Context, now time.Time, lease time.Duration) (Job, error)
-	// RetryJob records a failed attempt: the job runs again at retryAt, or
-	// is marked failed for good when dead is true. The job must still hold
-	// its lease (same Token), else ErrConflict.
-	RetryJob(ctx context.Context, j Job, lastErr string, retryAt time.Time, dead bool) error
 	// ExtendJob moves a leased job's lease to until while its holder is
 	// still at work. The job must still hold its lease (same Token), else
 	// ErrConflict.
@@ -81,6 +77,10 @@ type Tx interface {
 	// Enqueue adds a job. A job whose Key exists already is not added
 	// again (and no error is returned), which makes enqueueing idempotent.
 	Enqueue(ctx context.Context, j Job) error
+	// RetryJob records a failed attempt: the job runs again at retryAt, or
+	// is marked failed for good when dead is true. The job must still hold
+	// its lease (same Token), else ErrConflict.
+	RetryJob(ctx context.Context, j Job, lastErr string, retryAt time.Time, dead bool) error
 	// CompleteJob marks a leased job done; with the job's effect in the
 	// same transaction this runs a job exactly once in effect. A lost lease
 	// gives ErrConflict.

@@ -27,15 +27,17 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	dead := j.Attempts >= MaxAttempts
-	if err := s.store.RetryJob(ctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
-		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)
-	}
-	if dead {
-		if err := s.store.Tx(ctx, func(tx Tx) error {
-			return s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{"job": j.Key, "attempts": fmt.Sprint(j.Attempts)})
-		}); err != nil {
-			return true, err
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := tx.RetryJob(ctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
+			return err
 		}
+		if !dead {
+			return nil
+		}
+		return s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{"job": j.Key, "attempts": fmt.Sprint(j.Attempts)})
+	})
+	if err != nil {
+		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)
 	}
 	return true, fmt.Errorf("%s attempt %d: %w", j, j.Attempts, runErr)
 }

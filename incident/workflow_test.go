@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -627,6 +628,30 @@ func TestLeaseRenewedWhileSealing(t *testing.T) {
 		}
 		if got := w.get(inc.ID); got.Evidence != incident.EvidenceSecured {
 			t.Fatalf("evidence = %s", got.Evidence)
+		}
+	})
+}
+
+// TestJobGivesUpAndSaysSo: after MaxAttempts a job is dead, and the audit
+// log says so in the same transaction.
+func TestJobGivesUpAndSaysSo(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-DEAD", "threat")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		w.msgr.revokeErr = errors.New("whatsapp: still offline")
+		for range incident.MaxAttempts + 5 { // the secure job and the expiry of the request run too
+			if _, err := w.svc.RunDue(w.ctx); err != nil && !strings.Contains(err.Error(), "still offline") {
+				t.Fatal(err)
+			}
+			w.clock.Advance(time.Hour)
+		}
+		if !slices.Contains(w.actions(inc.ID), "job.dead") {
+			t.Fatalf("no job.dead entry: %v", w.actions(inc.ID))
+		}
+		if ran, _ := w.svc.RunDue(w.ctx); ran {
+			t.Fatal("a dead job ran again")
 		}
 	})
 }

@@ -86,7 +86,7 @@ func (s *Store) ClaimJob(ctx context.Context, now time.Time, lease time.Duration
 }
 
 // RetryJob releases a failed job's lease and schedules its next attempt.
-func (s *Store) RetryJob(ctx context.Context, j incident.Job, lastErr string, retryAt time.Time, dead bool) error {
+func (t *tx) RetryJob(ctx context.Context, j incident.Job, lastErr string, retryAt time.Time, dead bool) error {
 	state := incident.JobPending
 	if dead {
 		state = incident.JobDead
@@ -94,7 +94,7 @@ func (s *Store) RetryJob(ctx context.Context, j incident.Job, lastErr string, re
 	if len(lastErr) > 2000 {
 		lastErr = lastErr[:2000]
 	}
-	res := s.db.WithContext(ctx).Model(&jobRow{}).Where("id = ? AND token = ? AND state = ?", j.ID, j.Token, string(incident.JobPending)).
+	res := t.q(ctx).Model(&jobRow{}).Where("id = ? AND token = ? AND state = ?", j.ID, j.Token, string(incident.JobPending)).
 		Updates(map[string]any{"state": string(state), "token": "", "locked_until": int64(0), "run_at": us(retryAt), "last_error": lastErr})
 	return updated(res, "job", fmt.Sprint(j.ID))
 }

@@ -462,7 +462,9 @@ func testJobsRetry(t *testing.T, s incident.Store) {
 	})
 	j, err := s.ClaimJob(ctx, t0, time.Hour)
 	must(t, err)
-	must(t, s.RetryJob(ctx, j, "whatsapp offline", t0.Add(10*time.Second), false))
+	tx(t, s, func(tx incident.Tx) error {
+		return tx.RetryJob(ctx, j, "whatsapp offline", t0.Add(10*time.Second), false)
+	})
 	if _, err := s.ClaimJob(ctx, t0.Add(5*time.Second), time.Hour); !errors.Is(err, incident.ErrNoJob) {
 		t.Fatalf("retried job ran before its time: %v", err)
 	}
@@ -471,7 +473,7 @@ func testJobsRetry(t *testing.T, s incident.Store) {
 	if j.Attempts != 2 || j.LastError != "whatsapp offline" {
 		t.Fatalf("retried job = %+v", j)
 	}
-	must(t, s.RetryJob(ctx, j, "gave up", t0, true))
+	tx(t, s, func(tx incident.Tx) error { return tx.RetryJob(ctx, j, "gave up", t0, true) })
 	if _, err := s.ClaimJob(ctx, t0.Add(time.Hour), time.Hour); !errors.Is(err, incident.ErrNoJob) {
 		t.Fatalf("a dead job was claimed: %v", err)
 	}
