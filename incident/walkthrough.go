@@ -123,11 +123,28 @@ func (s *Service) SetLegalHold(ctx context.Context, a Actor, incidentID string, 
 		if err := s.record(ctx, tx, a, action, inc.ID, map[string]string{"reason_sha256": digest(reason)}); err != nil {
 			return err
 		}
-		if hold || inc.RetentionUntil == nil || inc.DestroyedAt != nil || s.now().Before(*inc.RetentionUntil) {
+		if hold || inc.DestroyedAt != nil {
 			return nil
 		}
-		return s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID,
-			Key: jobKey(JobDestroy, inc.ID, "hold-lifted", s.now().Format("20060102T150405.000000"))})
+		stamp := s.now().Format("20060102T150405.000000")
+		// An early destruction approved while the hold stood goes ahead now.
+		approved, err := tx.Requests(ctx, RequestFilter{IncidentID: inc.ID, State: RequestApproved})
+		if err != nil {
+			return err
+		}
+		for _, r := range approved {
+			if r.Kind != RequestDestroy {
+				continue
+			}
+			if err := s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, RequestID: r.ID,
+				Key: jobKey(JobDestroy, inc.ID, r.ID, "hold-lifted", stamp)}); err != nil {
+				return err
+			}
+		}
+		if inc.RetentionUntil == nil || s.now().Before(*inc.RetentionUntil) {
+			return nil
+		}
+		return s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, Key: jobKey(JobDestroy, inc.ID, "hold-lifted", stamp)})
 	})
 	return inc, err
 }

@@ -655,3 +655,36 @@ func TestJobGivesUpAndSaysSo(t *testing.T) {
 		}
 	})
 }
+
+// TestApprovedDestructionAfterHold: an early destruction approved while a
+// legal hold stood is carried out once the hold is lifted.
+func TestApprovedDestructionAfterHold(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		inc := w.flag("MSG-HD", "threat")
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		r, err := w.svc.RequestDestroy(w.ctx, w.sup1, inc.ID, "Einwilligung widerrufen")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.SetLegalHold(w.ctx, w.sup2, inc.ID, true, "Ermittlung"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Decide(w.ctx, w.sup2, r.ID, true, "geprüft"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		if got := w.get(inc.ID); got.DestroyedAt != nil {
+			t.Fatal("destroyed under legal hold")
+		}
+		if _, err := w.svc.SetLegalHold(w.ctx, w.sup2, inc.ID, false, "Ermittlung beendet"); err != nil {
+			t.Fatal(err)
+		}
+		w.runJobs()
+		if got := w.get(inc.ID); got.DestroyedAt == nil {
+			t.Fatal("the approved destruction was dropped after the hold was lifted")
+		}
+	})
+}
