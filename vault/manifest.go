@@ -95,6 +95,9 @@ type partJSON struct {
 }
 
 // marshalManifest returns the canonical JSON encoding of m.
+// MarshalManifest encodes m in the format of a bundle's manifest.json.
+func MarshalManifest(m Manifest) ([]byte, error) { return marshalManifest(m) }
+
 func marshalManifest(m Manifest) ([]byte, error) {
 	if err := checkManifest(m); err != nil {
 		return nil, err

@@ -1,11 +1,7 @@
 package web
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
-
-	"github.com/tresor-evidence/tresor/incident"
 )
 
 // whatsappLinkStart starts linking the worker's WhatsApp account, once
@@ -16,18 +12,7 @@ func (s *Server) whatsappLinkStart(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if s.wa == nil {
-		s.fail(c, incident.ErrUnavailable)
-		return
-	}
-	if f.Consent != "yes" {
-		v, err := s.whatsappView(c)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		v.ConsentMissing = true
-		s.render(c, http.StatusBadRequest, "whatsapp", v)
+	if !s.whatsappTicked(c, f.Consent == "yes", func(v *whatsappView) { v.ConsentMissing = true }) {
 		return
 	}
 	if err := s.links.start(s.wa, actor(c).ID); err != nil {

@@ -54,3 +54,25 @@ func (s *Server) whatsappView(c *gin.Context) (whatsappView, error) {
 	v.CanUnlink = v.Device != nil && v.Device.Status != incident.DeviceUnlinked
 	return v, nil
 }
+
+// whatsappTicked is the common start of the WhatsApp page's forms: it
+// needs WhatsApp to be available and the form's checkbox to be ticked;
+// otherwise it answers (shows the page again with mark applied) and
+// reports false.
+func (s *Server) whatsappTicked(c *gin.Context, ticked bool, mark func(*whatsappView)) bool {
+	if s.wa == nil {
+		s.fail(c, incident.ErrUnavailable)
+		return false
+	}
+	if ticked {
+		return true
+	}
+	v, err := s.whatsappView(c)
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	mark(&v)
+	s.render(c, http.StatusBadRequest, "whatsapp", v)
+	return false
+}

@@ -1,11 +1,7 @@
 package web
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
-
-	"github.com/tresor-evidence/tresor/incident"
 )
 
 // whatsappUnlink unlinks the worker's own device, after the worker ticked
@@ -17,18 +13,7 @@ func (s *Server) whatsappUnlink(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if s.wa == nil {
-		s.fail(c, incident.ErrUnavailable)
-		return
-	}
-	if f.Confirm != "yes" {
-		v, err := s.whatsappView(c)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		v.ConfirmMissing = true
-		s.render(c, http.StatusBadRequest, "whatsapp", v)
+	if !s.whatsappTicked(c, f.Confirm == "yes", func(v *whatsappView) { v.ConfirmMissing = true }) {
 		return
 	}
 	worker := actor(c).ID

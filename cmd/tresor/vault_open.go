@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/tresor-evidence/tresor/vault"
 )
@@ -76,7 +75,8 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
 	if err != nil {
 		return errors.Join(err, cleanup())
 	}
-	manifest, err := manifestJSON(m)
+	// The verified manifest, in the bundle's own manifest.json format.
+	manifest, err := vault.MarshalManifest(m)
 	if err != nil {
 		return errors.Join(err, cleanup())
 	}
@@ -103,47 +103,6 @@ func safeJoin(dir, name string) (string, error) {
 		return "", fmt.Errorf("%w: part name %q would leave %s", vault.ErrIntegrity, name, dir)
 	}
 	return filepath.Join(dir, name), nil
-}
-
-// manifestJSON renders the verified manifest for the operator. (The
-// bundle's own manifest.json is inside the tar stream for `age -d | tar
-// -x`; this is the same information after verification.)
-func manifestJSON(m vault.Manifest) ([]byte, error) {
-	type part struct {
-		Name           string `json:"name"`
-		MediaType      string `json:"media_type"`
-		Size           int64  `json:"size"`
-		SHA256         string `json:"sha256"`
-		WhatsAppSHA256 string `json:"whatsapp_sha256,omitempty"`
-	}
-	type message struct {
-		ID                 string    `json:"id"`
-		Chat               string    `json:"chat"`
-		Sender             string    `json:"sender"`
-		SentAt             time.Time `json:"sent_at"`
-		MediaType          string    `json:"media_type"`
-		FileName           string    `json:"file_name"`
-		WhatsAppFileSHA256 string    `json:"whatsapp_file_sha256"`
-		Size               int64     `json:"size"`
-	}
-	out := struct {
-		BundleID     string    `json:"bundle_id"`
-		IncidentID   string    `json:"incident_id"`
-		Category     string    `json:"category"`
-		MetadataOnly bool      `json:"metadata_only"`
-		Message      message   `json:"message"`
-		CapturedAt   time.Time `json:"captured_at"`
-		ToolVersion  string    `json:"tool_version"`
-		Parts        []part    `json:"parts"`
-	}{m.BundleID, m.IncidentID, m.Category, m.MetadataOnly, message(m.Message), m.CapturedAt, m.ToolVersion, []part{}}
-	for _, p := range m.Parts {
-		out.Parts = append(out.Parts, part(p))
-	}
-	data, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode manifest: %w", err)
-	}
-	return append(data, '\n'), nil
 }
 
 func printJSON(w io.Writer, v any) error {
