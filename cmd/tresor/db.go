@@ -38,33 +38,31 @@ func loadPolicy(cfg config) (*policies.Policy, error) {
 	return p, nil
 }
 
-// service builds the workflow service for administrative commands, which
-// run no jobs and so need no vault or messenger.
-func (c *cli) service(ctx context.Context, cfg config) (*incident.Service, *sqlstore.Store, error) {
-	pol, err := loadPolicy(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := c.openStore(ctx, cfg, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	return incident.NewService(s, pol, nil, nil, incident.WithClock(c.now)), s, nil
-}
-
 // withService runs fn with the workflow service of an administrative
 // command and closes the database afterwards.
-func (c *cli) withService(ctx context.Context, fn func(svc *incident.Service, s *sqlstore.Store, cfg config) error) (err error) {
+func (c *cli) withService(ctx context.Context, fn func(svc *incident.Service, s *sqlstore.Store, cfg config) error) error {
+	return c.withStore(ctx, true, func(s *sqlstore.Store, cfg config) error {
+		pol, err := loadPolicy(cfg)
+		if err != nil {
+			return err
+		}
+		return fn(incident.NewService(s, pol, nil, nil, incident.WithClock(c.now)), s, cfg)
+	})
+}
+
+// withStore runs fn with the configured database (its schema checked when
+// checkSchema is set) and closes it afterwards.
+func (c *cli) withStore(ctx context.Context, checkSchema bool, fn func(s *sqlstore.Store, cfg config) error) (err error) {
 	cfg, err := loadConfig(c.getenv)
 	if err != nil {
 		return err
 	}
-	svc, s, err := c.service(ctx, cfg)
+	s, err := c.openStore(ctx, cfg, checkSchema)
 	if err != nil {
 		return err
 	}
 	defer closeStore(s, &err)
-	return fn(svc, s, cfg)
+	return fn(s, cfg)
 }
 
 // closeStore closes s, reporting a failure only if nothing else failed.
@@ -74,22 +72,19 @@ func closeStore(s *sqlstore.Store, err *error) {
 	}
 }
 
-func (c *cli) cmdMigrate(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
 	fs := c.flags("migrate", "migrate [--status]\n\nApplies pending database migrations, each in its own transaction.\n\n"+envVars)
 	status := fs.Bool("status", false, "only print the schema version")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
-	s, err := c.openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
-	if *status {
+	return c.withStore(ctx, false, func(s *sqlstore.Store, _ config) error {
+		return c.migrate(ctx, s, *status)
+	})
+}
+
+func (c *cli) migrate(ctx context.Context, s *sqlstore.Store, status bool) error {
+	if status {
 		v, err := s.SchemaVersion(ctx)
 		if err != nil {
 			return err

@@ -204,7 +204,7 @@ func randomPassword() (string, error) {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), nil
 }
 
-func (c *cli) cmdInit(ctx context.Context, args []string) (err error) {
+func (c *cli) cmdInit(ctx context.Context, args []string) error {
 	fs := c.flags("init", "init [--admin NAME] [--password-file FILE] < password\n\n"+
 		"Creates the data folder, migrates the database, creates the audit signing key and\n"+
 		"the vault key pair, and the first admin. The admin's password is read from\n"+
@@ -214,15 +214,13 @@ func (c *cli) cmdInit(ctx context.Context, args []string) (err error) {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		return err
-	}
-	s, err := c.openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
+	return c.withStore(ctx, false, func(s *sqlstore.Store, cfg config) error {
+		return c.initialise(ctx, s, cfg, *admin, *pwFile)
+	})
+}
+
+// initialise prepares everything and creates the first admin.
+func (c *cli) initialise(ctx context.Context, s *sqlstore.Store, cfg config, admin, pwFile string) error {
 	if err := c.bootstrap(ctx, cfg, s); err != nil {
 		return err
 	}
@@ -238,11 +236,11 @@ func (c *cli) cmdInit(ctx context.Context, args []string) (err error) {
 	if len(users) > 0 {
 		return fmt.Errorf("already initialised: %d user(s) exist; add more with 'tresor user add'", len(users))
 	}
-	pw, err := c.readSecret(*pwFile, "password")
+	pw, err := c.readSecret(pwFile, "password")
 	if err != nil {
 		return err
 	}
-	u, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: *admin, Role: incident.RoleAdmin, Password: pw})
+	u, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: admin, Role: incident.RoleAdmin, Password: pw})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (c *cli) cmdWA(ctx context.Context, args []string) error {
 // withWhatsApp runs fn with the workflow service and the device manager,
 // wired as serve wires them, but without connecting stored devices.
 func (c *cli) withWhatsApp(ctx context.Context, fn func(svc *incident.Service, mgr *wa.Manager) error) error {
-	return c.withService(ctx, func(_ *incident.Service, s *sqlstore.Store, cfg config) error {
+	return c.withStore(ctx, true, func(s *sqlstore.Store, cfg config) error {
 		pol, err := loadPolicy(cfg)
 		if err != nil {
 			return err

@@ -122,14 +122,17 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		SkipDefaultTransaction: true,
 	}
-	db, err := openPool(ctx, dialect, dial, cfg, 1)
+	writers := 1 // SQLite: one writer at a time (see openPool)
+	if dialect == Postgres {
+		writers = 20
+	}
+	db, err := openPool(ctx, dialect, dial, cfg, writers)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{db: db, dialect: dialect, reader: db, localLocks: &localLocks{}}
 	if dialect == Postgres {
 		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.SetMaxOpenConns(20)
 			sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		}
 		// One connection per linked device, held while it is connected.
