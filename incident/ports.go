@@ -137,11 +137,14 @@ type Manifest struct {
 }
 
 // Part is one piece of content streamed into the vault. Size is -1 when
-// unknown.
+// unknown. SHA256 is the content's hash in hex when the source already
+// knows it (WhatsApp media, checked on download), else "": the vault then
+// seals in one pass and still checks it.
 type Part struct {
 	Name           string
 	MediaType      string
 	Size           int64
+	SHA256         string
 	WhatsAppSHA256 string
 	Content        io.Reader
 }

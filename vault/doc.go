@@ -30,12 +30,14 @@
 // truncating a bundle is detected on decryption.
 //
 // Plaintext never touches disk. Parts are streamed, never held whole in
-// memory. A part whose size or hash is not known in advance is spooled
-// through a temporary file that is age-encrypted to a fresh X25519 key
-// held only in memory and is unlinked as soon as it is created; a part of
-// known size given as an io.ReadSeeker is read twice instead (hashed, then
-// encrypted; a change in between fails the bundle). Only ciphertext is
-// written to the backend.
+// memory. A part whose size and SHA-256 the caller declares is read once,
+// straight into the bundle, and its hash is checked as it streams: a part
+// that does not match fails the bundle and nothing is published. A part of
+// known size given as an io.ReadSeeker is read twice (hashed, then
+// encrypted; a change in between fails the bundle). Any other part is
+// spooled through a temporary file that is age-encrypted to a fresh X25519
+// key held only in memory and is unlinked as soon as it is created. Only
+// ciphertext is written to the backend.
 //
 // Atomic publication. The FSBackend writes a bundle to a locked temporary
 // file, fsyncs it, links it into place (never overwriting) and fsyncs the

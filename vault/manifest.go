@@ -218,11 +218,18 @@ func checkManifest(m Manifest) error {
 		if p.Size < 0 {
 			return fmt.Errorf("%w: part %q has negative size", ErrInvalidManifest, p.Name)
 		}
-		if b, err := hex.DecodeString(p.SHA256); err != nil || len(b) != 32 || hex.EncodeToString(b) != p.SHA256 {
+		if !isHexHash(p.SHA256) {
 			return fmt.Errorf("%w: part %q has invalid sha256 %q", ErrInvalidManifest, p.Name, quoteShort(p.SHA256))
 		}
 	}
 	return nil
+}
+
+// isHexHash reports whether s is a SHA-256 in lowercase hex, the one form
+// manifests and receipts use.
+func isHexHash(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 32 && hex.EncodeToString(b) == s
 }
 
 // checkPartName accepts 1 to 128 ASCII letters, digits, '.', '_' and '-',

@@ -3,6 +3,7 @@ package vault
 import (
 	"crypto/sha256"
 	"hash"
+	"io"
 )
 
 // pipeHash computes a SHA-256 on its own goroutine, so that hashing runs
@@ -47,6 +48,33 @@ func (p *pipeHash) Write(b []byte) (int, error) {
 		b = b[k:]
 	}
 	return n, nil
+}
+
+// copyFrom reads exactly n bytes from r into the pipe's own buffers and
+// writes each to w while the hash goroutine reads the same buffer: both
+// only read it, so the plaintext is neither copied nor held twice. It
+// returns the number of bytes copied and io.EOF if r ended early.
+func (p *pipeHash) copyFrom(w io.Writer, r io.Reader, n int64) (int64, error) {
+	var done int64
+	for done < n {
+		buf := <-p.free
+		k, err := io.ReadFull(r, buf[:min(int64(cap(buf)), n-done)])
+		if k > 0 {
+			p.work <- buf[:k]
+			done += int64(k)
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return done, werr
+			}
+		} else {
+			p.free <- buf
+		}
+		if err == io.ErrUnexpectedEOF {
+			return done, io.EOF
+		} else if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // Sum waits for everything written and returns the hash.

@@ -25,10 +25,17 @@ type Part struct {
 	Size int64
 	// WhatsAppSHA256 is WhatsApp's own hash of the file, as given, if any.
 	WhatsAppSHA256 string
-	// R is read once to its end, or, if it is an io.ReadSeeker and Size is
-	// known, twice (first to hash, then to encrypt; a change in between
-	// fails the bundle). A reader of unknown size or that cannot seek is
-	// spooled through an encrypted temporary file.
+	// SHA256 is the part's SHA-256 in hex if the caller already knows it
+	// (WhatsApp media arrive with theirs, checked on download), else "".
+	// With Size also known, R is read once, straight into the bundle, and
+	// the hash is checked as it goes: a part that does not match fails the
+	// bundle with ErrIntegrity and nothing is published.
+	SHA256 string
+	// R is read once to its end when SHA256 and Size are given; otherwise,
+	// if it is an io.ReadSeeker and Size is known, twice (first to hash,
+	// then to encrypt; a change in between fails the bundle). A reader of
+	// unknown size that cannot seek is spooled through an encrypted
+	// temporary file.
 	R io.Reader
 }
 
@@ -80,6 +87,9 @@ func (v *Vault) Seal(ctx context.Context, m Manifest, parts ...Part) (rc Receipt
 	for _, p := range parts {
 		if p.R == nil {
 			return Receipt{}, fmt.Errorf("%w: part %q has no reader", ErrInvalidManifest, p.Name)
+		}
+		if p.SHA256 != "" && !isHexHash(p.SHA256) {
+			return Receipt{}, fmt.Errorf("%w: part %q: declared SHA-256 %q is not 64 lowercase hex digits", ErrInvalidManifest, p.Name, quoteShort(p.SHA256))
 		}
 		if v.maxPartSize >= 0 && p.Size > v.maxPartSize {
 			return Receipt{}, fmt.Errorf("%w: part %q declares %d bytes, limit %d", ErrTooLarge, p.Name, p.Size, v.maxPartSize)
@@ -192,11 +202,20 @@ type preparedPart struct {
 	size  int64
 	sum   []byte
 	spool *spool
-	rs    io.ReadSeeker
-	start int64
+	// src is the caller's reader, positioned at the part's start; a
+	// declared part's size and hash are still the caller's word.
+	src      io.Reader
+	declared bool
 }
 
 func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
+	if p.SHA256 != "" && p.Size >= 0 {
+		sum, err := hex.DecodeString(p.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		return &preparedPart{size: p.Size, sum: sum, src: p.R, declared: true}, nil
+	}
 	if rs, ok := p.R.(io.ReadSeeker); ok && p.Size >= 0 {
 		if start, err := rs.Seek(0, io.SeekCurrent); err == nil {
 			h := sha256.New()
@@ -210,7 +229,7 @@ func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
 			if _, err := rs.Seek(start, io.SeekStart); err != nil {
 				return nil, fmt.Errorf("failed to rewind: %w", err)
 			}
-			return &preparedPart{size: n, sum: h.Sum(nil), rs: rs, start: start}, nil
+			return &preparedPart{size: n, sum: h.Sum(nil), src: rs}, nil
 		}
 	}
 	s, err := newSpool(v.tempDir, ctxReader{ctx, p.R}, v.maxPartSize)
@@ -219,6 +238,9 @@ func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
 	}
 	if p.Size >= 0 && s.size != p.Size {
 		return nil, errors.Join(sizeMismatch(p, s.size), s.Close())
+	}
+	if p.SHA256 != "" && hex.EncodeToString(s.sum) != p.SHA256 {
+		return nil, errors.Join(fmt.Errorf("%w: does not match its declared SHA-256", ErrIntegrity), s.Close())
 	}
 	return &preparedPart{size: s.size, sum: s.sum, spool: s}, nil
 }
@@ -240,21 +262,26 @@ func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
 		}
 		r = sr
 	} else {
-		r = p.rs
+		r = p.src
 	}
 	r = ctxReader{ctx, r}
 	// A spool is authenticated by age under a key only this process
 	// holds, so it cannot change unnoticed; a caller's reader can, and is
 	// hashed again (on another core) to prove it did not.
 	var h *pipeHash
-	dst := w
+	var n int64
+	var err error
 	if p.spool == nil {
 		h = newPipeHash()
 		defer h.Stop()
-		dst = io.MultiWriter(w, h)
+		n, err = h.copyFrom(w, r, p.size)
+	} else {
+		n, err = io.CopyN(w, r, p.size)
 	}
-	_, err := io.CopyN(dst, r, p.size)
 	if err == io.EOF {
+		if p.declared {
+			return fmt.Errorf("%w: declared %d bytes, got %d", ErrSizeMismatch, p.size, n)
+		}
 		return fmt.Errorf("%w: part shrank while sealing", ErrIntegrity)
 	} else if err != nil {
 		return err
@@ -263,11 +290,17 @@ func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
 	// detects a source that grew.
 	var extra [1]byte
 	if n, err := io.ReadFull(r, extra[:]); n != 0 {
+		if p.declared {
+			return fmt.Errorf("%w: declared %d bytes, got more", ErrSizeMismatch, p.size)
+		}
 		return fmt.Errorf("%w: part grew while sealing", ErrIntegrity)
 	} else if err != io.EOF {
 		return err
 	}
 	if h != nil && string(h.Sum()) != string(p.sum) {
+		if p.declared {
+			return fmt.Errorf("%w: does not match its declared SHA-256", ErrIntegrity)
+		}
 		return fmt.Errorf("%w: part changed while sealing", ErrIntegrity)
 	}
 	return nil

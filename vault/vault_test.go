@@ -244,10 +244,57 @@ func TestSizeMismatch(t *testing.T) {
 		{"seekable long", 5, bytes.NewReader(data)},
 		{"stream short", 20, onlyReader{bytes.NewReader(data)}},
 		{"stream long", 5, onlyReader{bytes.NewReader(data)}},
+		{"declared short", 20, onlyReader{bytes.NewReader(data)}},
+		{"declared long", 5, onlyReader{bytes.NewReader(data)}},
 	} {
-		_, err := f.v.Seal(ctx, vault.Manifest{}, vault.Part{Name: "p", Size: tc.size, R: tc.r})
+		p := vault.Part{Name: "p", Size: tc.size, R: tc.r}
+		if strings.HasPrefix(tc.name, "declared") {
+			p.SHA256 = sum(data)
+		}
+		_, err := f.v.Seal(ctx, vault.Manifest{}, p)
 		if !errors.Is(err, vault.ErrSizeMismatch) {
 			t.Errorf("%s: %v, want ErrSizeMismatch", tc.name, err)
+		}
+	}
+	assertEmpty(t, f, dir)
+}
+
+// TestDeclaredHash seals parts whose hash the caller declares: read once,
+// checked as they stream, and nothing published when they do not match.
+func TestDeclaredHash(t *testing.T) {
+	f, dir := newFSFixture(t)
+	ctx := context.Background()
+	data := []byte("media as WhatsApp delivered it")
+	rc, err := f.v.Seal(ctx, vault.Manifest{}, vault.Part{Name: "media.jpg", Size: int64(len(data)), SHA256: sum(data),
+		R: onlyReader{bytes.NewReader(data)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Parts[0].SHA256 != sum(data) || rc.Parts[0].Size != int64(len(data)) {
+		t.Errorf("receipt part = %+v", rc.Parts[0])
+	}
+	if _, got, err := openAll(t, f, rc.BundleID); err != nil || !bytes.Equal(got["media.jpg"], data) {
+		t.Fatalf("Open: %v, %q", err, got["media.jpg"])
+	}
+	if _, err := f.v.Destroy(ctx, rc.BundleID); err != nil {
+		t.Fatal(err)
+	}
+
+	other := sum([]byte("something else"))
+	for _, tc := range []struct {
+		name string
+		p    vault.Part
+		want error
+	}{
+		{"wrong hash, one pass", vault.Part{Name: "p", Size: int64(len(data)), SHA256: other, R: onlyReader{bytes.NewReader(data)}}, vault.ErrIntegrity},
+		{"wrong hash, seekable", vault.Part{Name: "p", Size: int64(len(data)), SHA256: other, R: bytes.NewReader(data)}, vault.ErrIntegrity},
+		{"wrong hash, unknown size", vault.Part{Name: "p", Size: -1, SHA256: other, R: onlyReader{bytes.NewReader(data)}}, vault.ErrIntegrity},
+		{"upper case hex", vault.Part{Name: "p", Size: int64(len(data)), SHA256: strings.ToUpper(sum(data)), R: bytes.NewReader(data)}, vault.ErrInvalidManifest},
+		{"short hex", vault.Part{Name: "p", Size: int64(len(data)), SHA256: "abc", R: bytes.NewReader(data)}, vault.ErrInvalidManifest},
+	} {
+		_, err := f.v.Seal(ctx, vault.Manifest{}, tc.p)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), `"p"`) && tc.want == vault.ErrInvalidManifest {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	assertEmpty(t, f, dir)

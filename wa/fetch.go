@@ -118,7 +118,7 @@ func (a *Adapter) download(ctx context.Context, rec record, md *media) (incident
 	if mt == "" {
 		mt = "application/octet-stream"
 	}
-	return incident.Part{Name: mediaName(md, mt), MediaType: mt, Size: size, WhatsAppSHA256: hex.EncodeToString(want),
+	return incident.Part{Name: mediaName(md, mt), MediaType: mt, Size: size, SHA256: hex.EncodeToString(want), WhatsAppSHA256: hex.EncodeToString(want),
 		Content: newPlainReader(f, want)}, nil
 }
 

@@ -23,7 +23,7 @@ func (e evidenceVault) Seal(ctx context.Context, bundleID string, m incident.Man
 	}
 	vp := make([]vault.Part, len(parts))
 	for i, p := range parts {
-		vp[i] = vault.Part{Name: p.Name, MediaType: p.MediaType, Size: p.Size, WhatsAppSHA256: p.WhatsAppSHA256, R: p.Content}
+		vp[i] = vault.Part{Name: p.Name, MediaType: p.MediaType, Size: p.Size, SHA256: p.SHA256, WhatsAppSHA256: p.WhatsAppSHA256, R: p.Content}
 	}
 	rc, err := e.v.Seal(ctx, vm, vp...)
 	if errors.Is(err, vault.ErrExists) {
