@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/vault"
 )
 
 // The browser test walks the whole flow in a real Chromium, on a phone-sized
@@ -274,7 +277,8 @@ type flow struct {
 var incidentPath = regexp.MustCompile(`/incidents/([0-9a-f]+)`)
 
 func browserFlow(t *testing.T, exe, shots string, vp viewport) {
-	e := newEnv(t)
+	ve := newVaultEnv(t) // the upload is sealed into a real age vault
+	e := ve.env
 	e.enroll("susi") // the supervisor's authenticator app holds e.keys["susi"]
 	ts := httptest.NewServer(e.h)
 	t.Cleanup(ts.Close)
@@ -294,35 +298,41 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	wanda.shot("safety")
 	wanda.press(`main a.button[href="/incidents/new/details"]`)
 	wanda.see("Neue Meldung", "Worum geht es?", "Gerät der Fachkraft")
-	wanda.do(chromedp.Click(chromedp.CSS("#cat-violence"), chromedp.NodeVisible))
-	wanda.fill("#description", "Video einer Prügelei auf dem Schulhof")
-	if wanda.count(`main form[action="/incidents"] input[type=file]`) > 0 {
-		// The reference form takes a file received on another channel.
-		file := filepath.Join(t.TempDir(), "pruegelei.jpg")
-		if err := os.WriteFile(file, jpegBytes(), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		wanda.do(chromedp.SetUploadFiles(chromedp.CSS(`main form[action="/incidents"] input[type=file]`), []string{file}))
+	// The video reached her on another channel: she uploads it. The file
+	// goes straight into the vault, sealed, before the incident exists.
+	wanda.do(chromedp.Click(chromedp.CSS(`main a[href="#upload"]`), chromedp.NodeVisible)) // an anchor on the same page
+	wanda.do(chromedp.Click(chromedp.CSS("#up-cat-violence"), chromedp.NodeVisible))
+	wanda.fill("#up-description", "Video einer Prügelei auf dem Schulhof")
+	wanda.do(chromedp.Click(chromedp.CSS("#up-pl-android"), chromedp.NodeVisible))
+	file := filepath.Join(t.TempDir(), "pruegelei.jpg")
+	if err := os.WriteFile(file, jpegBytes(), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if wanda.count("#message_id") > 0 {
-		wanda.fill("#message_id", "wamid.browser-"+vp.name)
-	}
-	if wanda.count("#media_type") > 0 {
-		wanda.do(chromedp.SetValue(chromedp.CSS("#media_type"), "image/jpeg"))
-	}
-	if wanda.count("#file_sha256") > 0 {
-		wanda.fill("#file_sha256", strings.Repeat("ab", 32))
-	}
-	wanda.do(chromedp.Click(chromedp.CSS("#pl-android"), chromedp.NodeVisible))
-	wanda.shot("form")
-	wanda.press(`main form[action="/incidents"] button[type=submit]`)
-	wanda.see("Meldung", "Die Meldung ist eingegangen.", "wartet auf Freigabe", "Noch nicht gesichert.")
+	wanda.do(chromedp.SetUploadFiles(chromedp.CSS("#up-file"), []string{file}))
+	wanda.shot("upload")
+	wanda.press(`main form[action="/incidents/upload"] button[type=submit]`)
+	wanda.see("Meldung", "Die Datei ist verschlüsselt abgelegt und die Meldung eingegangen.", "wartet auf Freigabe", "Sicherungsbeleg")
 	wanda.shot("flagged")
 	m := incidentPath.FindStringSubmatch(run(wanda, chromedp.Location()))
 	if m == nil {
 		t.Fatalf("not on an incident page: %s", run(wanda, chromedp.Location()))
 	}
 	id := m[1]
+	// The browser's bytes are in the bundle, and only there.
+	staged := e.incident(id).Receipt
+	if staged == nil {
+		t.Fatal("no receipt after the upload")
+	}
+	wanda.see("Meldung", staged.CiphertextSHA256)
+	if _, err := ve.vault.Open(e.ctx, staged.BundleID, []vault.Identity{ve.identity}, func(p vault.PartInfo, r io.Reader) error {
+		got, err := io.ReadAll(r)
+		if err == nil && !bytes.Equal(got, jpegBytes()) {
+			t.Errorf("part %s holds %d bytes, not the uploaded file", p.Name, len(got))
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("opening the uploaded bundle: %v", err)
+	}
 
 	// 2. The supervisor signs in with a TOTP code and approves.
 	susi := f.open("susi")

@@ -96,12 +96,7 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
-	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls, WhatsApp: e.wa, Bundles: memBundles{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.serve(tls)
 	for name, role := range map[string]incident.Role{"wanda": incident.RoleWorker, "otto": incident.RoleWorker,
 		"susi": incident.RoleSupervisor, "sven": incident.RoleSupervisor, "anna": incident.RoleAuditor, "adam": incident.RoleAdmin} {
 		u, err := e.svc.AddUser(e.ctx, incident.System, incident.NewUser{Username: name, Role: role, Password: "correct horse " + name})
@@ -111,6 +106,18 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 		e.users[name] = u
 	}
 	return e
+}
+
+// serve (re)builds the web server over e.svc.
+func (e *env) serve(tls bool) {
+	e.t.Helper()
+	var err error
+	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls, WhatsApp: e.wa, Bundles: memBundles{}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.h = e.srv.Handler()
 }
 
 type lockedWriter struct {

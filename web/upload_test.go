@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -95,11 +94,7 @@ func newVaultEnv(t *testing.T) *vaultEnv {
 	pol.UploadMaxBytes = testUploadMax
 	e.svc = incident.NewService(e.store, pol, realVault{ve.vault}, fakeMessenger{}, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
-	if e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil))}); err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.serve(false)
 	return ve
 }
 
