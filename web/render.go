@@ -7,7 +7,10 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"text/template/parse"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,27 +20,108 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// pages holds one parsed template set per page: the layout plus the page.
-type pages struct{ byName map[string]*template.Template }
+// pages holds, per language, one parsed template set per page: the
+// layout plus the page, with the language's constant texts folded in.
+type pages struct {
+	byLang map[string]map[string]*template.Template
+}
 
-func loadPages() (*pages, error) {
+func loadPages(cat catalogs) (*pages, error) {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	p := &pages{byName: map[string]*template.Template{}}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || name == "partials" {
-			continue
+	p := &pages{byLang: map[string]map[string]*template.Template{}}
+	for _, lang := range languages {
+		p.byLang[lang] = map[string]*template.Template{}
+		for _, n := range names {
+			name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+			if name == "layout" || name == "partials" {
+				continue
+			}
+			t, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
+			if err != nil {
+				return nil, fmt.Errorf("web: template %s: %w", name, err)
+			}
+			for _, tt := range t.Templates() {
+				if tt.Tree != nil {
+					foldTexts(tt.Tree.Root, cat[lang])
+				}
+			}
+			p.byLang[lang][name] = t
 		}
-		t, err := template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("web: template %s: %w", name, err)
-		}
-		p.byName[name] = t
 	}
 	return p, nil
+}
+
+// foldTexts replaces every {{.L.T "key"}} and {{$.L.T "key"}} under n by
+// the constant message, before html/template first escapes the tree: the
+// message is then escaped for its context like any other value, but a
+// page no longer looks up and calls a method for each of its hundreds of
+// labels (that was a third of the incident page's rendering time). A
+// missing key stays the key itself, as localizer.T shows it.
+func foldTexts(n parse.Node, msgs map[string]string) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				foldTexts(c, msgs)
+			}
+		}
+	case *parse.ActionNode:
+		foldTexts(n.Pipe, msgs)
+	case *parse.IfNode:
+		foldBranch(&n.BranchNode, msgs)
+	case *parse.RangeNode:
+		foldBranch(&n.BranchNode, msgs)
+	case *parse.WithNode:
+		foldBranch(&n.BranchNode, msgs)
+	case *parse.TemplateNode:
+		foldTexts(n.Pipe, msgs)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, cmd := range n.Cmds {
+			if key, ok := constantT(cmd); ok {
+				msg, found := msgs[key.Text]
+				if !found {
+					msg = key.Text
+				}
+				key.Text, key.Quoted = msg, strconv.Quote(msg)
+				cmd.Args = []parse.Node{key}
+				continue
+			}
+			for _, a := range cmd.Args {
+				foldTexts(a, msgs)
+			}
+		}
+	}
+}
+
+func foldBranch(b *parse.BranchNode, msgs map[string]string) {
+	foldTexts(b.Pipe, msgs)
+	foldTexts(b.List, msgs)
+	foldTexts(b.ElseList, msgs)
+}
+
+// constantT reports whether cmd is .L.T or $.L.T with one string
+// argument, and returns that argument.
+func constantT(cmd *parse.CommandNode) (*parse.StringNode, bool) {
+	if len(cmd.Args) != 2 {
+		return nil, false
+	}
+	key, ok := cmd.Args[1].(*parse.StringNode)
+	if !ok {
+		return nil, false
+	}
+	switch f := cmd.Args[0].(type) {
+	case *parse.FieldNode:
+		return key, slices.Equal(f.Ident, []string{"L", "T"})
+	case *parse.VariableNode:
+		return key, slices.Equal(f.Ident, []string{"$", "L", "T"})
+	}
+	return nil, false
 }
 
 // view is what every page template receives.
@@ -92,7 +176,7 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	if done := c.Query("done"); done != "" && l.Has("flash."+done) {
 		v.Flash = l.T("flash." + done)
 	}
-	t, ok := s.pages.byName[name]
+	t, ok := s.pages.byLang[l.lang][name]
 	if !ok {
 		s.log.Error("no such template", "request_id", rs.requestID, "template", name)
 		c.AbortWithStatus(http.StatusInternalServerError)

@@ -49,7 +49,11 @@ type route struct {
 	// csrf says who checks the CSRF token (state-changing methods only).
 	csrf csrfMode
 	// upload raises the body limit to the policy's upload size.
-	upload  bool
+	upload bool
+	// long marks a request that lasts as long as its client (an event
+	// stream, a download): it takes no admission slot. Uploads are long
+	// too.
+	long    bool
 	handler func(*Server, *gin.Context)
 }
 
@@ -95,7 +99,7 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/whatsapp", access: signedIn, roles: reporters, handler: (*Server).whatsappPage},
 		{method: http.MethodPost, path: "/whatsapp/link", access: signedIn, roles: reporters, handler: (*Server).whatsappLinkStart},
 		{method: http.MethodGet, path: "/whatsapp/link", access: signedIn, roles: reporters, handler: (*Server).whatsappLinkPage},
-		{method: http.MethodGet, path: "/whatsapp/link/events", access: signedIn, roles: reporters, handler: (*Server).whatsappLinkEvents},
+		{method: http.MethodGet, path: "/whatsapp/link/events", access: signedIn, roles: reporters, long: true, handler: (*Server).whatsappLinkEvents},
 		{method: http.MethodPost, path: "/whatsapp/pair", access: signedIn, roles: reporters, handler: (*Server).whatsappPair},
 		{method: http.MethodPost, path: "/whatsapp/unlink", access: signedIn, roles: reporters, handler: (*Server).whatsappUnlink},
 
@@ -103,7 +107,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/requests/:id/decide", access: signedIn, roles: supervisors, handler: (*Server).requestDecide},
 		{method: http.MethodPost, path: "/requests/:id/handover", access: signedIn, roles: supervisors, handler: (*Server).handoverRecord},
 		{method: http.MethodPost, path: "/requests/:id/download-link", access: signedIn, roles: supervisors, handler: (*Server).downloadLinkIssue},
-		{method: http.MethodPost, path: "/requests/:id/download", access: signedIn, roles: supervisors, handler: (*Server).downloadBundle},
+		{method: http.MethodPost, path: "/requests/:id/download", access: signedIn, roles: supervisors, long: true, handler: (*Server).downloadBundle},
 
 		{method: http.MethodGet, path: "/audit", access: signedIn, roles: auditors, handler: (*Server).auditIndex},
 		{method: http.MethodPost, path: "/audit/verify", access: signedIn, roles: auditors, handler: (*Server).auditVerify},
@@ -147,7 +151,7 @@ func unsafe(method string) bool {
 
 // routes installs the middleware and the route table on e.
 func (s *Server) routes(e *gin.Engine) {
-	e.Use(s.recovery, s.requestID, s.accessLog, s.securityHeaders, s.limitBody(maxFormBytes), s.loadSession)
+	e.Use(s.recovery, s.requestID, s.accessLog, s.securityHeaders, s.limitBody(maxFormBytes), s.admission.admit, s.loadSession)
 	e.NoRoute(func(c *gin.Context) {
 		if isAPI(c.Request.URL.Path) {
 			s.failJSON(c, incident.ErrNotFound)

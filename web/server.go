@@ -48,26 +48,30 @@ type Config struct {
 	// Bundles serves the release download of approved handovers; nil:
 	// downloads are not available (503).
 	Bundles Bundles
+	// MaxInFlight is how many requests are worked on at once; the others
+	// wait in arrival order (see admission). 0 means 8 per CPU.
+	MaxInFlight int
 }
 
 // Server is the web interface.
 type Server struct {
-	svc      *incident.Service
-	policy   *policies.Policy
-	sessions incident.SessionStore
-	tokens   incident.TokenStore
-	box      *secretBox
-	log      *slog.Logger
-	now      func() time.Time
-	rand     io.Reader
-	tls      bool
-	pages    *pages
-	catalogs catalogs
-	limiter  *limiter
-	wa       WhatsApp // nil: not available
-	bundles  Bundles  // nil: no release downloads
-	links    *linkHub
-	engine   *gin.Engine
+	svc       *incident.Service
+	policy    *policies.Policy
+	sessions  incident.SessionStore
+	tokens    incident.TokenStore
+	box       *secretBox
+	log       *slog.Logger
+	now       func() time.Time
+	rand      io.Reader
+	tls       bool
+	pages     *pages
+	catalogs  catalogs
+	limiter   *limiter
+	admission *admission
+	wa        WhatsApp // nil: not available
+	bundles   Bundles  // nil: no release downloads
+	links     *linkHub
+	engine    *gin.Engine
 }
 
 // New builds the server and its router.
@@ -109,10 +113,11 @@ func New(cfg Config) (*Server, error) {
 	if s.catalogs, err = loadCatalogs(); err != nil {
 		return nil, err
 	}
-	if s.pages, err = loadPages(); err != nil {
+	if s.pages, err = loadPages(s.catalogs); err != nil {
 		return nil, err
 	}
 	s.limiter = newLimiter(s.now)
+	s.admission = newAdmission(cfg.MaxInFlight, routeTable())
 	s.links = newLinkHub(s.now, s.log.Warn)
 	s.engine = gin.New()
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {

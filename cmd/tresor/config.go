@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -24,6 +25,7 @@ type config struct {
 	TLSCertFile    string // TRESOR_TLS_CERT_FILE
 	TLSKeyFile     string // TRESOR_TLS_KEY_FILE
 	TrustedProxies []string
+	MaxInFlight    int // TRESOR_MAX_IN_FLIGHT, default 0: 8 per CPU
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -41,6 +43,7 @@ const envVars = `Environment:
                                 (default: next to the data folder, DATA-vault-identity.txt)
   TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE   serve HTTPS with these files
   TRESOR_TRUSTED_PROXIES        comma-separated proxy addresses whose X-Forwarded-For is trusted
+  TRESOR_MAX_IN_FLIGHT          requests worked on at once; the rest wait in turn (default 8 per CPU)
 `
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -90,6 +93,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	if v := getenv("TRESOR_MAX_IN_FLIGHT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return config{}, fmt.Errorf("TRESOR_MAX_IN_FLIGHT must be a whole number of at least 1, not %q", v)
+		}
+		c.MaxInFlight = n
 	}
 	return c, nil
 }

@@ -31,7 +31,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
 		Logger: logger, Clock: c.now,
-		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies,
+		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies, MaxInFlight: cfg.MaxInFlight,
 		WhatsApp: whatsApp, Bundles: vaultBundles{v},
 	})
 	if err != nil {

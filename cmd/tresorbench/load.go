@@ -85,7 +85,7 @@ func bench(ctx context.Context, o options, kind string, stdout io.Writer) (_ []r
 	}
 	gin.SetMode(gin.ReleaseMode)
 	w, err := web.New(web.Config{Service: svc, Policy: pol, Sessions: db.store, SecretKey: key,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}) // the access log is formatted, as in production
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MaxInFlight: o.inFlight}) // the access log is formatted, as in production
 	if err != nil {
 		return nil, err
 	}
@@ -138,19 +138,24 @@ func bench(ctx context.Context, o options, kind string, stdout io.Writer) (_ []r
 		return nil, err
 	}
 	var out []result
-	for _, p := range pages {
-		if !strings.Contains(p.name, o.only) {
-			continue
+	for round := 1; round <= o.rounds; round++ {
+		for _, p := range pages {
+			if !strings.Contains(p.name, o.only) {
+				continue
+			}
+			if o.warmup > 0 {
+				load(ctx, client, base, cookies[p.who], p, o.warmup, o.clients)
+			}
+			r := load(ctx, client, base, cookies[p.who], p, o.requests, o.clients)
+			if err := ctx.Err(); err != nil {
+				_ = stopProfile()
+				return nil, err
+			}
+			if o.rounds > 1 {
+				r.page = fmt.Sprintf("%s, round %d", r.page, round)
+			}
+			out = append(out, r)
 		}
-		if o.warmup > 0 {
-			load(ctx, client, base, cookies[p.who], p, o.warmup, o.clients)
-		}
-		r := load(ctx, client, base, cookies[p.who], p, o.requests, o.clients)
-		if err := ctx.Err(); err != nil {
-			_ = stopProfile()
-			return nil, err
-		}
-		out = append(out, r)
 	}
 	if err := stopProfile(); err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ type options struct {
 	requests   int
 	clients    int
 	warmup     int
+	rounds     int
+	inFlight   int
 	maxP99     time.Duration
 	timeout    time.Duration
 	dbs        string
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.requests, "n", 2000, "requests per page")
 	fs.IntVar(&o.clients, "c", 50, "concurrent clients")
 	fs.IntVar(&o.warmup, "warmup", 100, "unmeasured requests per page first")
+	fs.IntVar(&o.inFlight, "inflight", 0, "requests the server works on at once (web.Config.MaxInFlight; 0: its default, 8 per CPU)")
+	fs.IntVar(&o.rounds, "rounds", 1, "measure every page this many times (on the same seeded database), to show the spread")
 	fs.DurationVar(&o.maxP99, "max-p99", 100*time.Millisecond, "p99 budget per page")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "the whole run stops after this")
 	fs.StringVar(&o.dbs, "db", "", "databases to run: sqlite, postgres or sqlite,postgres (default: sqlite, plus postgres when TRESOR_TEST_DATABASE_URL is set)")
@@ -72,8 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.incidents < 1 || o.mine < 1 || o.mine > o.incidents || o.audit < 0 || o.requests < 1 || o.clients < 1 {
-		fmt.Fprintln(stderr, "tresorbench: need incidents ≥ mine ≥ 1, audit ≥ 0, n ≥ 1, c ≥ 1")
+	if o.incidents < 1 || o.mine < 1 || o.mine > o.incidents || o.audit < 0 || o.requests < 1 || o.clients < 1 || o.rounds < 1 {
+		fmt.Fprintln(stderr, "tresorbench: need incidents ≥ mine ≥ 1, audit ≥ 0, n ≥ 1, c ≥ 1, rounds ≥ 1")
 		return 2
 	}
 	if o.dbs == "" {
