@@ -167,6 +167,15 @@ func openPool(ctx context.Context, dialect Dialect, dial gorm.Dialector, cfg *go
 	// SQLite allows one writer at a time; one connection for writes
 	// avoids SQLITE_BUSY. Readers get a few connections of their own.
 	sqlDB.SetMaxOpenConns(conns)
+	// Keep them all open between requests: database/sql keeps only two
+	// idle by default and closes the rest, so under load every query
+	// would open a connection again (a new PostgreSQL backend; for
+	// SQLite, reading the schema anew).
+	idle := conns
+	if conns == 0 {
+		idle = 2 // no limit: the lock pool, one connection per linked device, kept while held
+	}
+	sqlDB.SetMaxIdleConns(idle)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
