@@ -28,9 +28,10 @@ type admission struct {
 // defaultInFlightPerCPU leaves enough requests in flight that those
 // waiting on the database (PostgreSQL round trips, SQLite fsyncs) leave
 // work for the CPU, and few enough that each finishes quickly: measured
-// with tresorbench on two cores, 4 per CPU kept the 99th percentile of
-// every page lower than 8 per CPU on both databases.
-const defaultInFlightPerCPU = 4
+// with tresorbench on two cores, 2 per CPU kept the 99th percentile of
+// the pages lower than 4 or 8 per CPU on SQLite, and about even with 4
+// on PostgreSQL.
+const defaultInFlightPerCPU = 2
 
 func newAdmission(n int, routes []route) *admission {
 	if n <= 0 {

@@ -49,7 +49,7 @@ type Config struct {
 	// downloads are not available (503).
 	Bundles Bundles
 	// MaxInFlight is how many requests are worked on at once; the others
-	// wait in arrival order (see admission). 0 means 4 per CPU.
+	// wait in arrival order (see admission). 0 means 2 per CPU.
 	MaxInFlight int
 }
 

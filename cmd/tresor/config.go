@@ -25,7 +25,7 @@ type config struct {
 	TLSCertFile    string // TRESOR_TLS_CERT_FILE
 	TLSKeyFile     string // TRESOR_TLS_KEY_FILE
 	TrustedProxies []string
-	MaxInFlight    int // TRESOR_MAX_IN_FLIGHT, default 0: 4 per CPU
+	MaxInFlight    int // TRESOR_MAX_IN_FLIGHT, default 0: 2 per CPU
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -43,7 +43,7 @@ const envVars = `Environment:
                                 (default: next to the data folder, DATA-vault-identity.txt)
   TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE   serve HTTPS with these files
   TRESOR_TRUSTED_PROXIES        comma-separated proxy addresses whose X-Forwarded-For is trusted
-  TRESOR_MAX_IN_FLIGHT          requests worked on at once; the rest wait in turn (default 4 per CPU)
+  TRESOR_MAX_IN_FLIGHT          requests worked on at once; the rest wait in turn (default 2 per CPU)
 `
 
 func loadConfig(getenv func(string) string) (config, error) {

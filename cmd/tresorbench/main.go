@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.requests, "n", 2000, "requests per page")
 	fs.IntVar(&o.clients, "c", 50, "concurrent clients")
 	fs.IntVar(&o.warmup, "warmup", 100, "unmeasured requests per page first")
-	fs.IntVar(&o.inFlight, "inflight", 0, "requests the server works on at once (web.Config.MaxInFlight; 0: its default, 4 per CPU)")
+	fs.IntVar(&o.inFlight, "inflight", 0, "requests the server works on at once (web.Config.MaxInFlight; 0: its default, 2 per CPU)")
 	fs.IntVar(&o.rounds, "rounds", 1, "measure every page this many times (on the same seeded database), to show the spread")
 	fs.DurationVar(&o.maxP99, "max-p99", 100*time.Millisecond, "p99 budget per page")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "the whole run stops after this")

@@ -143,7 +143,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	}
 	// Readers keep their statements prepared: parsing SQL is a good part
 	// of a small query's cost in the pure-Go SQLite. Eight connections
-	// serve the web's requests in flight (4 per CPU on two cores) without
+	// serve the web's requests in flight (2 per CPU on two cores) without
 	// most of them waiting for a connection.
 	readCfg := *cfg
 	readCfg.PrepareStmt = true
