@@ -10,6 +10,16 @@ import (
 // subjectID is the user the event is about. Only user ids enter the log,
 // never names, codes or addresses.
 func (s *Service) RecordAuthEvent(ctx context.Context, a Actor, ev AuthEvent, subjectID string) error {
+	return s.RecordAuthChange(ctx, a, ev, subjectID, nil)
+}
+
+// RecordAuthChange makes an account change and appends its event to the
+// audit log in one transaction: change runs first, with a context bound to
+// the transaction (Tx.Bind), and calls the store's SessionStore and
+// TokenStore methods with it — enrolling or resetting a second factor,
+// creating or revoking an API token, ending sessions. If either fails,
+// neither is kept. A nil change records the event alone.
+func (s *Service) RecordAuthChange(ctx context.Context, a Actor, ev AuthEvent, subjectID string, change func(ctx context.Context) error) error {
 	switch ev {
 	case AuthSecondFactorFailed, AuthSecondFactorSucceeded, AuthRecoveryCodeUsed, AuthSecondFactorEnabled,
 		AuthStepUpFailed, AuthLockedOut, AuthSignedOut, AuthTokenCreated, AuthTokenRevoked:
@@ -21,6 +31,11 @@ func (s *Service) RecordAuthEvent(ctx context.Context, a Actor, ev AuthEvent, su
 		return fmt.Errorf("%w: unknown auth event %q", ErrInvalidInput, ev)
 	}
 	return s.store.Tx(ctx, func(tx Tx) error {
+		if change != nil {
+			if err := change(tx.Bind(ctx)); err != nil {
+				return err
+			}
+		}
 		return s.record(ctx, tx, a, string(ev), "", map[string]string{"user_id": subjectID})
 	})
 }

@@ -39,6 +39,12 @@ type Store interface {
 // Tx is the set of reads and writes inside one transaction. Lookups
 // return an error wrapping ErrNotFound when nothing matches.
 type Tx interface {
+	// Bind returns ctx carrying this transaction. The same store's
+	// SessionStore and TokenStore methods called with it take part in
+	// the transaction, so that an account change commits together with
+	// its audit entry (Service.RecordAuthChange), or not at all.
+	Bind(ctx context.Context) context.Context
+
 	Incident(ctx context.Context, id string) (Incident, error)
 	Incidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
 	// CreateIncident stores a new incident. A second incident for the same

@@ -284,6 +284,53 @@ func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 	})
 }
 
+// TestAccountChangeAndAuditCommitTogether: an account change (here an
+// admin's second-factor reset and a new API token) whose audit entry
+// cannot be written is not kept either.
+func TestAccountChangeAndAuditCommitTogether(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		if err := w.store.EnableSecondFactor(w.ctx, incident.SecondFactor{UserID: w.sup1.ID, SecretSealed: "sealed", EnabledAt: w.clock.Now()}, nil); err != nil {
+			t.Fatal(err)
+		}
+		before := w.verify().Entries
+		broken := w.service(failingStore{Store: w.store, failAppend: true})
+		err := broken.RecordAuthChange(w.ctx, w.admin, incident.AuthSecondFactorReset, w.sup1.ID, func(ctx context.Context) error {
+			return w.store.DeleteSecondFactor(ctx, w.sup1.ID)
+		})
+		wantErr(t, err, errInjected)
+		if _, err := w.store.SecondFactor(w.ctx, w.sup1.ID); err != nil {
+			t.Fatalf("second factor reset without audit entry: %v", err)
+		}
+		tok := incident.APIToken{ID: "t1", UserID: w.worker.ID, Name: "laptop", TokenHash: "hash-t1", CreatedAt: w.clock.Now(), ExpiresAt: w.clock.Now().Add(time.Hour)}
+		err = broken.RecordAuthChange(w.ctx, w.worker, incident.AuthTokenCreated, w.worker.ID, func(ctx context.Context) error {
+			return w.store.CreateAPIToken(ctx, tok)
+		})
+		wantErr(t, err, errInjected)
+		if _, err := w.store.APITokenByHash(w.ctx, "hash-t1"); !errors.Is(err, incident.ErrNotFound) {
+			t.Fatalf("token created without audit entry: %v", err)
+		}
+		if got := w.verify().Entries; got != before {
+			t.Fatalf("audit entries %d → %d", before, got)
+		}
+		// Working: change and entry together; a worker cannot reset.
+		if err := w.svc.RecordAuthChange(w.ctx, w.admin, incident.AuthSecondFactorReset, w.sup1.ID, func(ctx context.Context) error {
+			return w.store.DeleteSecondFactor(ctx, w.sup1.ID)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.SecondFactor(w.ctx, w.sup1.ID); !errors.Is(err, incident.ErrNotFound) {
+			t.Fatalf("after reset: %v", err)
+		}
+		if got := w.verify().Entries; got != before+1 {
+			t.Fatalf("audit entries %d → %d, want one more", before, got)
+		}
+		wantErr(t, w.svc.RecordAuthChange(w.ctx, w.worker, incident.AuthSecondFactorReset, w.sup1.ID, func(context.Context) error {
+			t.Fatal("a worker's reset ran")
+			return nil
+		}), incident.ErrForbidden)
+	})
+}
+
 func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		var sups []incident.Actor

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -45,11 +46,11 @@ func (s *Server) enrollSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.sessions.EnableSecondFactor(ctx, incident.SecondFactor{UserID: u.ID, SecretSealed: sealed, LastStep: step, EnabledAt: s.now()}, hashes); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.svc.RecordAuthEvent(ctx, u.Actor(), incident.AuthSecondFactorEnabled, u.ID); err != nil {
+	factor := incident.SecondFactor{UserID: u.ID, SecretSealed: sealed, LastStep: step, EnabledAt: s.now()}
+	err = s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthSecondFactorEnabled, u.ID, func(ctx context.Context) error {
+		return s.sessions.EnableSecondFactor(ctx, factor, hashes)
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -9,14 +11,15 @@ import (
 // logout revokes the session.
 func (s *Server) logout(c *gin.Context) {
 	rs := st(c)
-	if err := s.endSession(c, rs.session.TokenHash); err != nil {
+	hash := rs.session.TokenHash
+	err := s.svc.RecordAuthChange(c.Request.Context(), rs.user.Actor(), incident.AuthSignedOut, rs.user.ID, func(ctx context.Context) error {
+		return s.sessions.DeleteSession(ctx, hash)
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.svc.RecordAuthEvent(c.Request.Context(), rs.user.Actor(), incident.AuthSignedOut, rs.user.ID); err != nil {
-		s.fail(c, err)
-		return
-	}
+	s.setCookie(c, "tresor", "", -1)
 	rs.session = nil
 	s.redirect(c, "/login?done=signed_out")
 }

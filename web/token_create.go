@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -71,11 +72,10 @@ func (s *Server) tokenCreate(c *gin.Context) {
 	now := s.now()
 	t := incident.APIToken{ID: id, UserID: u.ID, Name: name, TokenHash: hashToken(tok), CreatedAt: now,
 		ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour)}
-	if err := s.tokens.CreateAPIToken(ctx, t); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.svc.RecordAuthEvent(ctx, u.Actor(), incident.AuthTokenCreated, u.ID); err != nil {
+	err = s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthTokenCreated, u.ID, func(ctx context.Context) error {
+		return s.tokens.CreateAPIToken(ctx, t)
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

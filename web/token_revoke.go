@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -10,11 +12,11 @@ import (
 func (s *Server) tokenRevoke(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := st(c).user
-	if err := s.tokens.RevokeAPIToken(ctx, u.ID, c.Param("id"), s.now()); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.svc.RecordAuthEvent(ctx, u.Actor(), incident.AuthTokenRevoked, u.ID); err != nil {
+	id, at := c.Param("id"), s.now()
+	err := s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthTokenRevoked, u.ID, func(ctx context.Context) error {
+		return s.tokens.RevokeAPIToken(ctx, u.ID, id, at)
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

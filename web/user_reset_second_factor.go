@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -24,15 +25,13 @@ func (s *Server) userResetSecondFactor(c *gin.Context) {
 		if u.Username != name {
 			continue
 		}
-		if err := s.sessions.DeleteSecondFactor(ctx, u.ID); err != nil {
-			s.fail(c, err)
-			return
-		}
-		if err := s.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
-			s.fail(c, err)
-			return
-		}
-		if err := s.svc.RecordAuthEvent(ctx, a, incident.AuthSecondFactorReset, u.ID); err != nil {
+		err := s.svc.RecordAuthChange(ctx, a, incident.AuthSecondFactorReset, u.ID, func(ctx context.Context) error {
+			if err := s.sessions.DeleteSecondFactor(ctx, u.ID); err != nil {
+				return err
+			}
+			return s.sessions.DeleteUserSessions(ctx, u.ID)
+		})
+		if err != nil {
 			s.fail(c, err)
 			return
 		}

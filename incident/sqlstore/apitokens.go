@@ -38,7 +38,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t incident.APIToken) error {
 	}
 	r := apiTokenRow{ID: t.ID, UserID: t.UserID, Name: t.Name, TokenHash: t.TokenHash, CreatedAt: us(t.CreatedAt),
 		ExpiresAt: us(t.ExpiresAt), LastUsedAt: optUS(t.LastUsedAt), RevokedAt: optUS(t.RevokedAt)}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+	if err := s.conn(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("failed to create api token: %w", translate(err))
 	}
 	return nil
@@ -47,7 +47,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t incident.APIToken) error {
 // APITokenByHash returns the token with the hash.
 func (s *Store) APITokenByHash(ctx context.Context, tokenHash string) (incident.APIToken, error) {
 	var r apiTokenRow
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", tokenHash).Take(&r).Error; err != nil {
+	if err := s.conn(ctx).Where("token_hash = ?", tokenHash).Take(&r).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return incident.APIToken{}, fmt.Errorf("api token: %w", incident.ErrNotFound)
 		}
@@ -59,7 +59,7 @@ func (s *Store) APITokenByHash(ctx context.Context, tokenHash string) (incident.
 // APITokens lists a user's tokens, newest first.
 func (s *Store) APITokens(ctx context.Context, userID string) ([]incident.APIToken, error) {
 	var rows []apiTokenRow
-	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("created_at DESC, id").Find(&rows).Error; err != nil {
+	if err := s.conn(ctx).Where("user_id = ?", userID).Order("created_at DESC, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("failed to list api tokens: %w", translate(err))
 	}
 	out := make([]incident.APIToken, 0, len(rows))
@@ -71,7 +71,7 @@ func (s *Store) APITokens(ctx context.Context, userID string) ([]incident.APITok
 
 // RevokeAPIToken revokes one active token of the user.
 func (s *Store) RevokeAPIToken(ctx context.Context, userID, id string, at time.Time) error {
-	res := s.db.WithContext(ctx).Model(&apiTokenRow{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).
+	res := s.conn(ctx).Model(&apiTokenRow{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).
 		Update("revoked_at", us(at))
 	if res.Error != nil {
 		return fmt.Errorf("failed to revoke api token: %w", translate(res.Error))
@@ -84,7 +84,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, userID, id string, at time.T
 
 // RevokeUserAPITokens revokes every active token of a user.
 func (s *Store) RevokeUserAPITokens(ctx context.Context, userID string, at time.Time) error {
-	err := s.db.WithContext(ctx).Model(&apiTokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+	err := s.conn(ctx).Model(&apiTokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
 		Update("revoked_at", us(at)).Error
 	if err != nil {
 		return fmt.Errorf("failed to revoke api tokens: %w", translate(err))
@@ -94,7 +94,7 @@ func (s *Store) RevokeUserAPITokens(ctx context.Context, userID string, at time.
 
 // TouchAPIToken records a token's last use.
 func (s *Store) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
-	res := s.db.WithContext(ctx).Model(&apiTokenRow{}).Where("id = ?", id).Update("last_used_at", us(at))
+	res := s.conn(ctx).Model(&apiTokenRow{}).Where("id = ?", id).Update("last_used_at", us(at))
 	if res.Error != nil {
 		return fmt.Errorf("failed to record api token use: %w", translate(res.Error))
 	}

@@ -49,7 +49,7 @@ func (recoveryCodeRow) TableName() string { return "recovery_codes" }
 func (s *Store) CreateSession(ctx context.Context, sess incident.Session) error {
 	r := sessionRow{TokenHash: sess.TokenHash, UserID: sess.UserID, Stage: string(sess.Stage), CSRF: sess.CSRF,
 		CreatedAt: us(sess.CreatedAt), LastSeenAt: us(sess.LastSeenAt)}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+	if err := s.conn(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("failed to create session: %w", translate(err))
 	}
 	return nil
@@ -69,7 +69,7 @@ func (s *Store) Session(ctx context.Context, tokenHash string) (incident.Session
 
 // UpdateSession stores a session's stage, CSRF token and last use.
 func (s *Store) UpdateSession(ctx context.Context, sess incident.Session) error {
-	res := s.db.WithContext(ctx).Model(&sessionRow{}).Where("token_hash = ?", sess.TokenHash).
+	res := s.conn(ctx).Model(&sessionRow{}).Where("token_hash = ?", sess.TokenHash).
 		Updates(map[string]any{"stage": string(sess.Stage), "csrf": sess.CSRF, "last_seen_at": us(sess.LastSeenAt)})
 	if res.Error != nil {
 		return fmt.Errorf("failed to update session: %w", translate(res.Error))
@@ -82,7 +82,7 @@ func (s *Store) UpdateSession(ctx context.Context, sess incident.Session) error 
 
 // DeleteSession revokes one session.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", tokenHash).Delete(&sessionRow{}).Error; err != nil {
+	if err := s.conn(ctx).Where("token_hash = ?", tokenHash).Delete(&sessionRow{}).Error; err != nil {
 		return fmt.Errorf("failed to delete session: %w", translate(err))
 	}
 	return nil
@@ -90,7 +90,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 
 // DeleteUserSessions revokes every session of a user.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
-	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Delete(&sessionRow{}).Error; err != nil {
+	if err := s.conn(ctx).Where("user_id = ?", userID).Delete(&sessionRow{}).Error; err != nil {
 		return fmt.Errorf("failed to delete sessions: %w", translate(err))
 	}
 	return nil
@@ -98,7 +98,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
 
 // DeleteStaleSessions removes idle and too old sessions.
 func (s *Store) DeleteStaleSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("last_seen_at < ? OR created_at < ?", us(idleBefore), us(createdBefore)).Delete(&sessionRow{})
+	res := s.conn(ctx).Where("last_seen_at < ? OR created_at < ?", us(idleBefore), us(createdBefore)).Delete(&sessionRow{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("failed to delete stale sessions: %w", translate(res.Error))
 	}
@@ -108,7 +108,7 @@ func (s *Store) DeleteStaleSessions(ctx context.Context, idleBefore, createdBefo
 // SecondFactor returns a user's TOTP enrolment.
 func (s *Store) SecondFactor(ctx context.Context, userID string) (incident.SecondFactor, error) {
 	var r secondFactorRow
-	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Take(&r).Error; err != nil {
+	if err := s.conn(ctx).Where("user_id = ?", userID).Take(&r).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return incident.SecondFactor{}, fmt.Errorf("second factor of user %s: %w", userID, incident.ErrNotFound)
 		}
@@ -119,7 +119,7 @@ func (s *Store) SecondFactor(ctx context.Context, userID string) (incident.Secon
 
 // EnableSecondFactor stores a factor and its recovery codes together.
 func (s *Store) EnableSecondFactor(ctx context.Context, f incident.SecondFactor, recoveryHashes []string) error {
-	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+	err := s.conn(ctx).Transaction(func(db *gorm.DB) error {
 		r := secondFactorRow{UserID: f.UserID, SecretSealed: f.SecretSealed, LastStep: f.LastStep, EnabledAt: us(f.EnabledAt)}
 		if err := db.Create(&r).Error; err != nil {
 			return fmt.Errorf("failed to store second factor: %w", translate(err))
@@ -139,7 +139,7 @@ func (s *Store) EnableSecondFactor(ctx context.Context, f incident.SecondFactor,
 
 // UseTOTPStep advances LastStep if step is later.
 func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
-	res := s.db.WithContext(ctx).Model(&secondFactorRow{}).Where("user_id = ? AND last_step < ?", userID, step).Update("last_step", step)
+	res := s.conn(ctx).Model(&secondFactorRow{}).Where("user_id = ? AND last_step < ?", userID, step).Update("last_step", step)
 	if res.Error != nil {
 		return fmt.Errorf("failed to record code use: %w", translate(res.Error))
 	}
@@ -151,7 +151,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) erro
 
 // UseRecoveryCode removes one recovery code.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string) error {
-	res := s.db.WithContext(ctx).Where("user_id = ? AND code_hash = ?", userID, codeHash).Delete(&recoveryCodeRow{})
+	res := s.conn(ctx).Where("user_id = ? AND code_hash = ?", userID, codeHash).Delete(&recoveryCodeRow{})
 	if res.Error != nil {
 		return fmt.Errorf("failed to use recovery code: %w", translate(res.Error))
 	}
@@ -164,7 +164,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string) er
 // RecoveryCodesLeft counts unused recovery codes.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&recoveryCodeRow{}).Where("user_id = ?", userID).Count(&n).Error; err != nil {
+	if err := s.conn(ctx).Model(&recoveryCodeRow{}).Where("user_id = ?", userID).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("failed to count recovery codes: %w", translate(err))
 	}
 	return int(n), nil
@@ -172,7 +172,7 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, erro
 
 // DeleteSecondFactor removes a user's factor and recovery codes.
 func (s *Store) DeleteSecondFactor(ctx context.Context, userID string) error {
-	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+	err := s.conn(ctx).Transaction(func(db *gorm.DB) error {
 		if err := db.Where("user_id = ?", userID).Delete(&recoveryCodeRow{}).Error; err != nil {
 			return fmt.Errorf("failed to delete recovery codes: %w", translate(err))
 		}

@@ -25,6 +25,7 @@ func RunAPITokens(t *testing.T, open func(t *testing.T) TokenBackend) {
 		{"RoundTrip", testTokenRoundTrip},
 		{"Revoke", testTokenRevoke},
 		{"Touch", testTokenTouch},
+		{"JoinsBoundTransaction", testTokensJoinTx},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -121,5 +122,35 @@ func testTokenTouch(t *testing.T, s TokenBackend) {
 	}
 	if err := s.TouchAPIToken(ctx, "nope", at); !errors.Is(err, incident.ErrNotFound) {
 		t.Fatalf("touching a missing token: %v, want ErrNotFound", err)
+	}
+}
+
+// testTokensJoinTx: token changes made with a context bound to a
+// transaction (Tx.Bind) commit and roll back with it.
+func testTokensJoinTx(t *testing.T, s TokenBackend) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addUser(t, s, "u1")
+	must(t, s.CreateAPIToken(ctx, apiToken("old", "u1", t0)))
+	change := func(tx incident.Tx) error {
+		bctx := tx.Bind(ctx)
+		if err := s.CreateAPIToken(bctx, apiToken("new", "u1", t0)); err != nil {
+			return err
+		}
+		return s.RevokeAPIToken(bctx, "u1", "old", t0.Add(time.Hour))
+	}
+	rolledBack(t, ctx, s, change)
+	if _, err := s.APITokenByHash(ctx, "hash-new"); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("token after rollback: %v, want ErrNotFound", err)
+	}
+	if old, err := s.APITokenByHash(ctx, "hash-old"); err != nil || !old.RevokedAt.IsZero() {
+		t.Fatalf("old token after rollback: %+v, %v; want it active", old, err)
+	}
+	must(t, s.Tx(ctx, change))
+	if _, err := s.APITokenByHash(ctx, "hash-new"); err != nil {
+		t.Fatalf("token after commit: %v", err)
+	}
+	if old, err := s.APITokenByHash(ctx, "hash-old"); err != nil || old.RevokedAt.IsZero() {
+		t.Fatalf("old token after commit: %+v, %v; want it revoked", old, err)
 	}
 }

@@ -29,6 +29,7 @@ func RunSessions(t *testing.T, open func(t *testing.T) SessionBackend) {
 		{"SecondFactor", testSecondFactor},
 		{"TOTPStepSingleUse", testTOTPStepSingleUse},
 		{"RecoveryCodes", testRecoveryCodes},
+		{"JoinsBoundTransaction", testSessionsJoinTx},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -182,5 +183,54 @@ func testRecoveryCodes(t *testing.T, s SessionBackend) {
 	}
 	if n, err := s.RecoveryCodesLeft(ctx, "u1"); err != nil || n != 1 {
 		t.Fatalf("codes left = %d, %v; want 1", n, err)
+	}
+}
+
+var errRollback = errors.New("roll back")
+
+// rolledBack runs change in a transaction that then fails.
+func rolledBack(t *testing.T, ctx context.Context, s incident.Store, change func(incident.Tx) error) {
+	t.Helper()
+	if err := s.Tx(ctx, func(tx incident.Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		t.Fatalf("Tx: %v, want the rollback error", err)
+	}
+}
+
+// testSessionsJoinTx: account changes made with a context bound to a
+// transaction (Tx.Bind) commit and roll back with it. A method that
+// bypassed the transaction would either survive the rollback or, where
+// the transaction holds the only writer connection, wait until the
+// deadline.
+func testSessionsJoinTx(t *testing.T, s SessionBackend) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addUser(t, s, "u1")
+	must(t, s.CreateSession(ctx, session("h1", "u1", t0)))
+	f := incident.SecondFactor{UserID: "u1", SecretSealed: "sealed", EnabledAt: t0}
+	change := func(tx incident.Tx) error {
+		bctx := tx.Bind(ctx)
+		if err := s.EnableSecondFactor(bctx, f, []string{"r1"}); err != nil {
+			return err
+		}
+		return s.DeleteUserSessions(bctx, "u1")
+	}
+	rolledBack(t, ctx, s, change)
+	if _, err := s.SecondFactor(ctx, "u1"); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("second factor after rollback: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Session(ctx, "h1"); err != nil {
+		t.Fatalf("session after rollback: %v, want it kept", err)
+	}
+	must(t, s.Tx(ctx, change))
+	if _, err := s.SecondFactor(ctx, "u1"); err != nil {
+		t.Fatalf("second factor after commit: %v", err)
+	}
+	if _, err := s.Session(ctx, "h1"); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("session after commit: %v, want ErrNotFound", err)
 	}
 }
