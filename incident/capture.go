@@ -57,6 +57,15 @@ type LinkedDevice struct {
 // Implementations must pass the Captures and LinkedDevices tests of
 // incident/storetest. Lookups return an error wrapping ErrNotFound when
 // nothing matches.
+// A DeviceLock is held by the one process that connects a worker's
+// WhatsApp device (see the wa package). Alive reports an error once the
+// lock may have been lost — on PostgreSQL, when the connection holding
+// it dropped and the server released it; Release gives it up.
+type DeviceLock interface {
+	Alive(ctx context.Context) error
+	Release() error
+}
+
 type CaptureStore interface {
 	// PutCapture stores c. A capture of the same worker and message id
 	// that exists already is kept as it is and no error is returned,

@@ -39,8 +39,8 @@ type Store interface {
 	incident.Store
 	incident.CaptureStore
 	// LockDevice takes the lock that lets one process connect a worker's
-	// device; ok is false when another process holds it. release frees it.
-	LockDevice(ctx context.Context, workerID string) (release func() error, ok bool, err error)
+	// device; ok is false when another process holds it.
+	LockDevice(ctx context.Context, workerID string) (lock incident.DeviceLock, ok bool, err error)
 }
 
 // Flagger opens incidents. *incident.Service is one.

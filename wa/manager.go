@@ -33,6 +33,10 @@ var (
 // PurgeInterval is how often Run purges expired captures.
 const PurgeInterval = 10 * time.Minute
 
+// LockCheckInterval is how often the device locks this process holds are
+// checked (see Manager.dropLostLocks).
+const LockCheckInterval = 30 * time.Second
+
 // OpenDeviceStore keeps whatsmeow's device keys (whatsmeow_* tables) in
 // Tresor's database, on the pool of the incident store (see
 // (*sqlstore.Store).SQLDB). dialect is "sqlite" or "postgres". SQLite
@@ -68,10 +72,10 @@ type Manager struct {
 	mu      sync.Mutex
 	flagger Flagger
 	devices map[string]*linked // by worker id
-	// locks release the device locks this process holds, by worker id:
-	// with several processes on one database each device is connected
-	// by exactly one of them.
-	locks map[string]func() error
+	// locks are the device locks this process holds, by worker id: with
+	// several processes on one database each device is connected by
+	// exactly one of them.
+	locks map[string]incident.DeviceLock
 }
 
 type linked struct {
@@ -91,7 +95,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.WALog == nil {
 		cfg.WALog = waLog.Noop
 	}
-	return &Manager{cfg: cfg, devices: map[string]*linked{}, locks: map[string]func() error{}}, nil
+	return &Manager{cfg: cfg, devices: map[string]*linked{}, locks: map[string]incident.DeviceLock{}}, nil
 }
 
 // SetFlagger sets who opens incidents: the *incident.Service.
@@ -193,14 +197,24 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer m.Close()
 	t := time.NewTicker(PurgeInterval)
 	defer t.Stop()
-	for {
+	locks := time.NewTicker(LockCheckInterval)
+	defer locks.Stop()
+	housekeep := func() {
 		if err := m.housekeeping(ctx); err != nil {
 			m.cfg.Log.Error("whatsapp housekeeping failed", "err", err)
 		}
+	}
+	housekeep()
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			housekeep()
+		case <-locks.C:
+			if m.dropLostLocks(ctx) > 0 {
+				housekeep() // reconnects them once their locks are free
+			}
 		}
 	}
 }
@@ -213,7 +227,9 @@ func (m *Manager) housekeeping(ctx context.Context) error {
 	if n > 0 {
 		m.cfg.Log.Info("purged expired whatsapp captures", "count", n)
 	}
-	// Connect devices whose lock another process released (it stopped).
+	m.dropLostLocks(ctx)
+	// Connect devices whose lock another process released (it stopped),
+	// and ours again whose lock was lost and is free.
 	if err := m.Start(ctx); err != nil {
 		return err
 	}
@@ -251,28 +267,51 @@ func (m *Manager) Close() {
 	}
 }
 
+// dropLostLocks disconnects every device whose lock this process may have
+// lost (its database connection dropped): another process could take the
+// lock and connect the same device, and WhatsApp would then throw one of
+// them out. The next Start connects it again once the lock is ours.
+func (m *Manager) dropLostLocks(ctx context.Context) (dropped int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for w, lock := range m.locks {
+		err := lock.Alive(ctx)
+		if err == nil {
+			continue
+		}
+		dropped++
+		m.cfg.Log.Error("lost the whatsapp device lock; disconnecting the device until it can be locked again", "worker", w, "err", err)
+		if l, ok := m.devices[w]; ok {
+			l.cli.Disconnect()
+			delete(m.devices, w)
+		}
+		m.unlockDevice(w)
+	}
+	return dropped
+}
+
 // lockDevice takes the worker's device lock unless this process holds it
 // already. The caller holds m.mu.
 func (m *Manager) lockDevice(ctx context.Context, workerID string) (bool, error) {
 	if _, ok := m.locks[workerID]; ok {
 		return true, nil
 	}
-	release, ok, err := m.cfg.Store.LockDevice(ctx, workerID)
+	lock, ok, err := m.cfg.Store.LockDevice(ctx, workerID)
 	if err != nil || !ok {
 		return false, err
 	}
-	m.locks[workerID] = release
+	m.locks[workerID] = lock
 	return true, nil
 }
 
 // unlockDevice releases the worker's device lock. The caller holds m.mu.
 func (m *Manager) unlockDevice(workerID string) {
-	release, ok := m.locks[workerID]
+	lock, ok := m.locks[workerID]
 	if !ok {
 		return
 	}
 	delete(m.locks, workerID)
-	if err := release(); err != nil {
+	if err := lock.Release(); err != nil {
 		m.cfg.Log.Warn("failed to release the whatsapp device lock", "worker", workerID, "err", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -205,6 +206,86 @@ func TestCryptFileRandomAccess(t *testing.T) {
 	}
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
 		t.Fatalf("left behind: %v, %v", ents, err)
+	}
+}
+
+// losableStore hands out device locks the test can declare lost, as a
+// dropped PostgreSQL connection would.
+type losableStore struct {
+	Store
+	lost *atomic.Bool
+}
+
+type losableLock struct {
+	incident.DeviceLock
+	lost *atomic.Bool
+}
+
+func (s losableStore) LockDevice(ctx context.Context, workerID string) (incident.DeviceLock, bool, error) {
+	l, ok, err := s.Store.LockDevice(ctx, workerID)
+	if !ok || err != nil {
+		return l, ok, err
+	}
+	return losableLock{l, s.lost}, true, nil
+}
+
+func (l losableLock) Alive(ctx context.Context) error {
+	if l.lost.Load() {
+		return errors.New("connection dropped")
+	}
+	return l.DeviceLock.Alive(ctx)
+}
+
+// TestLostDeviceLockDisconnects: a device whose lock was lost is
+// disconnected and its lock given up; the next housekeeping connects it
+// again once the lock can be taken.
+func TestLostDeviceLockDisconnects(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.dev.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64),
+		AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+	if err := e.devices.PutDevice(ctx, e.dev); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutDevice(ctx, incident.LinkedDevice{WorkerID: e.worker.ID, JID: ownDev.String(), Status: incident.DeviceConnected,
+		LinkedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	lost := &atomic.Bool{}
+	m, err := NewManager(Config{Store: losableStore{e.store, lost}, Devices: e.devices, Sealer: e.ad.sealer,
+		Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetFlagger(e.svc)
+	defer m.Close()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.dropLostLocks(ctx); n != 0 {
+		t.Fatalf("dropped %d live locks", n)
+	}
+	lost.Store(true)
+	if n := m.dropLostLocks(ctx); n != 1 {
+		t.Fatalf("dropped %d locks, want 1", n)
+	}
+	if _, ok := m.adapter(e.worker.ID); ok {
+		t.Fatal("the device stayed connected without its lock")
+	}
+	// The lock was given up: another process (here: anyone) may take it.
+	other, ok, err := e.store.LockDevice(ctx, e.worker.ID)
+	if err != nil || !ok {
+		t.Fatalf("lock after it was dropped: %v %v", ok, err)
+	}
+	if err := other.Release(); err != nil {
+		t.Fatal(err)
+	}
+	lost.Store(false)
+	if err := m.housekeeping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.adapter(e.worker.ID); !ok {
+		t.Fatal("the device was not connected again")
 	}
 }
 

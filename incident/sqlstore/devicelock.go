@@ -2,9 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync"
+
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 // LockDevice takes the lock that lets one process connect a worker's
@@ -12,9 +16,10 @@ import (
 // then never connect the same device twice (WhatsApp would answer with
 // StreamReplaced). On PostgreSQL it is a session advisory lock held on a
 // connection of its own until release; it ends by itself if the process
-// dies. On SQLite, which one process uses, it is a lock in this process.
-// ok is false when someone else holds it.
-func (s *Store) LockDevice(ctx context.Context, workerID string) (release func() error, ok bool, err error) {
+// dies, and Alive fails once that connection is gone. On SQLite, which
+// one process uses, it is a lock in this process. ok is false when
+// someone else holds it.
+func (s *Store) LockDevice(ctx context.Context, workerID string) (lock incident.DeviceLock, ok bool, err error) {
 	key := deviceLockKey(workerID)
 	if s.dialect != Postgres {
 		return s.localLocks.lock(key)
@@ -34,13 +39,38 @@ func (s *Store) LockDevice(ctx context.Context, workerID string) (release func()
 	if !ok {
 		return nil, false, conn.Close()
 	}
-	return func() error {
-		_, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key)
-		if cerr := conn.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	}, true, nil
+	return &pgDeviceLock{conn: conn, key: key}, true, nil
+}
+
+// pgDeviceLock is a session advisory lock on its own connection.
+type pgDeviceLock struct {
+	conn *sql.Conn
+	key  int64
+}
+
+// Alive asks the server whether this session still holds the lock: a
+// dropped connection fails, and a new session (after a reconnect) would
+// not hold it.
+func (l *pgDeviceLock) Alive(ctx context.Context) error {
+	var held bool
+	err := l.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+		AND pid = pg_backend_pid() AND granted AND objsubid = 1
+		AND ((classid::bigint << 32) | objid::bigint) = $1)`, l.key).Scan(&held)
+	if err != nil {
+		return fmt.Errorf("device lock: %w", translate(err))
+	}
+	if !held {
+		return errors.New("device lock: no longer held")
+	}
+	return nil
+}
+
+func (l *pgDeviceLock) Release() error {
+	_, err := l.conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, l.key)
+	if cerr := l.conn.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // deviceLockKey maps a worker to an advisory lock key in a namespace of
@@ -57,7 +87,7 @@ type localLocks struct {
 	held map[int64]bool
 }
 
-func (l *localLocks) lock(key int64) (func() error, bool, error) {
+func (l *localLocks) lock(key int64) (incident.DeviceLock, bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.held[key] {
@@ -67,10 +97,21 @@ func (l *localLocks) lock(key int64) (func() error, bool, error) {
 		l.held = map[int64]bool{}
 	}
 	l.held[key] = true
-	return func() error {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		delete(l.held, key)
-		return nil
-	}, true, nil
+	return localLock{l, key}, true, nil
+}
+
+// localLock is held until released: the process that holds it is the
+// only one.
+type localLock struct {
+	l   *localLocks
+	key int64
+}
+
+func (localLock) Alive(context.Context) error { return nil }
+
+func (ll localLock) Release() error {
+	ll.l.mu.Lock()
+	defer ll.l.mu.Unlock()
+	delete(ll.l.held, ll.key)
+	return nil
 }

@@ -33,19 +33,69 @@ func TestDeviceLock(t *testing.T) {
 			if err != nil || !ok {
 				t.Fatalf("another worker's lock: %v %v", ok, err)
 			}
-			if err := other(); err != nil {
+			if err := other.Release(); err != nil {
 				t.Fatal(err)
 			}
-			if err := release(); err != nil {
+			if err := release.Release(); err != nil {
 				t.Fatal(err)
 			}
 			again, ok, err := b.LockDevice(ctx, "worker-1")
 			if err != nil || !ok {
 				t.Fatalf("lock after release: %v %v", ok, err)
 			}
-			if err := again(); err != nil {
+			if err := again.Alive(ctx); err != nil {
+				t.Fatalf("a held lock is not alive: %v", err)
+			}
+			if err := again.Release(); err != nil {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestDeviceLockLost: when the connection holding a PostgreSQL device lock
+// dies, the server releases the lock, Alive says so, and another process
+// can take it.
+func TestDeviceLockLost(t *testing.T) {
+	url := urlForTest(t, Postgres)
+	ctx := context.Background()
+	a := openURLForTest(t, url)
+	b, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	if deviceLockKey("worker-1") < 0 || deviceLockKey("w700") >= 0 {
+		t.Fatal("the test wants one key of each sign")
+	}
+	for _, worker := range []string{"worker-1", "w700"} { // lock keys of either sign
+		lock, ok, err := a.LockDevice(ctx, worker)
+		if err != nil || !ok {
+			t.Fatalf("lock: %v %v", ok, err)
+		}
+		if err := lock.Alive(ctx); err != nil {
+			t.Fatalf("%s: held lock not alive: %v", worker, err)
+		}
+		// Another session ends the holder's backend, as a dropped
+		// connection or a server restart would.
+		pl := lock.(*pgDeviceLock)
+		var pid int
+		if err := pl.conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.db.WithContext(ctx).Exec(`SELECT pg_terminate_backend(?)`, pid).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := lock.Alive(ctx); err == nil {
+			t.Fatalf("%s: Alive after the connection died", worker)
+		}
+		other, ok, err := b.LockDevice(ctx, worker)
+		if err != nil || !ok {
+			t.Fatalf("%s: lock after the holder died: %v %v", worker, ok, err)
+		}
+		if err := other.Release(); err != nil {
+			t.Fatal(err)
+		}
+		_ = lock.Release() // its connection is gone: the error is expected
 	}
 }
