@@ -209,6 +209,22 @@ func TestCryptFileRandomAccess(t *testing.T) {
 	}
 }
 
+// storePairedDevice stores the worker's device as paired and connected.
+// A paired device has its account identity; the values do not matter here.
+func storePairedDevice(t *testing.T, e *env) {
+	t.Helper()
+	ctx := context.Background()
+	e.dev.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64),
+		AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
+	if err := e.devices.PutDevice(ctx, e.dev); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutDevice(ctx, incident.LinkedDevice{WorkerID: e.worker.ID, JID: ownDev.String(), Status: incident.DeviceConnected,
+		LinkedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // losableStore hands out device locks the test can declare lost, as a
 // dropped PostgreSQL connection would.
 type losableStore struct {
@@ -242,15 +258,7 @@ func (l losableLock) Alive(ctx context.Context) error {
 func TestLostDeviceLockDisconnects(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.dev.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64),
-		AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
-	if err := e.devices.PutDevice(ctx, e.dev); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.PutDevice(ctx, incident.LinkedDevice{WorkerID: e.worker.ID, JID: ownDev.String(), Status: incident.DeviceConnected,
-		LinkedAt: t0, UpdatedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
+	storePairedDevice(t, e)
 	lost := &atomic.Bool{}
 	m, err := NewManager(Config{Store: losableStore{e.store, lost}, Devices: e.devices, Sealer: e.ad.sealer,
 		Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
@@ -295,16 +303,7 @@ func TestLostDeviceLockDisconnects(t *testing.T) {
 func TestOneProcessPerDevice(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	// A paired device has its account identity; the values do not matter here.
-	e.dev.Account = &waAdv.ADVSignedDeviceIdentity{Details: []byte{1}, AccountSignature: make([]byte, 64),
-		AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64)}
-	if err := e.devices.PutDevice(ctx, e.dev); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.PutDevice(ctx, incident.LinkedDevice{WorkerID: e.worker.ID, JID: ownDev.String(), Status: incident.DeviceConnected,
-		LinkedAt: t0, UpdatedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
+	storePairedDevice(t, e)
 	first, second := newManager(t, e), newManager(t, e)
 	if err := first.Start(ctx); err != nil {
 		t.Fatal(err)
