@@ -17,8 +17,9 @@ import (
 // wait none: the 99th percentile grows far beyond the median. A FIFO
 // queue in front serves requests in turn, keeps the same throughput and
 // bounds the tail near the average. Requests that last as long as their
-// client (uploads, event streams, downloads: route.long) pass without a
-// slot, so a slow client can never hold one.
+// client (uploads, event streams, downloads) or run for seconds (audit
+// verification) pass without a slot (route.long), so a slow client can
+// never hold one.
 type admission struct {
 	slots   chan struct{}
 	long    map[string]bool // "METHOD /path" of routes that pass

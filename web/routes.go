@@ -51,8 +51,9 @@ type route struct {
 	// upload raises the body limit to the policy's upload size.
 	upload bool
 	// long marks a request that lasts as long as its client (an event
-	// stream, a download): it takes no admission slot. Uploads are long
-	// too.
+	// stream, a download) or runs for seconds (verifying the whole audit
+	// log): it takes no admission slot, so that it never holds up the
+	// pages behind it. Uploads are long too.
 	long    bool
 	handler func(*Server, *gin.Context)
 }
@@ -110,7 +111,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/requests/:id/download", access: signedIn, roles: supervisors, long: true, handler: (*Server).downloadBundle},
 
 		{method: http.MethodGet, path: "/audit", access: signedIn, roles: auditors, handler: (*Server).auditIndex},
-		{method: http.MethodPost, path: "/audit/verify", access: signedIn, roles: auditors, handler: (*Server).auditVerify},
+		{method: http.MethodPost, path: "/audit/verify", access: signedIn, roles: auditors, long: true, handler: (*Server).auditVerify},
 		{method: http.MethodGet, path: "/audit/export", access: signedIn, roles: auditors, handler: (*Server).auditExport},
 
 		{method: http.MethodGet, path: "/admin/users", access: signedIn, roles: admins, handler: (*Server).userList},
@@ -135,7 +136,7 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/api/v1/requests", access: signedIn, roles: caseReaders, api: true, handler: (*Server).apiRequestList},
 		{method: http.MethodPost, path: "/api/v1/requests/:id/decide", access: signedIn, roles: supervisors, api: true, handler: (*Server).apiRequestDecide},
 		{method: http.MethodPost, path: "/api/v1/requests/:id/handover", access: signedIn, roles: supervisors, api: true, handler: (*Server).apiHandoverRecord},
-		{method: http.MethodPost, path: "/api/v1/audit/verify", access: signedIn, roles: auditors, api: true, handler: (*Server).apiAuditVerify},
+		{method: http.MethodPost, path: "/api/v1/audit/verify", access: signedIn, roles: auditors, api: true, long: true, handler: (*Server).apiAuditVerify},
 		{method: http.MethodGet, path: "/api/v1/audit/export", access: signedIn, roles: auditors, api: true, handler: (*Server).apiAuditExport},
 		{method: http.MethodGet, path: "/api/v1/users", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserList},
 		{method: http.MethodPost, path: "/api/v1/users", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserCreate},
