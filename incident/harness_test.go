@@ -17,21 +17,9 @@ import (
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
+	"github.com/tresor-evidence/tresor/internal/testclock"
 	"github.com/tresor-evidence/tresor/policies"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeVault records what was sealed; it keeps hashes, not content.
 type fakeVault struct {
@@ -116,7 +104,7 @@ type world struct {
 	store  *sqlstore.Store
 	dbURL  string
 	svc    *incident.Service
-	clock  *clock
+	clock  *testclock.Clock
 	vault  *fakeVault
 	msgr   *fakeMessenger
 	pol    *policies.Policy
@@ -137,7 +125,7 @@ func newWorld(t *testing.T, d sqlstore.Dialect) *world {
 		t.Fatal(err)
 	}
 	url := sqltest.URL(t, d)
-	w := &world{t: t, ctx: context.Background(), store: sqltest.OpenURL(t, url), dbURL: url, clock: &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)},
+	w := &world{t: t, ctx: context.Background(), store: sqltest.OpenURL(t, url), dbURL: url, clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)),
 		vault: newFakeVault(), msgr: &fakeMessenger{content: []byte("JPEG bytes of the flagged image")}, pol: pol}
 	w.svc = w.service(w.store)
 	w.worker = w.user("wanda", incident.RoleWorker)

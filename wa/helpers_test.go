@@ -18,6 +18,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
+	"github.com/tresor-evidence/tresor/internal/testclock"
 	"github.com/tresor-evidence/tresor/policies"
 )
 
@@ -32,18 +33,6 @@ var (
 	groupJID = types.NewJID("120363000000000001", types.GroupServer)
 	t0       = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 )
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // sent records what the adapter asked WhatsApp to do.
 type sent struct {
@@ -99,7 +88,7 @@ type env struct {
 	store   *sqlstore.Store
 	svc     *incident.Service
 	pol     *policies.Policy
-	clock   *testClock
+	clock   *testclock.Clock
 	worker  incident.User
 	devices *wastore.Container
 	dev     *store.Device
@@ -120,7 +109,7 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	for _, f := range tune {
 		f(pol)
 	}
-	e := &env{t: t, store: st, pol: pol, clock: &testClock{t: t0}, tempDir: t.TempDir(), vault: &memVault{}}
+	e := &env{t: t, store: st, pol: pol, clock: testclock.New(t0), tempDir: t.TempDir(), vault: &memVault{}}
 	e.svc = incident.NewService(st, pol, e.vault, nil, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	e.worker, err = e.svc.AddUser(ctx, incident.System, incident.NewUser{Username: "fachkraft", Role: incident.RoleWorker, Password: "a long enough password 1"})

@@ -21,21 +21,9 @@ import (
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
+	"github.com/tresor-evidence/tresor/internal/testclock"
 	"github.com/tresor-evidence/tresor/policies"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeVault seals by hashing; it keeps no content.
 type fakeVault struct{}
@@ -74,7 +62,7 @@ type env struct {
 	svc   *incident.Service
 	srv   *Server
 	h     http.Handler
-	clock *clock
+	clock *testclock.Clock
 	log   *bytes.Buffer
 	users map[string]incident.User // by user name
 	keys  map[string][]byte        // TOTP keys by user name
@@ -92,7 +80,7 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: context.Background(), store: sqltest.Open(t, sqltest.Dialects()[0]),
-		clock: &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}, log: &bytes.Buffer{},
+		clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), log: &bytes.Buffer{},
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
