@@ -224,7 +224,7 @@ func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
 				return nil, err
 			}
 			if n != p.Size {
-				return nil, sizeMismatch(p, n)
+				return nil, sizeMismatch(p.Size, n)
 			}
 			if _, err := rs.Seek(start, io.SeekStart); err != nil {
 				return nil, fmt.Errorf("failed to rewind: %w", err)
@@ -237,7 +237,7 @@ func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
 		return nil, err
 	}
 	if p.Size >= 0 && s.size != p.Size {
-		return nil, errors.Join(sizeMismatch(p, s.size), s.Close())
+		return nil, errors.Join(sizeMismatch(p.Size, s.size), s.Close())
 	}
 	if p.SHA256 != "" && hex.EncodeToString(s.sum) != p.SHA256 {
 		return nil, errors.Join(fmt.Errorf("%w: does not match its declared SHA-256", ErrIntegrity), s.Close())
@@ -245,11 +245,13 @@ func (v *Vault) prepare(ctx context.Context, p Part) (*preparedPart, error) {
 	return &preparedPart{size: s.size, sum: s.sum, spool: s}, nil
 }
 
-func sizeMismatch(p Part, n int64) error {
-	if n > p.Size {
-		return fmt.Errorf("%w: declared %d bytes, got more", ErrSizeMismatch, p.Size)
+// sizeMismatch reports a part that yielded got bytes where declared were
+// promised; a reader that was cut off after declared+1 bytes "got more".
+func sizeMismatch(declared, got int64) error {
+	if got > declared {
+		return fmt.Errorf("%w: declared %d bytes, got more", ErrSizeMismatch, declared)
 	}
-	return fmt.Errorf("%w: declared %d bytes, got %d", ErrSizeMismatch, p.Size, n)
+	return fmt.Errorf("%w: declared %d bytes, got %d", ErrSizeMismatch, declared, got)
 }
 
 // replay copies the part to w, checking that it is still what was hashed.
@@ -280,7 +282,7 @@ func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
 	}
 	if err == io.EOF {
 		if p.declared {
-			return fmt.Errorf("%w: declared %d bytes, got %d", ErrSizeMismatch, p.size, n)
+			return sizeMismatch(p.size, n)
 		}
 		return fmt.Errorf("%w: part shrank while sealing", ErrIntegrity)
 	} else if err != nil {
@@ -291,7 +293,7 @@ func (p *preparedPart) replay(ctx context.Context, w io.Writer) error {
 	var extra [1]byte
 	if n, err := io.ReadFull(r, extra[:]); n != 0 {
 		if p.declared {
-			return fmt.Errorf("%w: declared %d bytes, got more", ErrSizeMismatch, p.size)
+			return sizeMismatch(p.size, p.size+1)
 		}
 		return fmt.Errorf("%w: part grew while sealing", ErrIntegrity)
 	} else if err != io.EOF {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -272,12 +273,22 @@ func (m *Manager) Close() {
 // lock and connect the same device, and WhatsApp would then throw one of
 // them out. The next Start connects it again once the lock is ours.
 func (m *Manager) dropLostLocks(ctx context.Context) (dropped int) {
+	// Ask the database outside m.mu: one round trip per lock must not
+	// hold up linking and revokes.
+	m.mu.Lock()
+	held := maps.Clone(m.locks)
+	m.mu.Unlock()
+	lost := map[string]error{}
+	for w, lock := range held {
+		if err := lock.Alive(ctx); err != nil {
+			lost[w] = err
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for w, lock := range m.locks {
-		err := lock.Alive(ctx)
-		if err == nil {
-			continue
+	for w, err := range lost {
+		if m.locks[w] != held[w] {
+			continue // released or taken anew meanwhile
 		}
 		dropped++
 		m.cfg.Log.Error("lost the whatsapp device lock; disconnecting the device until it can be locked again", "worker", w, "err", err)

@@ -82,7 +82,8 @@ func (c *cli) cmdVaultBench(ctx context.Context, args []string) error {
 			return err
 		}
 		start := time.Now()
-		rc, err := v.Seal(ctx, vault.Manifest{IncidentID: "bench"}, m.part(f, size, sum))
+		part := m.shape(vault.Part{Name: "input.bin", MediaType: "application/octet-stream", Size: size, SHA256: sum, R: f})
+		rc, err := v.Seal(ctx, vault.Manifest{IncidentID: "bench"}, part)
 		dur := time.Since(start)
 		err = errors.Join(err, f.Close())
 		if err != nil {
@@ -152,25 +153,21 @@ func fsyncFile(path string) error {
 	return errors.Join(f.Sync(), f.Close())
 }
 
-// A benchMode is one way a part reaches Seal.
+// A benchMode is one way a part reaches Seal: what the caller knows of it.
 type benchMode struct {
 	name string
-	part func(f *os.File, size int64, sum string) vault.Part
+	// shape turns the part of known size and hash into what the mode
+	// gives Seal.
+	shape func(p vault.Part) vault.Part
 }
 
 var benchModes = map[string]benchMode{
 	"declared": {"declared: size and SHA-256 known, one pass (as WhatsApp media arrive)",
-		func(f *os.File, size int64, sum string) vault.Part {
-			return vault.Part{Name: "input.bin", MediaType: "application/octet-stream", Size: size, SHA256: sum, R: f}
-		}},
+		func(p vault.Part) vault.Part { return p }},
 	"two-pass": {"two-pass: seekable file, hash unknown (hash pass + encrypt pass)",
-		func(f *os.File, size int64, _ string) vault.Part {
-			return vault.Part{Name: "input.bin", MediaType: "application/octet-stream", Size: size, R: f}
-		}},
+		func(p vault.Part) vault.Part { p.SHA256 = ""; return p }},
 	"stream": {"stream: unknown size (encrypted spool, as uploads arrive)",
-		func(f *os.File, _ int64, _ string) vault.Part {
-			return vault.Part{Name: "input.bin", MediaType: "application/octet-stream", Size: -1, R: struct{ io.Reader }{f}}
-		}},
+		func(p vault.Part) vault.Part { p.SHA256, p.Size, p.R = "", -1, struct{ io.Reader }{p.R}; return p }},
 }
 
 func parseSize(s string) (int64, error) {

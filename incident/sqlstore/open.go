@@ -170,12 +170,11 @@ func openPool(ctx context.Context, dialect Dialect, dial gorm.Dialector, cfg *go
 	// Keep them all open between requests: database/sql keeps only two
 	// idle by default and closes the rest, so under load every query
 	// would open a connection again (a new PostgreSQL backend; for
-	// SQLite, reading the schema anew).
-	idle := conns
-	if conns == 0 {
-		idle = 2 // no limit: the lock pool, one connection per linked device, kept while held
+	// SQLite, reading the schema anew). The unlimited lock pool keeps its
+	// connections while they hold locks and needs no idle ones.
+	if conns > 0 {
+		sqlDB.SetMaxIdleConns(conns)
 	}
-	sqlDB.SetMaxIdleConns(idle)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
