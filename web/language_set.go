@@ -1,8 +1,6 @@
 package web
 
 import (
-	"strings"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -20,10 +18,5 @@ func (s *Server) languageSet(c *gin.Context) {
 		return
 	}
 	s.setCookie(c, "tresor-lang", f.Lang, 365*24*3600)
-	next := f.Next
-	// Only paths on this site: no scheme, no //host, no backslash tricks.
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		next = "/"
-	}
-	s.redirect(c, next)
+	s.redirect(c, localPath(f.Next))
 }

@@ -191,7 +191,10 @@ func TestLanguage(t *testing.T) {
 	if w := c.get("/login"); !strings.Contains(w.Body.String(), `<html lang="en">`) || !strings.Contains(w.Body.String(), "Sign in") {
 		t.Fatal("Accept-Language en not honoured")
 	}
-	wantRedirect(t, c.post("/language", "lang", "de", "next", "//evil.example"), "/")
+	for _, next := range []string{"//evil.example", "/\t/evil.example", "/\r\n/evil.example", "/\\evil.example"} {
+		wantRedirect(t, c.post("/language", "lang", "de", "next", next), "/")
+	}
+	wantRedirect(t, c.post("/language", "lang", "de", "next", "/incidents"), "/incidents")
 	if w := c.get("/login"); !strings.Contains(w.Body.String(), "Anmelden") {
 		t.Fatal("the language cookie does not win over Accept-Language")
 	}
