@@ -103,6 +103,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 				return nil, fmt.Errorf("failed to create database directory: %w", err)
 			}
 		}
+		if err := privateFile(path); err != nil {
+			return nil, err
+		}
 		const common = "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
 		dial = sqlite.Open("file:" + path + common + "&_pragma=synchronous(FULL)&_txlock=immediate")
 		readDial = sqlite.Open("file:" + path + common + "&_pragma=query_only(1)")
@@ -213,4 +216,32 @@ func (s *Store) closeWriter() error {
 		return err
 	}
 	return sqlDB.Close()
+}
+
+// privateFile creates the SQLite database file readable by its owner
+// only, or narrows an existing one to that, with its -wal and -shm
+// files. SQLite gives the -wal and -shm files it creates later the mode
+// of the database file, so they follow. (The folder is 0700 already;
+// this keeps the files private when someone loosens the folder, or
+// copies it with its modes.)
+func privateFile(path string) error {
+	if strings.HasPrefix(path, ":memory:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("failed to open database file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		return errors.Join(fmt.Errorf("failed to make database file private: %w", err), f.Close())
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("failed to open database file: %w", err)
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+side, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("failed to make database file private: %w", err)
+		}
+	}
+	return nil
 }
