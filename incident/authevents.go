@@ -43,6 +43,9 @@ func (s *Service) RecordAuthChange(ctx context.Context, a Actor, ev AuthEvent, s
 // User returns one account by id, for the signed-in session (any role
 // may read their own account; admins any).
 func (s *Service) User(ctx context.Context, a Actor, id string) (User, error) {
+	if err := knownID("user", id); err != nil {
+		return User{}, err
+	}
 	if a.ID != System.ID && a.ID != id {
 		if err := requireRole(a, RoleAdmin); err != nil {
 			return User{}, err

@@ -20,6 +20,9 @@ const DownloadTTL = time.Hour
 // new link replaces an unused earlier one. The token is returned once and
 // stored only as its SHA-256.
 func (s *Service) IssueDownload(ctx context.Context, a Actor, requestID string) (token string, expires time.Time, err error) {
+	if err := knownID("request", requestID); err != nil {
+		return "", time.Time{}, err
+	}
 	if err := requireRole(a, RoleSupervisor); err != nil {
 		return "", time.Time{}, err
 	}
@@ -54,6 +57,9 @@ func (s *Service) IssueDownload(ctx context.Context, a Actor, requestID string) 
 // log, and only then returns the receipt of the bundle to send. If the
 // audit entry cannot be written, nothing is released.
 func (s *Service) RedeemDownload(ctx context.Context, a Actor, requestID, token string) (Receipt, error) {
+	if err := knownID("request", requestID); err != nil {
+		return Receipt{}, err
+	}
 	if err := requireRole(a, RoleSupervisor); err != nil {
 		return Receipt{}, err
 	}

@@ -77,6 +77,9 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 // Submit categorises and describes a flagged incident and starts securing:
 // with a secure request when the category needs approval, else at once.
 func (s *Service) Submit(ctx context.Context, a Actor, id string, in SubmitInput) (Incident, error) {
+	if err := knownID("incident", id); err != nil {
+		return Incident{}, err
+	}
 	var inc Incident
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error

@@ -10,6 +10,9 @@ import (
 
 // Incident returns one incident the actor may see.
 func (s *Service) Incident(ctx context.Context, a Actor, id string) (Incident, error) {
+	if err := knownID("incident", id); err != nil {
+		return Incident{}, err
+	}
 	var inc Incident
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
@@ -40,6 +43,9 @@ func (s *Service) Incidents(ctx context.Context, a Actor, f IncidentFilter) ([]I
 
 // Steps returns an incident's deletion walkthrough.
 func (s *Service) Steps(ctx context.Context, a Actor, incidentID string) ([]Step, error) {
+	if err := knownID("incident", incidentID); err != nil {
+		return nil, err
+	}
 	var out []Step
 	err := s.store.View(ctx, func(tx Tx) error {
 		if _, err := visibleIncident(ctx, tx, a, incidentID); err != nil {
@@ -57,6 +63,9 @@ func (s *Service) Steps(ctx context.Context, a Actor, incidentID string) ([]Step
 func (s *Service) Requests(ctx context.Context, a Actor, f RequestFilter) ([]Request, error) {
 	if err := requireRole(a, RoleWorker, RoleSupervisor, RoleAuditor); err != nil {
 		return nil, err
+	}
+	if f.IncidentID != "" && knownID("incident", f.IncidentID) != nil {
+		return []Request{}, nil // no incident has that id, so no request either
 	}
 	var out []Request
 	err := s.store.View(ctx, func(tx Tx) error {
@@ -119,6 +128,9 @@ type Detail struct {
 // requests and (for auditors and supervisors) audit trail, consistently
 // and in one transaction.
 func (s *Service) IncidentDetail(ctx context.Context, a Actor, id string) (Detail, error) {
+	if err := knownID("incident", id); err != nil {
+		return Detail{}, err
+	}
 	var d Detail
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error

@@ -65,6 +65,9 @@ func incidentWithEvidence(ctx context.Context, tx Tx, a Actor, id string) (Incid
 // RequestRelease asks for four-eyes approval to hand the incident's
 // evidence over. Workers may ask for their own incidents, supervisors for any.
 func (s *Service) RequestRelease(ctx context.Context, a Actor, incidentID string, in ReleaseInput) (Request, error) {
+	if err := knownID("incident", incidentID); err != nil {
+		return Request{}, err
+	}
 	if err := requireRole(a, RoleWorker, RoleSupervisor); err != nil {
 		return Request{}, err
 	}
@@ -95,6 +98,9 @@ func (s *Service) RequestRelease(ctx context.Context, a Actor, incidentID string
 // RequestDestroy asks for four-eyes approval to destroy the evidence
 // before its retention ends. Only supervisors ask.
 func (s *Service) RequestDestroy(ctx context.Context, a Actor, incidentID, reason string) (Request, error) {
+	if err := knownID("incident", incidentID); err != nil {
+		return Request{}, err
+	}
 	if err := requireRole(a, RoleSupervisor); err != nil {
 		return Request{}, err
 	}
@@ -122,6 +128,9 @@ func (s *Service) RequestDestroy(ctx context.Context, a Actor, incidentID, reaso
 // When the request reaches its approvals (or is rejected) its effect
 // starts in the same transaction.
 func (s *Service) Decide(ctx context.Context, a Actor, requestID string, approve bool, reason string) (Request, error) {
+	if err := knownID("request", requestID); err != nil {
+		return Request{}, err
+	}
 	var r Request
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error
@@ -207,6 +216,9 @@ func (s *Service) updateState(ctx context.Context, tx Tx, inc *Incident, to Stat
 // RecordHandover notes that approved, released evidence was handed to the
 // recipient. Only a supervisor records it, once.
 func (s *Service) RecordHandover(ctx context.Context, a Actor, requestID, note string) (Request, error) {
+	if err := knownID("request", requestID); err != nil {
+		return Request{}, err
+	}
 	if err := requireRole(a, RoleSupervisor); err != nil {
 		return Request{}, err
 	}

@@ -83,6 +83,9 @@ func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string,
 			return User{}, err
 		}
 	}
+	if err := knownUsername(username); err != nil {
+		return User{}, err
+	}
 	var u User
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error
@@ -186,6 +189,9 @@ func (s *Service) equalizeTiming(pw string) {
 // change their own role, so that one admin always remains.
 func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, role Role) (User, error) {
 	if err := requireRole(a, RoleAdmin); err != nil {
+		return User{}, err
+	}
+	if err := knownUsername(username); err != nil {
 		return User{}, err
 	}
 	if _, err := ParseRole(string(role)); err != nil {

@@ -8,11 +8,17 @@ import (
 
 // ConfirmStep records that the worker did a deletion step.
 func (s *Service) ConfirmStep(ctx context.Context, a Actor, incidentID, key string) (Step, error) {
+	if err := knownID("incident", incidentID); err != nil {
+		return Step{}, err
+	}
 	return s.resolveStep(ctx, a, incidentID, key, StepDone, "")
 }
 
 // MarkStepImpossible records that a step cannot be done, and why.
 func (s *Service) MarkStepImpossible(ctx context.Context, a Actor, incidentID, key, reason string) (Step, error) {
+	if err := knownID("incident", incidentID); err != nil {
+		return Step{}, err
+	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return Step{}, fmt.Errorf("%w: say why the step cannot be done", ErrReasonRequired)
@@ -96,6 +102,9 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 // held bundle is not destroyed when its retention ends. Lifting a hold
 // after retention ended schedules the destruction.
 func (s *Service) SetLegalHold(ctx context.Context, a Actor, incidentID string, hold bool, reason string) (Incident, error) {
+	if err := knownID("incident", incidentID); err != nil {
+		return Incident{}, err
+	}
 	if err := requireRole(a, RoleSupervisor); err != nil {
 		return Incident{}, err
 	}

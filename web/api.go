@@ -124,7 +124,7 @@ func decodeJSON(c *gin.Context, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: one JSON object only", incident.ErrInvalidInput)
 	}
-	return nil
+	return checkText(v)
 }
 
 // respond writes v as JSON.

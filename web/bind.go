@@ -17,5 +17,5 @@ func bind(c *gin.Context, f any) error {
 		}
 		return fmt.Errorf("%w: malformed form", incident.ErrInvalidInput)
 	}
-	return nil
+	return checkText(f)
 }

@@ -73,13 +73,16 @@ var testKey = bytes.Repeat([]byte{7}, 32)
 
 func newEnv(t *testing.T) *env { return newEnvTLS(t, false) }
 
-func newEnvTLS(t *testing.T, tls bool) *env {
+func newEnvTLS(t *testing.T, tls bool) *env { return newEnvOn(t, tls, sqltest.Dialects()[0]) }
+
+// newEnvOn builds the environment on the given database.
+func newEnvOn(t *testing.T, tls bool, d sqlstore.Dialect) *env {
 	t.Helper()
 	pol, err := policies.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: context.Background(), store: sqltest.Open(t, sqltest.Dialects()[0]),
+	e := &env{t: t, ctx: context.Background(), store: sqltest.Open(t, d),
 		clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), log: &bytes.Buffer{},
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),

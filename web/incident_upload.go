@@ -158,7 +158,7 @@ func readField(p *multipart.Part, limit int) (string, error) {
 	if len(b) > limit {
 		return "", fmt.Errorf("%w: field %q is longer than %d bytes", incident.ErrInvalidInput, p.FormName(), limit)
 	}
-	return string(b), nil
+	return string(b), textField(p.FormName(), string(b))
 }
 
 // uploadReadError keeps a body over the limit (413) and domain errors as
