@@ -16,9 +16,11 @@ import (
 const DownloadTTL = time.Hour
 
 // IssueDownload creates a single-use, expiring link token to download the
-// bundle of an approved release request. Only supervisors issue one; a
-// new link replaces an unused earlier one. The token is returned once and
-// stored only as its SHA-256.
+// bundle of an approved release request. Only supervisors issue one, at
+// most as many per request as the policy's four_eyes.download_links
+// allows (default 1), and none once the handover is recorded; a new link
+// replaces an unused earlier one. Each is an audit entry. The token is
+// returned once and stored only as its SHA-256.
 func (s *Service) IssueDownload(ctx context.Context, a Actor, requestID string) (token string, expires time.Time, err error) {
 	if err := knownID("request", requestID); err != nil {
 		return "", time.Time{}, err
@@ -36,20 +38,37 @@ func (s *Service) IssueDownload(ctx context.Context, a Actor, requestID string) 
 		if err != nil {
 			return err
 		}
+		if s.DownloadLinksLeft(r) == 0 {
+			if r.HandedOverAt != nil {
+				return fmt.Errorf("%w: the handover is recorded, no further download link", ErrAlreadyDecided)
+			}
+			return fmt.Errorf("%w: this release allows %d download link(s), all issued", ErrAlreadyDecided, s.policy.FourEyes.DownloadLinks)
+		}
 		now := s.now()
 		expires = now.Add(DownloadTTL)
 		r.DownloadTokenHash, r.DownloadExpiresAt, r.DownloadUsedAt = tokenHash(token), &expires, nil
+		r.DownloadLinks++
 		if err := tx.UpdateRequest(ctx, &r); err != nil {
 			return fmt.Errorf("failed to update request: %w", err)
 		}
 		return s.record(ctx, tx, a, "release.link_issued", inc.ID, map[string]string{
-			"request_id": r.ID, "expires_at": expires.Format(time.RFC3339),
+			"request_id": r.ID, "expires_at": expires.Format(time.RFC3339), "link": strconv.Itoa(r.DownloadLinks),
 		})
 	})
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	return token, expires, nil
+}
+
+// DownloadLinksLeft is how many more download links the policy allows
+// for r: none unless r is an approved release whose handover is not yet
+// recorded.
+func (s *Service) DownloadLinksLeft(r Request) int {
+	if r.Kind != RequestRelease || r.State != RequestApproved || r.HandedOverAt != nil {
+		return 0
+	}
+	return max(0, s.policy.FourEyes.DownloadLinks-r.DownloadLinks)
 }
 
 // RedeemDownload uses a download link: it checks the token (once, before

@@ -62,6 +62,9 @@ type Request struct {
 	DownloadTokenHash string
 	DownloadExpiresAt *time.Time
 	DownloadUsedAt    *time.Time
+	// DownloadLinks counts the links issued for this request; the
+	// policy's four_eyes.download_links bounds it.
+	DownloadLinks int
 	Version           int64
 }
 

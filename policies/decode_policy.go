@@ -125,6 +125,17 @@ func (d *decoder) fourEyes(n *yaml.Node) (FourEyes, error) {
 			fe.RequestTTL, err = d.duration(v, "four_eyes.request_ttl")
 			return err
 		},
+		"download_links": func(v *yaml.Node) error {
+			n, err := d.integer(v, "four_eyes.download_links")
+			if err != nil {
+				return err
+			}
+			if n < 1 || n > 10 {
+				return d.errorf(v, "four_eyes.download_links must be between 1 and 10, not %d", n)
+			}
+			fe.DownloadLinks = int(n)
+			return nil
+		},
 	})
 	return fe, err
 }

@@ -89,7 +89,7 @@ type source struct {
 // builtin holds the defaults for settings that default.yaml might omit.
 func builtin() *Policy {
 	return &Policy{
-		FourEyes:       FourEyes{Approvals: 1, RequestTTL: 24 * time.Hour},
+		FourEyes:       FourEyes{Approvals: 1, RequestTTL: 24 * time.Hour, DownloadLinks: 1},
 		Walkthrough:    map[Platform][]Step{},
 		StepDeadline:   48 * time.Hour,
 		CaptureWindow:  72 * time.Hour,

@@ -67,6 +67,10 @@ type FourEyes struct {
 	// RequestTTL is how long a pending request stays open before it
 	// expires; default 24h.
 	RequestTTL time.Duration
+	// DownloadLinks is how many download links may be issued for one
+	// approved release, 1 to 10; default 1. None is issued once the
+	// handover is recorded.
+	DownloadLinks int
 }
 
 // EmergencyContact is shown in the safety-first prompt.

@@ -90,6 +90,6 @@ func (s *Server) requestView(a incident.Actor, r incident.Request, now time.Time
 	return requestView{Request: r,
 		CanDecide:   sup && r.State == incident.RequestPending && r.RequesterID != a.ID && !decided && now.Before(r.ExpiresAt),
 		CanHandOver: sup && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved && r.HandedOverAt == nil,
-		CanDownload: sup && s.bundles != nil && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved,
+		CanDownload: sup && s.bundles != nil && s.svc.DownloadLinksLeft(r) > 0,
 	}
 }

@@ -61,8 +61,13 @@ func TestReleaseDownload(t *testing.T) {
 		w.Header().Get("X-Tresor-Ciphertext-SHA256") != inc.Receipt.CiphertextSHA256 {
 		t.Fatalf("download: %q %v", w.Body.String(), w.Header())
 	}
-	// Single use.
+	// Single use, and one link per release by default.
 	wantStatus(t, susi.post("/requests/"+rel.ID+"/download", "token", token), http.StatusConflict)
+	wantStatus(t, susi.post("/requests/"+rel.ID+"/download-link"), http.StatusConflict)
+	wantStatus(t, sven.post("/requests/"+rel.ID+"/download-link"), http.StatusConflict)
+	if page := susi.get("/incidents/" + id).Body.String(); strings.Contains(page, "/requests/"+rel.ID+"/download-link") {
+		t.Fatal("the incident page still offers a download link after the only one was used")
+	}
 	trail, err := e.svc.Trail(e.ctx, incident.Actor{ID: "t", Role: incident.RoleAuditor}, incident.AuditFilter{IncidentID: id})
 	if err != nil {
 		t.Fatal(err)

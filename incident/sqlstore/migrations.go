@@ -287,6 +287,16 @@ var migrations = []migration{
 			`ALTER TABLE requests ADD COLUMN download_used_at {{ts}}`,
 		},
 	},
+	{
+		version: 7,
+		name:    "release download links counted",
+		sql: []string{
+			// Links already issued count as one: the new limit applies
+			// to them as to every other.
+			`ALTER TABLE requests ADD COLUMN download_links INTEGER NOT NULL DEFAULT 0`,
+			`UPDATE requests SET download_links = 1 WHERE download_token_hash <> ''`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -180,6 +180,7 @@ type requestRow struct {
 	DownloadTokenHash string
 	DownloadExpiresAt *int64
 	DownloadUsedAt    *int64
+	DownloadLinks     int
 	Version           int64
 }
 
@@ -191,7 +192,7 @@ func toRequestRow(r *incident.Request) requestRow {
 		RequiredApprovals: r.RequiredApprovals, CreatedAt: us(r.CreatedAt), ExpiresAt: us(r.ExpiresAt),
 		DecidedAt: usPtr(r.DecidedAt), HandedOverAt: usPtr(r.HandedOverAt), HandedOverBy: r.HandedOverBy,
 		HandoverNote: r.HandoverNote, DownloadTokenHash: r.DownloadTokenHash, DownloadExpiresAt: usPtr(r.DownloadExpiresAt),
-		DownloadUsedAt: usPtr(r.DownloadUsedAt), Version: r.Version}
+		DownloadUsedAt: usPtr(r.DownloadUsedAt), DownloadLinks: r.DownloadLinks, Version: r.Version}
 }
 
 func (r requestRow) request(ds []decisionRow) incident.Request {
@@ -200,7 +201,7 @@ func (r requestRow) request(ds []decisionRow) incident.Request {
 		State: incident.RequestState(r.State), RequiredApprovals: r.RequiredApprovals, CreatedAt: fromUS(r.CreatedAt),
 		ExpiresAt: fromUS(r.ExpiresAt), DecidedAt: fromUSPtr(r.DecidedAt), HandedOverAt: fromUSPtr(r.HandedOverAt),
 		HandedOverBy: r.HandedOverBy, HandoverNote: r.HandoverNote, DownloadTokenHash: r.DownloadTokenHash,
-		DownloadExpiresAt: fromUSPtr(r.DownloadExpiresAt), DownloadUsedAt: fromUSPtr(r.DownloadUsedAt), Version: r.Version}
+		DownloadExpiresAt: fromUSPtr(r.DownloadExpiresAt), DownloadUsedAt: fromUSPtr(r.DownloadUsedAt), DownloadLinks: r.DownloadLinks, Version: r.Version}
 	for _, d := range ds {
 		out.Decisions = append(out.Decisions, incident.Decision{ActorID: d.ActorID, Approve: d.Approve, Reason: d.Reason, At: fromUS(d.DecidedAt)})
 	}
