@@ -65,7 +65,7 @@ type Request struct {
 	// DownloadLinks counts the links issued for this request; the
 	// policy's four_eyes.download_links bounds it.
 	DownloadLinks int
-	Version           int64
+	Version       int64
 }
 
 // Approvals counts the approving decisions.
