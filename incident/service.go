@@ -30,6 +30,9 @@ type Service struct {
 	// dummyHash makes sign-in for unknown users as slow as for real ones.
 	dummyOnce sync.Once
 	dummyHash string
+	// verify checks a password against its hash (password.Verify; tests
+	// count its calls).
+	verify func(pw, hash string) error
 }
 
 // Option configures a Service.
@@ -48,7 +51,8 @@ func WithLease(d time.Duration) Option { return func(s *Service) { s.lease = d }
 // NewService returns a Service over its ports. vault and msgr may be nil
 // in tools that never run jobs; running a job that needs them then fails.
 func NewService(store Store, pol *policies.Policy, vault Vault, msgr Messenger, opts ...Option) *Service {
-	s := &Service{store: store, policy: pol, vault: vault, msgr: msgr, clock: time.Now, rand: rand.Reader, lease: 5 * time.Minute}
+	s := &Service{store: store, policy: pol, vault: vault, msgr: msgr, clock: time.Now, rand: rand.Reader, lease: 5 * time.Minute,
+		verify: password.Verify}
 	for _, o := range opts {
 		o(s)
 	}

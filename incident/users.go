@@ -138,7 +138,10 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 	// argon2id runs outside any transaction: on SQLite a transaction
 	// holds the only writer, and sign-ins must not stall the workflow.
 	var u User
-	err := s.store.View(ctx, func(tx Tx) (err error) { u, err = tx.UserByName(ctx, username); return })
+	err := knownUsername(username) // a name no account can have is not looked up
+	if err == nil {
+		err = s.store.View(ctx, func(tx Tx) (err error) { u, err = tx.UserByName(ctx, username); return })
+	}
 	var authErr error
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -148,10 +151,10 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 		authErr = ErrBadCredentials
 	case err != nil:
 		return User{}, err
-	case u.Disabled:
-		authErr = ErrBadCredentials
 	default:
-		if verr := password.Verify(pw, u.PasswordHash); verr != nil {
+		// A disabled account is checked like any other, so that timing
+		// does not tell it apart either; its answer is the same failure.
+		if verr := s.verify(pw, u.PasswordHash); verr != nil || u.Disabled {
 			authErr = ErrBadCredentials
 		}
 	}
@@ -182,7 +185,7 @@ func (s *Service) equalizeTiming(pw string) {
 			s.dummyHash = h
 		}
 	})
-	_ = password.Verify(pw, s.dummyHash) // always a mismatch; only its duration matters
+	_ = s.verify(pw, s.dummyHash) // always a mismatch; only its duration matters
 }
 
 // SetUserRole changes an account's role (admins only). Admins cannot
