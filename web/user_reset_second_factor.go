@@ -11,7 +11,8 @@ import (
 )
 
 // userResetSecondFactor removes a user's second factor and recovery codes
-// and signs them out everywhere; they enrol again at their next sign-in.
+// and ends their sessions and API tokens, in the transaction of its
+// audit entry; they enrol again at their next sign-in.
 func (s *Server) userResetSecondFactor(c *gin.Context) {
 	ctx := c.Request.Context()
 	a := actor(c)
@@ -29,7 +30,7 @@ func (s *Server) userResetSecondFactor(c *gin.Context) {
 			if err := s.sessions.DeleteSecondFactor(ctx, u.ID); err != nil {
 				return err
 			}
-			return s.sessions.DeleteUserSessions(ctx, u.ID)
+			return s.revokeAccessIn(ctx, u.ID)
 		})
 		if err != nil {
 			s.fail(c, err)

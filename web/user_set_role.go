@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -38,7 +39,12 @@ func (s *Server) changeRole(c *gin.Context, name, role string) (incident.User, e
 
 // revokeAccess ends every session and API token of a user.
 func (s *Server) revokeAccess(c *gin.Context, userID string) error {
-	ctx := c.Request.Context()
+	return s.revokeAccessIn(c.Request.Context(), userID)
+}
+
+// revokeAccessIn ends every session and API token of the user; ctx may
+// carry a transaction the store joins.
+func (s *Server) revokeAccessIn(ctx context.Context, userID string) error {
 	if err := s.sessions.DeleteUserSessions(ctx, userID); err != nil {
 		return err
 	}
