@@ -42,6 +42,12 @@ func (s *Server) apiGuard(r route) gin.HandlerFunc {
 		if h := c.GetHeader("Authorization"); h != "" {
 			u, t, err := s.bearer(c, h)
 			if err != nil {
+				if !errors.Is(err, errBadToken) {
+					// The token could not be checked (the database is
+					// away): say so, never that the token is bad.
+					s.failJSON(c, err)
+					return
+				}
 				c.Header("WWW-Authenticate", `Bearer realm="tresor"`)
 				s.jsonError(c, http.StatusUnauthorized, "unauthorized", err.Error())
 				return
@@ -71,8 +77,10 @@ func (s *Server) apiGuard(r route) gin.HandlerFunc {
 var errBadToken = errors.New("unknown, expired or revoked token")
 
 // bearer resolves an Authorization header to the token's user. Any
-// failure is the same errBadToken, so the answer tells nothing about
-// which tokens exist.
+// failure of the token is the same errBadToken, so the answer tells
+// nothing about which tokens exist; a store that cannot answer is its own
+// error (a 503, so that a script does not conclude its token was
+// revoked).
 func (s *Server) bearer(c *gin.Context, header string) (incident.User, incident.APIToken, error) {
 	scheme, tok, ok := strings.Cut(header, " ")
 	tok = strings.TrimSpace(tok)
@@ -81,17 +89,20 @@ func (s *Server) bearer(c *gin.Context, header string) (incident.User, incident.
 	}
 	ctx := c.Request.Context()
 	t, err := s.tokens.APITokenByHash(ctx, hashToken(tok))
-	if err != nil {
-		if !errors.Is(err, incident.ErrNotFound) {
-			s.log.Error("api token lookup", "request_id", st(c).requestID, "err", err.Error())
-		}
+	if errors.Is(err, incident.ErrNotFound) {
 		return incident.User{}, incident.APIToken{}, errBadToken
+	}
+	if err != nil {
+		return incident.User{}, incident.APIToken{}, fmt.Errorf("failed to look up api token: %w", err)
 	}
 	now := s.now()
 	if !t.Active(now) {
 		return incident.User{}, incident.APIToken{}, errBadToken
 	}
 	u, err := s.svc.User(ctx, incident.System, t.UserID)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return incident.User{}, incident.APIToken{}, fmt.Errorf("failed to look up the token's account: %w", err)
+	}
 	// Like sessions, tokens do not outlive a change to their account.
 	if err != nil || u.Disabled || u.UpdatedAt.After(t.CreatedAt) {
 		return incident.User{}, incident.APIToken{}, errBadToken

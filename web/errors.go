@@ -91,6 +91,7 @@ func detailKey(err error) string {
 }
 
 func (s *Server) renderError(c *gin.Context, status int, detail string) {
+	retryAfter(c, status)
 	s.render(c, status, "error", errorView{Status: status, Detail: detail})
 	c.Abort()
 }
@@ -158,5 +159,17 @@ func (s *Server) failJSON(c *gin.Context, err error) {
 
 // jsonError writes an error body and stops the chain.
 func (s *Server) jsonError(c *gin.Context, status int, code, msg string) {
+	retryAfter(c, status)
 	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: code, Message: msg, RequestID: st(c).requestID}})
+}
+
+// unavailableRetry is what a 503 asks clients to wait before trying
+// again: a database restart or failover takes seconds.
+const unavailableRetry = "10"
+
+// retryAfter tells a client when to try a 503 again.
+func retryAfter(c *gin.Context, status int) {
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", unavailableRetry)
+	}
 }

@@ -55,7 +55,11 @@ func (s *Server) loadSession(c *gin.Context) {
 	rs := st(c)
 	rs.lang = s.language(c)
 	if err := s.resolveSession(c, rs); err != nil {
-		s.fail(c, err)
+		if isAPI(c.Request.URL.Path) {
+			s.failJSON(c, err)
+		} else {
+			s.fail(c, err)
+		}
 		c.Abort()
 		return
 	}

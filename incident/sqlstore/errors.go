@@ -21,6 +21,7 @@ func translate(err error) error {
 	}
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
@@ -32,8 +33,23 @@ func translate(err error) error {
 		return fmt.Errorf("%w: database: %v", incident.ErrUnavailable, err)
 	case isConnectionLoss(err):
 		return fmt.Errorf("%w: database: %v", incident.ErrUnavailable, err)
+	case errors.As(err, &pgErr) && pgUnavailable(pgErr.Code):
+		return fmt.Errorf("%w: database: %v", incident.ErrUnavailable, err)
 	}
 	return err
+}
+
+// pgUnavailable reports whether a PostgreSQL error code means the server
+// cannot serve now (it is starting, stopping, or out of connections),
+// rather than that the statement was wrong: connection exceptions (class
+// 08), admin_shutdown, crash_shutdown, cannot_connect_now and
+// too_many_connections.
+func pgUnavailable(code string) bool {
+	switch code {
+	case "57P01", "57P02", "57P03", "53300":
+		return true
+	}
+	return strings.HasPrefix(code, "08")
 }
 
 // isConnectionLoss recognises errors the drivers report as text only.
