@@ -93,6 +93,12 @@ type Tx interface {
 	CompleteJob(ctx context.Context, j Job) error
 	// Jobs lists jobs of one incident (for tests and the admin view).
 	Jobs(ctx context.Context, incidentID string) ([]Job, error)
+
+	// Throttle returns the throttle of key, a zero Throttle with that
+	// key when none is stored.
+	Throttle(ctx context.Context, key string) (Throttle, error)
+	// SetThrottle stores t under t.Key, replacing what was there.
+	SetThrottle(ctx context.Context, t Throttle) error
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.

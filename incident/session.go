@@ -86,6 +86,7 @@ const (
 	AuthSecondFactorEnabled   AuthEvent = "auth.second_factor_enabled"
 	AuthSecondFactorReset     AuthEvent = "auth.second_factor_reset"
 	AuthStepUpFailed          AuthEvent = "auth.step_up_failed"
+	AuthStepUpLocked          AuthEvent = "auth.step_up_locked"
 	AuthLockedOut             AuthEvent = "auth.locked_out"
 	AuthSignedOut             AuthEvent = "auth.signed_out"
 )

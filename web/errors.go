@@ -34,8 +34,10 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, incident.ErrContentForbidden):
 		return http.StatusUnprocessableEntity
-	case errors.Is(err, errWrongCode):
+	case errors.Is(err, errWrongCode), errors.Is(err, incident.ErrStepUpFailed):
 		return http.StatusForbidden
+	case errors.Is(err, incident.ErrStepUpLocked):
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -82,6 +84,7 @@ func detailKey(err error) string {
 		{incident.ErrContentForbidden, "error.detail.content_forbidden"},
 		{errUnsupportedMedia, "error.detail.unsupported_media"},
 		{errWrongCode, "error.detail.step_up"},
+		{incident.ErrStepUpLocked, "error.detail.step_up_locked"},
 	} {
 		if errors.Is(err, d.err) {
 			return d.key
@@ -122,6 +125,7 @@ func errorCode(err error) string {
 		{errSealed, "invalid_input"},
 		{errUnsupportedMedia, "unsupported_media_type"},
 		{errWrongCode, "step_up_failed"},
+		{incident.ErrStepUpLocked, "step_up_locked"},
 	} {
 		if errors.Is(err, d.err) {
 			return d.code

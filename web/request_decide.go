@@ -42,17 +42,17 @@ func (s *Server) requestDecide(c *gin.Context) {
 	s.redirect(c, "/incidents/"+r.IncidentID+"?done=decided")
 }
 
-// stepUp checks a fresh TOTP code of the acting user before a decision; a
-// wrong code is recorded in the audit log and gives errWrongCode.
+// stepUp checks a fresh TOTP code of the acting user before a decision,
+// under the domain's step-up rule (incident.Service.StepUp: counted,
+// audited, locked after too many wrong codes).
 func (s *Server) stepUp(ctx context.Context, a incident.Actor, code string) error {
-	_, err := s.checkSecondFactor(ctx, a.ID, code, false)
-	if !errors.Is(err, errWrongCode) {
+	return s.svc.StepUp(ctx, a, func(ctx context.Context) error {
+		_, err := s.checkSecondFactor(ctx, a.ID, code, false)
+		if errors.Is(err, errWrongCode) {
+			return fmt.Errorf("%w: %w", incident.ErrStepUpFailed, err)
+		}
 		return err
-	}
-	if rerr := s.svc.RecordAuthEvent(ctx, a, incident.AuthStepUpFailed, a.ID); rerr != nil {
-		return rerr
-	}
-	return err
+	})
 }
 
 // parseDecision accepts "approve" or "reject".

@@ -297,6 +297,20 @@ var migrations = []migration{
 			`UPDATE requests SET download_links = 1 WHERE download_token_hash <> ''`,
 		},
 	},
+	{
+		version: 8,
+		name:    "throttles of failed attempts",
+		sql: []string{
+			// One row per throttled key (e.g. an account's step-up); the
+			// key holds ids only, never names or addresses in clear.
+			`CREATE TABLE throttles (
+				key TEXT PRIMARY KEY,
+				failures INTEGER NOT NULL,
+				window_start {{ts}} NOT NULL,
+				locked_until {{ts}} NOT NULL
+			)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -1,0 +1,51 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+type throttleRow struct {
+	Key         string `gorm:"primaryKey"`
+	Failures    int
+	WindowStart int64
+	LockedUntil int64
+}
+
+func (throttleRow) TableName() string { return "throttles" }
+
+// Throttle implements incident.Tx.
+func (t *tx) Throttle(ctx context.Context, key string) (incident.Throttle, error) {
+	var r throttleRow
+	err := t.q(ctx).Where("key = ?", key).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return incident.Throttle{Key: key}, nil
+	}
+	if err != nil {
+		return incident.Throttle{}, fmt.Errorf("failed to read throttle: %w", translate(err))
+	}
+	out := incident.Throttle{Key: r.Key, Failures: r.Failures, WindowStart: fromUS(r.WindowStart)}
+	if r.LockedUntil != 0 {
+		out.LockedUntil = fromUS(r.LockedUntil)
+	}
+	return out, nil
+}
+
+// SetThrottle implements incident.Tx.
+func (t *tx) SetThrottle(ctx context.Context, th incident.Throttle) error {
+	r := throttleRow{Key: th.Key, Failures: th.Failures, WindowStart: us(th.WindowStart)}
+	if !th.LockedUntil.IsZero() {
+		r.LockedUntil = us(th.LockedUntil)
+	}
+	err := t.q(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}}, UpdateAll: true}).Create(&r).Error
+	if err != nil {
+		return fmt.Errorf("failed to store throttle: %w", translate(err))
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The step-up rule: a fresh proof of the second factor for every decision,
+// and after StepUpMaxFailures wrong proofs within StepUpLockout the
+// account's step-up is locked for StepUpLockout. Only approvals are
+// locked: signing in stays possible, so that a stolen token cannot lock
+// its owner out of everything.
+const (
+	StepUpMaxFailures = 5
+	StepUpLockout     = 15 * time.Minute
+)
+
+var (
+	// ErrStepUpFailed: the step-up proof (a TOTP code) was wrong or used.
+	ErrStepUpFailed = errors.New("wrong or used step-up code")
+	// ErrStepUpLocked: too many wrong step-up proofs; wait for the lock
+	// to end. The error's text says until when.
+	ErrStepUpLocked = errors.New("step-up locked after too many wrong codes")
+)
+
+// StepUp runs verify, which checks the actor's step-up proof and returns
+// an error wrapping ErrStepUpFailed for a wrong one, unless the actor's
+// step-up is locked.
+//
+// Each attempt is counted before verify runs, in a transaction of its
+// own, so that parallel guesses cannot together pass the limit: the
+// (StepUpMaxFailures+1)th attempt within the window is refused without
+// being checked, whatever verify would have said. A right proof clears
+// the count. Each wrong proof is an audit entry (auth.step_up_failed) and
+// so is the lock (auth.step_up_locked); the lock bounds their number.
+func (s *Service) StepUp(ctx context.Context, a Actor, verify func(ctx context.Context) error) error {
+	key := "step-up:" + a.ID
+	var locked time.Time
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		now := s.now()
+		t, err := tx.Throttle(ctx, key)
+		if err != nil {
+			return err
+		}
+		if t.Locked(now) {
+			locked = t.LockedUntil
+			return nil
+		}
+		if now.Sub(t.WindowStart) >= StepUpLockout {
+			t = Throttle{Key: key, WindowStart: now}
+		}
+		t.Failures++ // counted now; cleared again by a right proof
+		if t.Failures >= StepUpMaxFailures {
+			t.LockedUntil = now.Add(StepUpLockout)
+		}
+		return tx.SetThrottle(ctx, t)
+	})
+	if err != nil {
+		return err
+	}
+	if !locked.IsZero() {
+		return fmt.Errorf("%w until %s", ErrStepUpLocked, locked.Format(time.RFC3339))
+	}
+	verr := verify(ctx)
+	switch {
+	case verr == nil:
+		return s.store.Tx(ctx, func(tx Tx) error {
+			return tx.SetThrottle(ctx, Throttle{Key: key, WindowStart: s.now()})
+		})
+	case errors.Is(verr, ErrStepUpFailed):
+		err := s.store.Tx(ctx, func(tx Tx) error {
+			if err := s.record(ctx, tx, a, string(AuthStepUpFailed), "", map[string]string{"user_id": a.ID}); err != nil {
+				return err
+			}
+			t, err := tx.Throttle(ctx, key)
+			if err != nil || !t.Locked(s.now()) {
+				return err
+			}
+			return s.record(ctx, tx, a, string(AuthStepUpLocked), "", map[string]string{
+				"user_id": a.ID, "until": t.LockedUntil.Format(time.RFC3339)})
+		})
+		return errors.Join(verr, err)
+	default:
+		return verr
+	}
+}
