@@ -75,15 +75,27 @@ func encryptedMedia(t *testing.T, plain []byte) (mediaKey, enc, fileSHA, encSHA 
 	return mediaKey, buf.Bytes(), fileSHA, encSHA
 }
 
-// mediaServer serves body over TLS and wires the client to trust it.
-func mediaServer(t *testing.T, e *env, body []byte) string {
+// mediaPath is a direct path in WhatsApp's form; whatsmeow appends
+// "&hash=…" to it.
+const mediaPath = "/v/t62.7118-24/media.enc?ccb=11-4&oh=01_Q5Aa&oe=69A0B1C2&_nc_sid=5e03e0"
+
+// mediaServer serves h over TLS as the only host of the client's fake
+// media connection, and wires the client to trust it.
+func mediaServer(t *testing.T, e *env, h http.HandlerFunc) {
 	t.Helper()
-	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write(body) // a failed write shows up as a download error in the test
-	}))
+	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	e.cli.SetMediaHTTPClient(ts.Client())
-	return ts.URL + "/v/t62.7118-24/media.enc"
+	e.cli.mu.Lock()
+	e.cli.mediaHosts = []string{ts.Listener.Addr().String()}
+	e.cli.mu.Unlock()
+}
+
+// serveBody answers every media request with body.
+func serveBody(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(body) // a failed write shows up as a download error in the test
+	}
 }
 
 type mediaCase struct {
@@ -104,9 +116,9 @@ func newMediaCase(t *testing.T, e *env, tamper func(enc []byte)) mediaCase {
 	if tamper != nil {
 		tamper(enc)
 	}
-	url := mediaServer(t, e, enc)
+	mediaServer(t, e, serveBody(enc))
 	msg := &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
-		URL: proto.String(url), DirectPath: proto.String("/v/t62.7118-24/media.enc"), Mimetype: proto.String("image/jpeg"),
+		URL: proto.String("https://mmg.whatsapp.net" + mediaPath), DirectPath: proto.String(mediaPath), Mimetype: proto.String("image/jpeg"),
 		MediaKey: key, FileSHA256: fileSHA, FileEncSHA256: encSHA, FileLength: proto.Uint64(uint64(len(plain))),
 		Caption: proto.String("schau mal"),
 	}}

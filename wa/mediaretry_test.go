@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -63,10 +62,7 @@ func TestExpiredMediaIsRequestedAgain(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	mc := newMediaCase(t, e, nil)
-	gone := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }))
-	t.Cleanup(gone.Close)
-	e.cli.SetMediaHTTPClient(gone.Client())
-	mc.msg.ImageMessage.URL = proto.String(gone.URL + "/v/t62.7118-24/expired.enc")
+	mediaServer(t, e, http.NotFound)
 	rc := &retryClient{netClient: e.cli}
 	e.ad.cli = rc
 	inc := flagged(t, e, "3A00000000000000R1", mc.msg)
@@ -85,13 +81,13 @@ func TestExpiredMediaIsRequestedAgain(t *testing.T) {
 
 	// The phone cannot help: nothing changes.
 	e.handle(&events.MediaRetry{MessageID: "3A00000000000000R1", Error: &events.MediaRetryError{Code: 2}})
-	if got := capturedImage(t, e, "3A00000000000000R1"); got.GetDirectPath() != "/v/t62.7118-24/media.enc" {
+	if got := capturedImage(t, e, "3A00000000000000R1"); got.GetDirectPath() != mediaPath {
 		t.Fatalf("a failed retry changed the capture: %v", got.GetDirectPath())
 	}
 	// A notification that does not decrypt under the media key is ignored.
 	e.handle(mediaRetryEvent(t, "3A00000000000000R1", make([]byte, 32), &waMmsRetry.MediaRetryNotification{
 		DirectPath: proto.String("/forged"), Result: waMmsRetry.MediaRetryNotification_SUCCESS.Enum()}))
-	if got := capturedImage(t, e, "3A00000000000000R1"); got.GetDirectPath() != "/v/t62.7118-24/media.enc" {
+	if got := capturedImage(t, e, "3A00000000000000R1"); got.GetDirectPath() != mediaPath {
 		t.Fatal("a forged retry answer changed the capture")
 	}
 	// The phone re-uploaded: the capture gets the new path, the stale URL goes.
