@@ -3,6 +3,7 @@ package wa
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -169,9 +170,7 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.devices, err = OpenDeviceStore(ctx, db, "sqlite"); err != nil {
-		t.Fatal(err)
-	}
+	e.devices = openDevices(t, db, "sqlite")
 	e.dev = e.devices.NewDevice()
 	own := ownDev
 	e.dev.ID, e.dev.LID = &own, ownLID
@@ -217,4 +216,19 @@ func (e *env) handle(evt any) {
 	if !e.ad.Handle(evt) {
 		e.t.Fatalf("Handle(%T) = false", evt)
 	}
+}
+
+// openDevices migrates whatsmeow's tables as `tresor migrate` does and
+// opens the device store as serve does.
+func openDevices(t *testing.T, db *sql.DB, dialect string) *wastore.Container {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := MigrateDeviceStore(ctx, db, dialect); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenDeviceStore(ctx, db, dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
