@@ -107,6 +107,7 @@ func TestParseInvalid(t *testing.T) {
 		{"zero upload size", "upload_max_bytes: 0\n", 1, "upload_max_bytes must be positive"},
 		{"flag emoji text", "flag_emoji: star\n", 1, "must be a single emoji"},
 		{"flag label padded", "flag_label: \" Tresor\"\n", 1, "flag_label"},
+		{"media hash mismatch unknown", "media_hash_mismatch: ignore\n", 1, "media_hash_mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +160,12 @@ func TestParseValid(t *testing.T) {
 		{"empty upload types", "upload_types: []\n", func(p *Policy) error {
 			if p.UploadTypes == nil || len(p.UploadTypes) != 0 {
 				return fmt.Errorf("UploadTypes = %#v, want empty", p.UploadTypes)
+			}
+			return nil
+		}},
+		{"media hash mismatch refused", "media_hash_mismatch: refuse\n", func(p *Policy) error {
+			if p.MediaHashMismatch != MediaMismatchRefuse {
+				return fmt.Errorf("media_hash_mismatch = %q", p.MediaHashMismatch)
 			}
 			return nil
 		}},

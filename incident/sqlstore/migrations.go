@@ -287,6 +287,13 @@ var migrations = []migration{
 			`ALTER TABLE requests ADD COLUMN download_used_at {{ts}}`,
 		},
 	},
+	{
+		version: 8,
+		name:    "receipt marks media that differ from WhatsApp's file hash",
+		sql: []string{
+			`ALTER TABLE incidents ADD COLUMN receipt_whatsapp_hash_mismatch {{bool}}`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.
