@@ -86,7 +86,11 @@ type Receipt struct {
 	ManifestSHA256   string
 	Recipients       []string
 	MetadataOnly     bool
-	SealedAt         time.Time
+	// WhatsAppHashMismatch: media were sealed although their content
+	// differs from the file hash WhatsApp stated (the policy's
+	// MediaHashMismatch is seal); the manifest records both hashes.
+	WhatsAppHashMismatch bool
+	SealedAt             time.Time
 }
 
 // Revocation is what happened when Tresor deleted the message on WhatsApp.

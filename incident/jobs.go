@@ -76,6 +76,7 @@ func (s *Service) finishSecure(ctx context.Context, j Job, cat policies.Category
 			"bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
 			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "manifest_sha256": receipt.ManifestSHA256,
 			"metadata_only": strconv.FormatBool(metadataOnly), "retention_until": until.Format("2006-01-02T15:04:05Z"),
+			"whatsapp_hash_mismatch": strconv.FormatBool(receipt.WhatsAppHashMismatch),
 		}); err != nil {
 			return err
 		}

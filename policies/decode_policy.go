@@ -88,6 +88,18 @@ func (d *decoder) policy(p *Policy, doc *yaml.Node) error {
 			p.FlagLabel = s
 			return nil
 		},
+		"media_hash_mismatch": func(v *yaml.Node) error {
+			s, err := d.str(v, "media_hash_mismatch")
+			if err != nil {
+				return err
+			}
+			switch m := MediaMismatch(s); m {
+			case MediaMismatchSeal, MediaMismatchRefuse:
+				p.MediaHashMismatch = m
+				return nil
+			}
+			return d.errorf(v, "media_hash_mismatch %q must be seal or refuse", clip(s))
+		},
 	})
 }
 

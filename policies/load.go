@@ -94,6 +94,8 @@ func builtin() *Policy {
 		StepDeadline:   48 * time.Hour,
 		CaptureWindow:  72 * time.Hour,
 		UploadMaxBytes: 100 << 20,
+
+		MediaHashMismatch: MediaMismatchSeal,
 	}
 }
 

@@ -139,7 +139,7 @@ step_deadline: 24h
 	if p.StepDeadline != 24*time.Hour {
 		t.Errorf("StepDeadline = %v, want 24h from the later file", p.StepDeadline)
 	}
-	if p.FourEyes != (FourEyes{Approvals: 2, RequestTTL: 24 * time.Hour}) {
+	if p.FourEyes != (FourEyes{Approvals: 2, RequestTTL: 24 * time.Hour, DownloadLinks: 1}) {
 		t.Errorf("FourEyes = %+v, want the last section with request_ttl back at its default", p.FourEyes)
 	}
 	if p.FlagEmoji != "📌" || p.CaptureWindow != def.CaptureWindow || p.FlagLabel != def.FlagLabel {

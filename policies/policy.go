@@ -106,7 +106,23 @@ type Policy struct {
 	// FlagLabel is the WhatsApp Business label name that flags a message;
 	// "" disables flagging by label.
 	FlagLabel string
+	// MediaHashMismatch decides what happens when WhatsApp media passes
+	// its encrypted hash and HMAC (it is exactly what the sender
+	// uploaded) but its plaintext does not match the file hash the
+	// message states (default MediaMismatchSeal).
+	MediaHashMismatch MediaMismatch
 }
+
+// MediaMismatch is a MediaHashMismatch decision.
+type MediaMismatch string
+
+const (
+	// MediaMismatchSeal seals the media with both hashes; the manifest
+	// and the receipt mark the mismatch.
+	MediaMismatchSeal MediaMismatch = "seal"
+	// MediaMismatchRefuse does not secure the media: securing fails.
+	MediaMismatchRefuse MediaMismatch = "refuse"
+)
 
 // Category returns the category with the given id. The error wraps
 // [ErrUnknownCategory] and names the id.

@@ -80,7 +80,7 @@ func TestDefault(t *testing.T) {
 		}
 	}
 
-	if p.FourEyes != (FourEyes{Approvals: 1, RequestTTL: 24 * time.Hour}) {
+	if p.FourEyes != (FourEyes{Approvals: 1, RequestTTL: 24 * time.Hour, DownloadLinks: 1}) {
 		t.Errorf("FourEyes = %+v", p.FourEyes)
 	}
 	if p.StepDeadline != 48*time.Hour || p.CaptureWindow != 72*time.Hour || p.UploadMaxBytes != 100<<20 {

@@ -67,6 +67,8 @@ func TestParseInvalid(t *testing.T) {
 		{"zero approvals", "four_eyes:\n  approvals: 0\n", 2, "four_eyes.approvals must be between 1 and 100"},
 		{"negative approvals", "four_eyes:\n  approvals: -2\n", 2, "four_eyes.approvals must be between 1 and 100"},
 		{"zero ttl", "four_eyes:\n  request_ttl: 0s\n", 2, "must be positive"},
+		{"no download link", "four_eyes:\n  download_links: 0\n", 2, "four_eyes.download_links must be between 1 and 10"},
+		{"too many download links", "four_eyes:\n  download_links: 11\n", 2, "four_eyes.download_links must be between 1 and 10"},
 		{"negative category approvals", cat + "    approvals: -1\n", 8, "approvals must be between 0 and 100"},
 		{"approvals without approval", catWith("require_approval: true", "require_approval: false") + "    approvals: 2\n", 8, "require_approval is false"},
 
@@ -107,6 +109,7 @@ func TestParseInvalid(t *testing.T) {
 		{"zero upload size", "upload_max_bytes: 0\n", 1, "upload_max_bytes must be positive"},
 		{"flag emoji text", "flag_emoji: star\n", 1, "must be a single emoji"},
 		{"flag label padded", "flag_label: \" Tresor\"\n", 1, "flag_label"},
+		{"media hash mismatch unknown", "media_hash_mismatch: ignore\n", 1, "media_hash_mismatch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +162,12 @@ func TestParseValid(t *testing.T) {
 		{"empty upload types", "upload_types: []\n", func(p *Policy) error {
 			if p.UploadTypes == nil || len(p.UploadTypes) != 0 {
 				return fmt.Errorf("UploadTypes = %#v, want empty", p.UploadTypes)
+			}
+			return nil
+		}},
+		{"media hash mismatch refused", "media_hash_mismatch: refuse\n", func(p *Policy) error {
+			if p.MediaHashMismatch != MediaMismatchRefuse {
+				return fmt.Errorf("media_hash_mismatch = %q", p.MediaHashMismatch)
 			}
 			return nil
 		}},

@@ -61,6 +61,10 @@ type PartInfo struct {
 	SHA256 string
 	// WhatsAppSHA256 is WhatsApp's own hash of the file, as given, if any.
 	WhatsAppSHA256 string
+	// WhatsAppHashMismatch marks a part whose content differs from
+	// WhatsApp's hash (kept when the policy seals such media): both
+	// hashes are recorded, SHA256 is what was sealed.
+	WhatsAppHashMismatch bool
 }
 
 type manifestJSON struct {
@@ -92,6 +96,9 @@ type partJSON struct {
 	Size           int64  `json:"size"`
 	SHA256         string `json:"sha256"`
 	WhatsAppSHA256 string `json:"whatsapp_sha256"`
+	// Only present when true, so bundles without a mismatch keep their
+	// earlier manifest bytes.
+	WhatsAppHashMismatch bool `json:"whatsapp_sha256_mismatch,omitempty"`
 }
 
 // marshalManifest returns the canonical JSON encoding of m.
@@ -201,6 +208,9 @@ func checkManifest(m Manifest) error {
 	for _, p := range m.Parts {
 		if !utf8.ValidString(p.MediaType) || !utf8.ValidString(p.WhatsAppSHA256) {
 			return fmt.Errorf("%w: a part field is not valid UTF-8", ErrInvalidManifest)
+		}
+		if p.WhatsAppHashMismatch && (p.WhatsAppSHA256 == "" || p.WhatsAppSHA256 == p.SHA256) {
+			return fmt.Errorf("%w: part %q is marked as differing from a WhatsApp hash it matches", ErrInvalidManifest, p.Name)
 		}
 	}
 	if m.Message.Size < 0 {

@@ -120,6 +120,7 @@ func (v *Vault) Seal(ctx context.Context, m Manifest, parts ...Part) (rc Receipt
 		}
 		prepared = append(prepared, pp)
 		m.Parts[i].Size, m.Parts[i].SHA256 = pp.size, hex.EncodeToString(pp.sum)
+		m.Parts[i].WhatsAppHashMismatch = p.WhatsAppSHA256 != "" && p.WhatsAppSHA256 != m.Parts[i].SHA256
 	}
 	manifest, err := marshalManifest(m)
 	if err != nil {

@@ -804,3 +804,39 @@ func TestContextCanceled(t *testing.T) {
 	}
 	assertEmpty(t, f, dir)
 }
+
+// TestSealMarksWhatsAppHashMismatch: a part sealed although its content
+// differs from WhatsApp's hash carries both hashes and the mark, in the
+// receipt and in the sealed manifest; a matching part carries no mark.
+func TestSealMarksWhatsAppHashMismatch(t *testing.T) {
+	f, _ := newFSFixture(t)
+	ctx := context.Background()
+	photo, doc := bytes.Repeat([]byte("jpeg"), 1000), []byte("%PDF-1.7 a document")
+	stated := sum([]byte("what the message said"))
+	rc, err := f.v.Seal(ctx, vault.Manifest{IncidentID: "inc-43", Category: "threat"},
+		vault.Part{Name: "photo.jpg", MediaType: "image/jpeg", Size: int64(len(photo)), SHA256: sum(photo), WhatsAppSHA256: stated, R: bytes.NewReader(photo)},
+		vault.Part{Name: "doc.pdf", MediaType: "application/pdf", Size: int64(len(doc)), SHA256: sum(doc), WhatsAppSHA256: sum(doc), R: bytes.NewReader(doc)},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := openAll(t, f, rc.BundleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, parts := range map[string][]vault.PartInfo{"receipt": rc.Parts, "manifest": got.Parts} {
+		if p := parts[0]; !p.WhatsAppHashMismatch || p.SHA256 != sum(photo) || p.WhatsAppSHA256 != stated {
+			t.Errorf("%s: mismatching part %+v", name, p)
+		}
+		if p := parts[1]; p.WhatsAppHashMismatch {
+			t.Errorf("%s: matching part marked %+v", name, p)
+		}
+	}
+	b, err := vault.MarshalManifest(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"whatsapp_sha256_mismatch": true`); n != 1 {
+		t.Errorf("manifest.json marks %d parts:\n%s", n, b)
+	}
+}

@@ -55,6 +55,12 @@ const (
 	// revoke a message for everyone (about 2 days 12 hours since 2022, per
 	// WhatsApp's help pages; the client does not enforce it).
 	DefaultRevokeWindow = 60 * time.Hour
+	// RevokeMargin: Tresor revokes for everyone only until this long
+	// before RevokeWindow ends, so that clock skew, a queued job and the
+	// send itself cannot take a revoke past WhatsApp's limit, where the
+	// server would acknowledge it and the phones ignore it. Past it the
+	// message is deleted for the linked account only.
+	RevokeMargin = time.Hour
 	// DefaultFlagHold keeps a flagged message's capture beyond the capture
 	// window, so that securing can wait for four-eyes approval; WhatsApp
 	// keeps media on its servers for about this long.

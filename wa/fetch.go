@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/policies"
 )
 
 var (
@@ -95,10 +96,18 @@ func (a *Adapter) download(ctx context.Context, rec record, md *media) (incident
 			}
 		}
 	}()
-	if err := a.cli.DownloadToFile(ctx, md.msg, f); err != nil {
-		if errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith404) || errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith410) {
-			return incident.Part{}, a.requestMediaRetry(ctx, rec, md, err)
-		}
+	err = a.cli.DownloadToFile(ctx, md.msg, f)
+	mismatch := errors.Is(err, whatsmeow.ErrInvalidMediaSHA256)
+	switch {
+	case err == nil:
+	case isExpiredMedia(err):
+		return incident.Part{}, a.requestMediaRetry(ctx, rec, md, err)
+	case mismatch && a.policy().MediaHashMismatch != policies.MediaMismatchRefuse:
+		// whatsmeow checks the encrypted hash and the HMAC before it
+		// decrypts and compares the file hash: the file is exactly what
+		// the sender uploaded, only the stated file hash differs. Seal it
+		// with both hashes; the manifest and the receipt mark it.
+	default:
 		return incident.Part{}, fmt.Errorf("failed to download media of message %s: %w", id, err)
 	}
 	// Verify before handing it on, whatever whatsmeow's warning setting.
@@ -107,19 +116,25 @@ func (a *Adapter) download(ctx context.Context, rec record, md *media) (incident
 	if err != nil {
 		return incident.Part{}, fmt.Errorf("failed to hash media of message %s: %w", id, err)
 	}
-	if subtle.ConstantTimeCompare(h.Sum(nil), want) != 1 {
-		return incident.Part{}, fmt.Errorf("message %s: %w", id, ErrMediaHash)
-	}
-	if md.size > 0 && size != md.size {
-		return incident.Part{}, fmt.Errorf("media of message %s is %d bytes, WhatsApp said %d", id, size, md.size)
+	got := h.Sum(nil)
+	if mismatch {
+		a.opts.Log.Warn("media differ from WhatsApp's file hash; sealing them with both hashes as the policy says",
+			"worker", a.worker, "message_id", id, "sha256", hex.EncodeToString(got), "whatsapp_sha256", hex.EncodeToString(want))
+	} else {
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			return incident.Part{}, fmt.Errorf("message %s: %w", id, ErrMediaHash)
+		}
+		if md.size > 0 && size != md.size {
+			return incident.Part{}, fmt.Errorf("media of message %s is %d bytes, WhatsApp said %d", id, size, md.size)
+		}
 	}
 	keep = true
 	mt := md.mime
 	if mt == "" {
 		mt = "application/octet-stream"
 	}
-	return incident.Part{Name: mediaName(md, mt), MediaType: mt, Size: size, SHA256: hex.EncodeToString(want), WhatsAppSHA256: hex.EncodeToString(want),
-		Content: newPlainReader(f, want)}, nil
+	return incident.Part{Name: mediaName(md, mt), MediaType: mt, Size: size, SHA256: hex.EncodeToString(got), WhatsAppSHA256: hex.EncodeToString(want),
+		Content: newPlainReader(f, got)}, nil
 }
 
 // mediaName is the part's name in the bundle: the sender's file name
@@ -163,6 +178,16 @@ func safeName(name string) string {
 	return name
 }
 
+// isExpiredMedia tells the download errors after which only the phone
+// can help: the media's path is missing (whatsmeow's "no url present"),
+// or the media server answers 403 (an expired signed URL), 404 or 410.
+// The bridge asks the phone in the same cases (mautrix-whatsapp,
+// pkg/connector/directmedia.go and pkg/msgconv/wa-media.go).
+func isExpiredMedia(err error) bool {
+	return errors.Is(err, whatsmeow.ErrNoURLPresent) || errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith403) ||
+		errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith404) || errors.Is(err, whatsmeow.ErrMediaDownloadFailedWith410)
+}
+
 // ErrMediaRetryRequested: WhatsApp's servers no longer have the media;
 // the phone was asked to upload it again (media retry receipt). The
 // secure job fails with it and retries with backoff; the answer
@@ -177,8 +202,8 @@ func (a *Adapter) requestMediaRetry(ctx context.Context, rec record, md *media, 
 	if err := a.cli.SendMediaRetryReceipt(ctx, &info, md.msg.GetMediaKey()); err != nil {
 		return fmt.Errorf("media of message %s expired (%v) and the retry request failed: %w", rec.ID, cause, err)
 	}
-	a.opts.Log.Info("asked the phone to re-upload expired media", "worker", a.worker, "message_id", rec.ID)
-	return fmt.Errorf("message %s: %w", rec.ID, ErrMediaRetryRequested)
+	a.opts.Log.Info("asked the phone to re-upload expired media", "worker", a.worker, "message_id", rec.ID, "cause", cause.Error())
+	return fmt.Errorf("message %s: %w (%w)", rec.ID, ErrMediaRetryRequested, cause)
 }
 
 // onMediaRetry takes the phone's answer to a media retry receipt: the

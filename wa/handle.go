@@ -238,6 +238,13 @@ func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, b
 					ref.SenderAlt = jidString(a.altOf(ctx, j))
 				}
 			}
+			// A star, label or own reaction names the chat as the phone
+			// keys it (LID or phone number), which may differ from the
+			// form the message arrived in: the delete-for-me patch must
+			// use the phone's form to name the phone's message.
+			if !k.chat.IsEmpty() {
+				ref.Chat = jidString(k.chat.ToNonAD())
+			}
 			return ref, true, nil
 		}
 		a.opts.Log.Warn("captured message with the flagged id is from another chat", "worker", a.worker, "message_id", k.id)

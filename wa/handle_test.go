@@ -175,7 +175,8 @@ func TestStarFlagsCapturedMessage(t *testing.T) {
 	if inc.State != incident.StateFlagged || inc.Channel != incident.ChannelWhatsApp || inc.Category != "" || inc.ReporterID != e.worker.ID {
 		t.Fatalf("incident = %+v", inc)
 	}
-	want := incident.MessageRef{ID: "3A00000000000000A1", Chat: youthLID.String(), Sender: youthLID.String(), SenderAlt: youthPN.String(),
+	// The chat keeps the phone's form (the star's), for delete-for-me.
+	want := incident.MessageRef{ID: "3A00000000000000A1", Chat: youthPN.String(), Sender: youthLID.String(), SenderAlt: youthPN.String(),
 		SentAt: t0.Add(-10 * time.Minute), MediaType: "image/jpeg", FileSHA256: strings.Repeat("ab", 32), Size: 4096}
 	if inc.Message != want {
 		t.Fatalf("message = %+v\nwant %+v", inc.Message, want)
@@ -216,8 +217,8 @@ func TestStarMatchesLIDThroughWhatsmeowMap(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("incidents = %d", len(list))
 	}
-	if m := list[0].Message; m.Chat != youthPN.String() || m.Sender != youthPN.String() || m.SenderAlt != youthLID.String() || m.SentAt.IsZero() {
-		t.Fatalf("message = %+v, want the captured one with the LID as SenderAlt", m)
+	if m := list[0].Message; m.Chat != youthLID.String() || m.Sender != youthPN.String() || m.SenderAlt != youthLID.String() || m.SentAt.IsZero() {
+		t.Fatalf("message = %+v, want the captured one with the LID as SenderAlt and the phone's (LID) chat", m)
 	}
 }
 

@@ -2,7 +2,6 @@ package wa
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -37,23 +36,6 @@ const PurgeInterval = 10 * time.Minute
 // LockCheckInterval is how often the device locks this process holds are
 // checked (see Manager.dropLostLocks).
 const LockCheckInterval = 30 * time.Second
-
-// OpenDeviceStore keeps whatsmeow's device keys (whatsmeow_* tables) in
-// Tresor's database, on the pool of the incident store (see
-// (*sqlstore.Store).SQLDB). dialect is "sqlite" or "postgres". SQLite
-// needs foreign keys on, which the incident store's DSN sets.
-func OpenDeviceStore(ctx context.Context, db *sql.DB, dialect string) (*wastore.Container, error) {
-	switch dialect {
-	case "sqlite", "postgres":
-	default:
-		return nil, fmt.Errorf("unsupported database dialect %q for the WhatsApp device store", dialect)
-	}
-	c := wastore.NewWithDB(db, dialect, nil)
-	if err := c.Upgrade(ctx); err != nil {
-		return nil, fmt.Errorf("failed to prepare the WhatsApp device store: %w", err)
-	}
-	return c, nil
-}
 
 // Config wires a Manager.
 type Config struct {

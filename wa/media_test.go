@@ -75,19 +75,32 @@ func encryptedMedia(t *testing.T, plain []byte) (mediaKey, enc, fileSHA, encSHA 
 	return mediaKey, buf.Bytes(), fileSHA, encSHA
 }
 
-// mediaServer serves body over TLS and wires the client to trust it.
-func mediaServer(t *testing.T, e *env, body []byte) string {
+// mediaPath is a direct path in WhatsApp's form; whatsmeow appends
+// "&hash=…" to it.
+const mediaPath = "/v/t62.7118-24/media.enc?ccb=11-4&oh=01_Q5Aa&oe=69A0B1C2&_nc_sid=5e03e0"
+
+// mediaServer serves h over TLS as the only host of the client's fake
+// media connection, and wires the client to trust it.
+func mediaServer(t *testing.T, e *env, h http.HandlerFunc) {
 	t.Helper()
-	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write(body) // a failed write shows up as a download error in the test
-	}))
+	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	e.cli.SetMediaHTTPClient(ts.Client())
-	return ts.URL + "/v/t62.7118-24/media.enc"
+	e.cli.mu.Lock()
+	e.cli.mediaHosts = []string{ts.Listener.Addr().String()}
+	e.cli.mu.Unlock()
+}
+
+// serveBody answers every media request with body.
+func serveBody(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(body) // a failed write shows up as a download error in the test
+	}
 }
 
 type mediaCase struct {
 	plain []byte
+	enc   []byte
 	msg   *waE2E.Message
 }
 
@@ -104,13 +117,13 @@ func newMediaCase(t *testing.T, e *env, tamper func(enc []byte)) mediaCase {
 	if tamper != nil {
 		tamper(enc)
 	}
-	url := mediaServer(t, e, enc)
+	mediaServer(t, e, serveBody(enc))
 	msg := &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
-		URL: proto.String(url), DirectPath: proto.String("/v/t62.7118-24/media.enc"), Mimetype: proto.String("image/jpeg"),
+		URL: proto.String("https://mmg.whatsapp.net" + mediaPath), DirectPath: proto.String(mediaPath), Mimetype: proto.String("image/jpeg"),
 		MediaKey: key, FileSHA256: fileSHA, FileEncSHA256: encSHA, FileLength: proto.Uint64(uint64(len(plain))),
 		Caption: proto.String("schau mal"),
 	}}
-	return mediaCase{plain: plain, msg: msg}
+	return mediaCase{plain: plain, enc: enc, msg: msg}
 }
 
 // needles are chunks of the plaintext that must never be on disk.
@@ -198,16 +211,21 @@ func TestFetchContentRefusesTamperedMedia(t *testing.T) {
 		name   string
 		tamper func(enc []byte)
 		msg    func(m *waE2E.ImageMessage)
+		refuse bool // policy: media_hash_mismatch: refuse
 		want   error
 	}{
 		{name: "ciphertext changed", tamper: func(enc []byte) { enc[100] ^= 1 }, want: whatsmeow.ErrInvalidMediaEncSHA256},
 		{name: "ciphertext and its hash changed", tamper: func(enc []byte) { enc[100] ^= 1 },
 			msg: func(m *waE2E.ImageMessage) { m.FileEncSHA256 = nil }, want: whatsmeow.ErrInvalidMediaHMAC},
-		{name: "file hash does not match", msg: func(m *waE2E.ImageMessage) { m.FileSHA256 = bytes.Repeat([]byte{1}, 32) },
-			want: whatsmeow.ErrInvalidMediaSHA256},
+		{name: "file hash does not match and the policy refuses", msg: func(m *waE2E.ImageMessage) { m.FileSHA256 = bytes.Repeat([]byte{1}, 32) },
+			refuse: true, want: whatsmeow.ErrInvalidMediaSHA256},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, func(p *policies.Policy) {
+				if tc.refuse {
+					p.MediaHashMismatch = policies.MediaMismatchRefuse
+				}
+			})
 			mc := newMediaCase(t, e, tc.tamper)
 			if tc.msg != nil {
 				tc.msg(mc.msg.ImageMessage)
@@ -327,4 +345,31 @@ func TestSecureAndRevokeThroughTheService(t *testing.T) {
 	if _, err := e.store.Capture(ctx, e.worker.ID, "3A00000000000000S1"); err == nil {
 		t.Fatal("capture kept after the message was deleted on WhatsApp")
 	}
+}
+
+// TestFileHashMismatchIsSealedWithBothHashes: media whose encrypted hash
+// and HMAC verify (exactly what was uploaded) but whose plaintext differs
+// from the message's file hash are, by the default policy, handed on
+// with both hashes: SHA256 is what is sealed, WhatsAppSHA256 what the
+// message stated, and the vault marks the difference.
+func TestFileHashMismatchIsSealedWithBothHashes(t *testing.T) {
+	e := newEnv(t)
+	mc := newMediaCase(t, e, nil)
+	stated := bytes.Repeat([]byte{1}, 32)
+	mc.msg.ImageMessage.FileSHA256 = stated
+	inc := flagged(t, e, "3A00000000000000M4", mc.msg)
+	parts, err := e.ad.FetchContent(context.Background(), inc)
+	if err != nil {
+		t.Fatalf("FetchContent with a differing file hash under the default policy: %v", err)
+	}
+	defer closeAll(t, parts)
+	real := sha256.Sum256(mc.plain)
+	p := parts[1]
+	if p.SHA256 != hex.EncodeToString(real[:]) || p.WhatsAppSHA256 != hex.EncodeToString(stated) || p.Size != int64(len(mc.plain)) {
+		t.Fatalf("part = %+v", p)
+	}
+	if b, err := io.ReadAll(p.Content); err != nil || !bytes.Equal(b, mc.plain) {
+		t.Fatalf("content: %d bytes, %v", len(b), err)
+	}
+	scanDir(t, e.tempDir, needles(mc.plain)...)
 }

@@ -25,21 +25,23 @@ const (
 )
 
 // BuildDeleteForMe builds the app-state patch that deletes a message for
-// the linked account only ("delete for me"), which this whatsmeow version
-// has no builder for. Its shape follows WhatsApp Web's
-// DeleteMessageForMe sync action and whatsmeow's BuildStar: collection
-// regular_high, index [deleteMessageForMe, chat, id, fromMe, participant],
-// version 3, the message time in seconds. Participant is the sender in
-// groups (the worker's own address for own messages, as BuildStar puts
-// it) and "0" in direct chats. Use the address form (LID or phone
-// number) the phone uses for the chat. Whether WhatsApp applies the patch
-// is verified only with a real phone (see MANUAL_TEST.md).
+// the linked account only ("delete for me"), which whatsmeow has no
+// builder for. Its shape follows WhatsApp Web's DeleteMessageForMe sync
+// action and whatsmeow's BuildStar: collection regular_high, index
+// [deleteMessageForMe, chat, id, fromMe, participant], version 3, the
+// message time in seconds. Participant follows whatsmeow's parser of the
+// same index (events.DeleteForMe, types/events/appstate.go): the sender
+// of a received group message, and "0" for one's own messages and in
+// direct chats. chat must be in the form (LID or phone number) the phone
+// uses for the chat. Whether WhatsApp applies the patch is verified only
+// with a real phone (see MANUAL_TEST.md).
 func BuildDeleteForMe(chat, sender types.JID, id types.MessageID, fromMe bool, sentAt time.Time, deleteMedia bool) appstate.PatchInfo {
 	fm, participant := "0", "0"
 	if fromMe {
 		fm = "1"
 	}
-	if !sender.IsEmpty() && chat.Server != types.DefaultUserServer && chat.Server != types.HiddenUserServer {
+	direct := chat.Server == types.DefaultUserServer || chat.Server == types.HiddenUserServer
+	if !fromMe && !direct && !sender.IsEmpty() {
 		participant = sender.ToNonAD().String()
 	}
 	action := &waSyncAction.DeleteMessageForMeAction{DeleteMedia: proto.Bool(deleteMedia)}
@@ -57,9 +59,9 @@ func BuildDeleteForMe(chat, sender types.JID, id types.MessageID, fromMe bool, s
 }
 
 // Revoke deletes the incident's message on WhatsApp: for everyone when
-// WhatsApp allows it (the worker's own message within RevokeWindow, or
-// any message in a group where the account is admin), otherwise for the
-// linked account. Sends are serialized per device; after a rate limit
+// WhatsApp allows it (the worker's own message, or any message in a
+// group where the account is admin, within RevokeWindow less
+// RevokeMargin), otherwise for the linked account. Sends are serialized per device; after a rate limit
 // every call fails with ErrRateLimited until the back-off has passed, so
 // the durable job retries. The Revocation's Detail is the server's answer.
 func (a *Adapter) Revoke(ctx context.Context, inc incident.Incident) (incident.Revocation, error) {
@@ -101,11 +103,16 @@ func (a *Adapter) Revoke(ctx context.Context, inc incident.Incident) (incident.R
 }
 
 func (a *Adapter) revoke(ctx context.Context, chat, sender types.JID, m incident.MessageRef) (incident.Revocation, error) {
-	now := a.now()
+	// WhatsApp's limit holds for the sender and for group admins alike;
+	// an unknown send time is treated as past it.
+	inTime := !m.SentAt.IsZero() && a.now().Sub(m.SentAt) < a.opts.RevokeWindow-RevokeMargin
+	why := "WhatsApp does not let a recipient revoke a message for everyone"
 	switch {
-	case m.FromMe && !m.SentAt.IsZero() && now.Sub(m.SentAt) < a.opts.RevokeWindow:
+	case m.FromMe && inTime:
 		return a.sendRevoke(ctx, chat, types.EmptyJID, m.ID, "sender revoke")
-	case !m.FromMe && chat.Server == types.GroupServer && !sender.IsEmpty():
+	case m.FromMe:
+		why = a.pastLimit(m)
+	case chat.Server == types.GroupServer && !sender.IsEmpty():
 		admin, err := a.isGroupAdmin(ctx, chat)
 		if err != nil {
 			if isRateLimit(err) {
@@ -113,21 +120,33 @@ func (a *Adapter) revoke(ctx context.Context, chat, sender types.JID, m incident
 			}
 			a.opts.Log.Warn("cannot tell whether the account is group admin; deleting for me", "worker", a.worker, "err", err)
 		}
-		if admin {
+		switch {
+		case admin && inTime:
 			return a.sendRevoke(ctx, chat, sender, m.ID, "group admin revoke")
+		case admin:
+			why = "the account administers the group, but " + a.pastLimit(m)
+		default:
+			why = "WhatsApp lets only the sender and group admins revoke a message for everyone"
 		}
 	}
 	patch := BuildDeleteForMe(chat, sender, m.ID, m.FromMe, m.SentAt, true)
 	if err := a.cli.SendAppState(ctx, patch); err != nil {
 		return incident.Revocation{}, fmt.Errorf("failed to delete message %s for the linked account: %w", m.ID, err)
 	}
-	why := "WhatsApp does not let a recipient revoke a message for everyone"
-	if m.FromMe {
-		why = "the time WhatsApp allows for revoking for everyone has passed"
-	}
 	return incident.Revocation{Outcome: incident.DeletedForMe, At: a.now(),
-		Detail: fmt.Sprintf("WhatsApp accepted the delete-for-me app-state patch (%s, deleteMessageForMe, media deleted) for the linked account; %s. The other participants keep their copy.", patch.Type, why)}, nil
+		Detail: fmt.Sprintf("WhatsApp accepted the delete-for-me app-state patch (%s, deleteMessageForMe, media deleted) for the linked account; %s. The other participants keep their copy: ask them to delete it, or report the message in WhatsApp.", patch.Type, why)}, nil
 }
+
+// pastLimit says why a revoke for everyone was not tried.
+func (a *Adapter) pastLimit(m incident.MessageRef) string {
+	if m.SentAt.IsZero() {
+		return "the send time is unknown, so Tresor cannot tell whether WhatsApp still allows revoking for everyone"
+	}
+	return fmt.Sprintf("the %s WhatsApp allows for revoking for everyone had passed (Tresor stops %s earlier so that the revoke cannot arrive late)",
+		fmtHours(a.opts.RevokeWindow), fmtHours(RevokeMargin))
+}
+
+func fmtHours(d time.Duration) string { return fmt.Sprintf("%g h", d.Hours()) }
 
 func (a *Adapter) sendRevoke(ctx context.Context, chat, sender types.JID, id, kind string) (incident.Revocation, error) {
 	msg := a.cli.BuildRevoke(chat, sender, id)

@@ -12,30 +12,43 @@ import (
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waServerSync"
 	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
 
+// TestBuildDeleteForMe checks each case of the delete-for-me index, and
+// that whatsmeow's own parser of that index (the one that turns the
+// phone's delete-for-me into events.DeleteForMe) reads it back as the
+// same message: "0" as participant for one's own messages and in direct
+// chats, the sender for received group messages.
 func TestBuildDeleteForMe(t *testing.T) {
+	e := newEnv(t)
 	sentAt := time.Date(2026, 11, 26, 20, 15, 3, 0, time.UTC)
 	for _, tc := range []struct {
 		name         string
 		chat, sender types.JID
 		fromMe       bool
 		wantIndex    []string
-		likeStar     bool // the key part equals whatsmeow's BuildStar index
+		wantSender   types.JID // what whatsmeow's parser reads back
 	}{
-		{"received direct message", youthLID, youthLID, false,
-			[]string{"deleteMessageForMe", "200000000000002@lid", "MSG1", "0", "0"}, true},
+		{"received direct message (LID chat)", youthLID, youthLID, false,
+			[]string{"deleteMessageForMe", "200000000000002@lid", "MSG1", "0", "0"}, types.EmptyJID},
+		{"received direct message (phone-number chat)", youthPN, youthPN, false,
+			[]string{"deleteMessageForMe", "4917012345678@s.whatsapp.net", "MSG1", "0", "0"}, types.EmptyJID},
 		{"received in a group", groupJID, types.NewADJID(youthPN.User, 0, 3), false,
-			[]string{"deleteMessageForMe", "120363000000000001@g.us", "MSG1", "0", "4917012345678@s.whatsapp.net"}, true},
+			[]string{"deleteMessageForMe", "120363000000000001@g.us", "MSG1", "0", "4917012345678@s.whatsapp.net"}, youthPN},
+		{"received in a group from a LID", groupJID, youthLID, false,
+			[]string{"deleteMessageForMe", "120363000000000001@g.us", "MSG1", "0", "200000000000002@lid"}, youthLID},
 		{"own message in a group", groupJID, ownPN, true,
-			[]string{"deleteMessageForMe", "120363000000000001@g.us", "MSG1", "1", "4915110000001@s.whatsapp.net"}, true},
+			// whatsmeow's docs: WhatsApp puts "0" for one's own messages.
+			[]string{"deleteMessageForMe", "120363000000000001@g.us", "MSG1", "1", "0"}, types.EmptyJID},
+		{"own message in a group, own LID", groupJID, ownLID, true,
+			[]string{"deleteMessageForMe", "120363000000000001@g.us", "MSG1", "1", "0"}, types.EmptyJID},
 		{"own direct message", youthPN, ownPN, true,
-			// WhatsApp Web's key index has no participant in direct
-			// chats; BuildStar would put the own address here.
-			[]string{"deleteMessageForMe", "4917012345678@s.whatsapp.net", "MSG1", "1", "0"}, false},
+			[]string{"deleteMessageForMe", "4917012345678@s.whatsapp.net", "MSG1", "1", "0"}, types.EmptyJID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := BuildDeleteForMe(tc.chat, tc.sender, "MSG1", tc.fromMe, sentAt, true)
@@ -50,11 +63,21 @@ func TestBuildDeleteForMe(t *testing.T) {
 			if a == nil || !a.GetDeleteMedia() || a.GetMessageTimestamp() != sentAt.Unix() {
 				t.Fatalf("action = %v", a)
 			}
-			// The key part of the index is shaped as whatsmeow's own
-			// BuildStar shapes it, in the same collection.
-			star := appstate.BuildStar(tc.chat, tc.sender.ToNonAD(), "MSG1", tc.fromMe, true)
-			if star.Type != p.Type || (tc.likeStar && !slices.Equal(star.Mutations[0].Index[1:], m.Index[1:])) {
-				t.Fatalf("star index %q, delete index %q", star.Mutations[0].Index, m.Index)
+			var evts []any
+			//lint:ignore SA1019 whatsmeow's own parser of app-state mutations, run on the built index
+			err := e.cli.DangerousInternals().CollectEventsToDispatch(context.Background(), p.Type, []appstate.Mutation{{
+				Operation: waServerSync.SyncdMutation_SET, Action: m.Value, Version: m.Version, Index: m.Index}}, false, &evts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *events.DeleteForMe
+			for _, ev := range evts {
+				if d, ok := ev.(*events.DeleteForMe); ok {
+					got = d
+				}
+			}
+			if got == nil || got.ChatJID != tc.chat.ToNonAD() || got.MessageID != "MSG1" || got.IsFromMe != tc.fromMe || got.SenderJID != tc.wantSender {
+				t.Fatalf("whatsmeow reads the index back as %+v", got)
 			}
 		})
 	}
@@ -85,7 +108,7 @@ func revokeIncident(m incident.MessageRef) incident.Incident {
 func TestRevokeOwnMessageForEveryone(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	m := incident.MessageRef{ID: "MSG4", Chat: youthPN.String(), Sender: ownPN.String(), FromMe: true, SentAt: t0.Add(-DefaultRevokeWindow + time.Minute)}
+	m := incident.MessageRef{ID: "MSG4", Chat: youthPN.String(), Sender: ownPN.String(), FromMe: true, SentAt: t0.Add(-DefaultRevokeWindow + RevokeMargin + time.Minute)}
 	rev, err := e.ad.Revoke(ctx, revokeIncident(m))
 	if err != nil {
 		t.Fatal(err)
@@ -101,11 +124,16 @@ func TestRevokeOwnMessageForEveryone(t *testing.T) {
 	if s.to != youthPN || s.msg.GetProtocolMessage().GetType() != waE2E.ProtocolMessage_REVOKE || !k.GetFromMe() || k.GetID() != "MSG4" {
 		t.Fatalf("sent %v to %v", s.msg, s.to)
 	}
-	// Past WhatsApp's time limit only delete-for-me is left.
-	m.SentAt = t0.Add(-DefaultRevokeWindow)
+	// Within the safety margin before WhatsApp's limit only
+	// delete-for-me is left, and the detail says why and what now.
+	m.SentAt = t0.Add(-DefaultRevokeWindow + RevokeMargin)
 	rev, err = e.ad.Revoke(ctx, revokeIncident(m))
-	if err != nil || rev.Outcome != incident.DeletedForMe || !strings.Contains(rev.Detail, "time") {
+	if err != nil || rev.Outcome != incident.DeletedForMe || !strings.Contains(rev.Detail, "60 h") || !strings.Contains(rev.Detail, "1 h earlier") ||
+		!strings.Contains(rev.Detail, "keep their copy") {
 		t.Fatalf("late revoke = %+v, %v", rev, err)
+	}
+	if len(e.cli.messages) != 1 {
+		t.Fatalf("revoked for everyone inside the safety margin: %d messages", len(e.cli.messages))
 	}
 	if idx := e.cli.patches[0].Mutations[0].Index; !slices.Equal(idx, []string{"deleteMessageForMe", youthPN.String(), "MSG4", "1", "0"}) {
 		t.Fatalf("index = %q", idx)
@@ -128,28 +156,34 @@ func TestRevokeReceivedDirectMessageDeletesForMe(t *testing.T) {
 }
 
 func TestRevokeInGroupAsAdmin(t *testing.T) {
-	m := incident.MessageRef{ID: "MSG6", Chat: groupJID.String(), Sender: youthLID.String(), SentAt: t0.Add(-72 * time.Hour)}
+	recent := t0.Add(-DefaultRevokeWindow + RevokeMargin + time.Minute)
+	admin := &types.GroupInfo{Participants: []types.GroupParticipant{{JID: ownPN, PhoneNumber: ownPN, IsAdmin: true}}}
 	for _, tc := range []struct {
-		name string
-		info *types.GroupInfo
-		err  error
-		want incident.RevokeOutcome
+		name   string
+		info   *types.GroupInfo
+		err    error
+		sentAt time.Time
+		want   incident.RevokeOutcome
+		detail string
 	}{
 		{"admin by LID", &types.GroupInfo{Participants: []types.GroupParticipant{
 			{JID: youthLID, LID: youthLID, IsAdmin: true},
-			{JID: ownLID, LID: ownLID, PhoneNumber: ownPN, IsAdmin: true}}}, nil, incident.RevokedForEveryone},
+			{JID: ownLID, LID: ownLID, PhoneNumber: ownPN, IsAdmin: true}}}, nil, recent, incident.RevokedForEveryone, ""},
 		{"super admin by phone number", &types.GroupInfo{Participants: []types.GroupParticipant{
-			{JID: ownPN, PhoneNumber: ownPN, IsSuperAdmin: true}}}, nil, incident.RevokedForEveryone},
+			{JID: ownPN, PhoneNumber: ownPN, IsSuperAdmin: true}}}, nil, recent, incident.RevokedForEveryone, ""},
+		{"admin past the time limit", admin, nil, t0.Add(-DefaultRevokeWindow + RevokeMargin), incident.DeletedForMe, "administers the group, but the 60 h"},
+		{"admin, send time unknown", admin, nil, time.Time{}, incident.DeletedForMe, "send time is unknown"},
 		{"member only", &types.GroupInfo{Participants: []types.GroupParticipant{
-			{JID: ownLID, LID: ownLID}, {JID: youthLID, IsAdmin: true}}}, nil, incident.DeletedForMe},
-		{"group not readable", nil, whatsmeow.ErrIQForbidden, incident.DeletedForMe},
+			{JID: ownLID, LID: ownLID}, {JID: youthLID, IsAdmin: true}}}, nil, recent, incident.DeletedForMe, "only the sender and group admins"},
+		{"group not readable", nil, whatsmeow.ErrIQForbidden, recent, incident.DeletedForMe, "only the sender and group admins"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.cli.groupInfo, e.cli.groupErr = tc.info, tc.err
+			m := incident.MessageRef{ID: "MSG6", Chat: groupJID.String(), Sender: youthLID.String(), SentAt: tc.sentAt}
 			rev, err := e.ad.Revoke(context.Background(), revokeIncident(m))
-			if err != nil || rev.Outcome != tc.want {
-				t.Fatalf("revocation = %+v, %v; want %s", rev, err, tc.want)
+			if err != nil || rev.Outcome != tc.want || !strings.Contains(rev.Detail, tc.detail) {
+				t.Fatalf("revocation = %+v, %v; want %s (%q)", rev, err, tc.want, tc.detail)
 			}
 			if tc.want == incident.RevokedForEveryone {
 				k := e.cli.messages[0].msg.GetProtocolMessage().GetKey()
@@ -236,5 +270,58 @@ func TestRevokeWithoutUsableChat(t *testing.T) {
 	rev, err := e.ad.Revoke(context.Background(), revokeIncident(incident.MessageRef{ID: "MSG9", Chat: ""}))
 	if err != nil || rev.Outcome != incident.RevokeNotPossible {
 		t.Fatalf("revocation = %+v, %v", rev, err)
+	}
+}
+
+// TestRevokeOwnGroupMessagePastLimit: an own group message past the
+// revoke limit is deleted for the linked account with "0" as participant
+// (whatsmeow's docs), not the account's own address.
+func TestRevokeOwnGroupMessagePastLimit(t *testing.T) {
+	e := newEnv(t)
+	m := incident.MessageRef{ID: "MSGA", Chat: groupJID.String(), Sender: ownLID.String(), FromMe: true, SentAt: t0.Add(-DefaultRevokeWindow)}
+	rev, err := e.ad.Revoke(context.Background(), revokeIncident(m))
+	if err != nil || rev.Outcome != incident.DeletedForMe {
+		t.Fatalf("revocation = %+v, %v", rev, err)
+	}
+	if e.cli.groupCalls != 0 || len(e.cli.messages) != 0 {
+		t.Fatalf("%d group lookups, %d messages for an own message", e.cli.groupCalls, len(e.cli.messages))
+	}
+	if idx := e.cli.patches[0].Mutations[0].Index; !slices.Equal(idx, []string{"deleteMessageForMe", groupJID.String(), "MSGA", "1", "0"}) {
+		t.Fatalf("index = %q", idx)
+	}
+}
+
+// TestDeleteForMeUsesThePhonesChatForm: a message that arrived in one
+// address form and was starred on the phone in the other is deleted
+// under the phone's form.
+func TestDeleteForMeUsesThePhonesChatForm(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		arrived, starred types.JID
+	}{
+		{"arrived by phone number, starred by LID", youthPN, youthLID},
+		{"arrived by LID, starred by phone number", youthLID, youthPN},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			if err := e.devices.LIDMap.PutLIDMapping(ctx, youthLID, youthPN); err != nil {
+				t.Fatal(err)
+			}
+			evt := received("3A00000000000000C1", textMessage(secretText))
+			evt.Info.Chat, evt.Info.Sender = tc.arrived, tc.arrived
+			e.handle(evt)
+			e.handle(star(tc.starred, types.EmptyJID, "3A00000000000000C1", false, true))
+			list := e.incidents()
+			if len(list) != 1 {
+				t.Fatalf("incidents = %d", len(list))
+			}
+			if _, err := e.ad.Revoke(ctx, list[0]); err != nil {
+				t.Fatal(err)
+			}
+			if idx := e.cli.patches[0].Mutations[0].Index; idx[1] != tc.starred.String() || idx[4] != "0" {
+				t.Fatalf("index = %q, want the chat as %s", idx, tc.starred)
+			}
+		})
 	}
 }

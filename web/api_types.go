@@ -42,13 +42,15 @@ type apiMessage struct {
 }
 
 type apiReceipt struct {
-	BundleID         string    `json:"bundle_id"`
-	CiphertextSHA256 string    `json:"ciphertext_sha256"`
-	CiphertextSize   int64     `json:"ciphertext_size"`
-	ManifestSHA256   string    `json:"manifest_sha256"`
-	Recipients       []string  `json:"recipients"`
-	MetadataOnly     bool      `json:"metadata_only"`
-	SealedAt         time.Time `json:"sealed_at"`
+	BundleID         string   `json:"bundle_id"`
+	CiphertextSHA256 string   `json:"ciphertext_sha256"`
+	CiphertextSize   int64    `json:"ciphertext_size"`
+	ManifestSHA256   string   `json:"manifest_sha256"`
+	Recipients       []string `json:"recipients"`
+	MetadataOnly     bool     `json:"metadata_only"`
+	// WhatsAppHashMismatch: sealed media differ from WhatsApp's file hash.
+	WhatsAppHashMismatch bool      `json:"whatsapp_hash_mismatch"`
+	SealedAt             time.Time `json:"sealed_at"`
 }
 
 type apiRevocation struct {
@@ -185,7 +187,8 @@ func toAPIIncident(inc incident.Incident) apiIncident {
 	}
 	if r := inc.Receipt; r != nil {
 		out.Receipt = &apiReceipt{BundleID: r.BundleID, CiphertextSHA256: r.CiphertextSHA256, CiphertextSize: r.CiphertextSize,
-			ManifestSHA256: r.ManifestSHA256, Recipients: r.Recipients, MetadataOnly: r.MetadataOnly, SealedAt: r.SealedAt}
+			ManifestSHA256: r.ManifestSHA256, Recipients: r.Recipients, MetadataOnly: r.MetadataOnly,
+			WhatsAppHashMismatch: r.WhatsAppHashMismatch, SealedAt: r.SealedAt}
 	}
 	if r := inc.Revocation; r != nil {
 		out.Revocation = &apiRevocation{Outcome: string(r.Outcome), Detail: r.Detail, At: r.At}

@@ -8,6 +8,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/wa"
 )
 
 // openStore opens the configured database. When checkSchema is set it
@@ -73,7 +74,7 @@ func closeStore(s *sqlstore.Store, err *error) {
 }
 
 func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
-	fs := c.flags("migrate", "migrate [--status]\n\nApplies pending database migrations, each in its own transaction.\n\n"+envVars)
+	fs := c.flags("migrate", "migrate [--status]\n\nApplies pending database migrations, each in its own transaction, and\nupgrades the WhatsApp device store (whatsmeow's tables). Run it as the\ndatabase role that owns the tables; serve only checks the versions.\n\n"+envVars)
 	status := fs.Bool("status", false, "only print the schema version")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -90,6 +91,15 @@ func (c *cli) migrate(ctx context.Context, s *sqlstore.Store, status bool) error
 			return err
 		}
 		fmt.Fprintf(c.stdout, "schema version %d, this build needs %d\n", v, sqlstore.LatestVersion())
+		db, err := s.SQLDB()
+		if err != nil {
+			return err
+		}
+		wv, err := wa.DeviceStoreSchema(ctx, db, string(s.Dialect()))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "WhatsApp device store version %d, this build needs %d\n", wv, wa.DeviceStoreVersion())
 		return nil
 	}
 	applied, err := s.Migrate(ctx, c.now())
@@ -101,6 +111,25 @@ func (c *cli) migrate(ctx context.Context, s *sqlstore.Store, status bool) error
 	}
 	if len(applied) == 0 {
 		fmt.Fprintf(c.stdout, "schema is up to date (version %d)\n", sqlstore.LatestVersion())
+	}
+	return c.migrateDeviceStore(ctx, s)
+}
+
+// migrateDeviceStore runs whatsmeow's own upgrades of its tables, which
+// serve no longer runs (wa.OpenDeviceStore refuses a stale version).
+func (c *cli) migrateDeviceStore(ctx context.Context, s *sqlstore.Store) error {
+	db, err := s.SQLDB()
+	if err != nil {
+		return err
+	}
+	from, to, err := wa.MigrateDeviceStore(ctx, db, string(s.Dialect()))
+	if err != nil {
+		return err
+	}
+	if from != to {
+		fmt.Fprintf(c.stdout, "upgraded the WhatsApp device store from version %d to %d\n", from, to)
+	} else {
+		fmt.Fprintf(c.stdout, "WhatsApp device store is up to date (version %d)\n", to)
 	}
 	return nil
 }

@@ -37,8 +37,13 @@ func (e evidenceVault) Seal(ctx context.Context, bundleID string, m incident.Man
 	if err != nil {
 		return incident.Receipt{}, err
 	}
+	mismatch := false
+	for _, p := range rc.Parts {
+		mismatch = mismatch || p.WhatsAppHashMismatch
+	}
 	return incident.Receipt{BundleID: rc.BundleID, CiphertextSHA256: rc.CiphertextSHA256, CiphertextSize: rc.CiphertextSize,
-		ManifestSHA256: rc.ManifestSHA256, Recipients: rc.Recipients, MetadataOnly: m.MetadataOnly, SealedAt: rc.SealedAt}, nil
+		ManifestSHA256: rc.ManifestSHA256, Recipients: rc.Recipients, MetadataOnly: m.MetadataOnly, WhatsAppHashMismatch: mismatch,
+		SealedAt: rc.SealedAt}, nil
 }
 
 func (e evidenceVault) Destroy(ctx context.Context, bundleID string) (incident.Destruction, error) {

@@ -161,7 +161,7 @@ func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *sl
 	}
 	devices, err := wa.OpenDeviceStore(ctx, db, string(s.Dialect()))
 	if err != nil {
-		return nil, fmt.Errorf("failed to open the WhatsApp device store: %w", err)
+		return nil, fmt.Errorf("failed to open the WhatsApp device store: %w", err) // ErrStaleDeviceStore says what to run
 	}
 	sealer, err := wa.LoadSealer(cfg.WAKeyFile)
 	if err != nil {

@@ -157,6 +157,9 @@ func (c *cli) bootstrap(ctx context.Context, cfg config, s *sqlstore.Store) erro
 	if len(applied) > 0 {
 		fmt.Fprintf(c.stdout, "database migrated to version %d\n", sqlstore.LatestVersion())
 	}
+	if err := c.migrateDeviceStore(ctx, s); err != nil {
+		return err
+	}
 	if err := c.ensureAuditKey(cfg); err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ func TestWAWebAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := wa.MigrateDeviceStore(ctx, db, string(s.Dialect())); err != nil {
+		t.Fatal(err)
+	}
 	devices, err := wa.OpenDeviceStore(ctx, db, string(s.Dialect()))
 	if err != nil {
 		t.Fatal(err)

@@ -311,6 +311,13 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 9,
+		name:    "receipt marks media that differ from WhatsApp's file hash",
+		sql: []string{
+			`ALTER TABLE incidents ADD COLUMN receipt_whatsapp_hash_mismatch {{bool}}`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -80,6 +80,7 @@ type incidentRow struct {
 	ReceiptManifestSHA256   *string `gorm:"column:receipt_manifest_sha256"`
 	ReceiptRecipients       *string
 	ReceiptMetadataOnly     *bool
+	ReceiptWhatsAppMismatch *bool `gorm:"column:receipt_whatsapp_hash_mismatch"`
 	ReceiptSealedAt         *int64
 	NotSecuredReason        string
 	RevocationOutcome       *string
@@ -114,6 +115,7 @@ func toIncidentRow(inc *incident.Incident) incidentRow {
 		r.ReceiptBundleID, r.ReceiptCiphertextSHA256, r.ReceiptCiphertextSize = &rc.BundleID, &rc.CiphertextSHA256, &rc.CiphertextSize
 		r.ReceiptManifestSHA256, r.ReceiptRecipients, r.ReceiptMetadataOnly = &rc.ManifestSHA256, &recipients, &rc.MetadataOnly
 		r.ReceiptSealedAt = usPtr(&rc.SealedAt)
+		r.ReceiptWhatsAppMismatch = &rc.WhatsAppHashMismatch
 	}
 	if rv := inc.Revocation; rv != nil {
 		outcome := string(rv.Outcome)
@@ -151,7 +153,8 @@ func (r incidentRow) incident() incident.Incident {
 		}
 		inc.Receipt = &incident.Receipt{BundleID: *r.ReceiptBundleID, CiphertextSHA256: deref(r.ReceiptCiphertextSHA256),
 			CiphertextSize: deref(r.ReceiptCiphertextSize), ManifestSHA256: deref(r.ReceiptManifestSHA256),
-			Recipients: recipients, MetadataOnly: deref(r.ReceiptMetadataOnly), SealedAt: fromUS(deref(r.ReceiptSealedAt))}
+			Recipients: recipients, MetadataOnly: deref(r.ReceiptMetadataOnly), SealedAt: fromUS(deref(r.ReceiptSealedAt)),
+			WhatsAppHashMismatch: deref(r.ReceiptWhatsAppMismatch)}
 	}
 	if r.RevocationOutcome != nil {
 		inc.Revocation = &incident.Revocation{Outcome: incident.RevokeOutcome(*r.RevocationOutcome),
