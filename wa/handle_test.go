@@ -122,45 +122,6 @@ func scanDir(t *testing.T, dir string, needles ...[]byte) {
 	}
 }
 
-// failingStore refuses captures until told otherwise.
-type failingStore struct {
-	Store
-	fail bool
-}
-
-func (f *failingStore) PutCapture(ctx context.Context, c incident.CapturedMessage) error {
-	if f.fail {
-		return incident.ErrUnavailable
-	}
-	return f.Store.PutCapture(ctx, c)
-}
-
-func TestHandlerSucceedsOnlyAfterCommit(t *testing.T) {
-	e := newEnv(t)
-	fs := &failingStore{Store: e.store, fail: true}
-	e.ad.store = fs
-	evt := received("3A0000000000000003", textMessage(secretText))
-	if e.ad.Handle(evt) {
-		t.Fatal("Handle reported success although the capture was not stored")
-	}
-	if _, err := e.store.Capture(context.Background(), e.worker.ID, "3A0000000000000003"); !errors.Is(err, incident.ErrNotFound) {
-		t.Fatalf("capture exists after failure: %v", err)
-	}
-	fs.fail = false
-	if !e.ad.Handle(evt) { // WhatsApp's redelivery
-		t.Fatal("redelivered message not captured")
-	}
-	if !e.ad.Handle(evt) { // and once more: idempotent
-		t.Fatal("second redelivery failed")
-	}
-	// Messages with nothing to keep succeed without a capture.
-	for _, m := range []*waE2E.Message{{}, {ProtocolMessage: &waE2E.ProtocolMessage{Type: waE2E.ProtocolMessage_REVOKE.Enum()}}} {
-		if !e.ad.Handle(received("3A0000000000000004", m)) {
-			t.Fatalf("Handle(%v) = false", m)
-		}
-	}
-}
-
 func TestStarFlagsCapturedMessage(t *testing.T) {
 	e := newEnv(t)
 	e.handle(received("3A00000000000000A1", imageMessage()))
@@ -264,19 +225,6 @@ func TestReactionFlagsFromOwnDeviceOnly(t *testing.T) {
 	// Reactions are never captured as messages.
 	if refs, err := e.ad.RecentMessages(context.Background()); err != nil || len(refs) != 1 {
 		t.Fatalf("recent = %+v, %v", refs, err)
-	}
-}
-
-func TestReactionFlagFailureAsksForRedelivery(t *testing.T) {
-	e := newEnv(t, func(p *policies.Policy) { p.FlagEmoji = "📌" })
-	key := &waCommon.MessageKey{RemoteJID: proto.String(youthLID.String()), ID: proto.String("3A00000000000000E1")}
-	evt := received("3A00000000000000E2", &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{Key: key, Text: proto.String("📌")}})
-	evt.Info.IsFromMe = true
-	if err := e.store.Close(); err != nil { // the database goes away
-		t.Fatal(err)
-	}
-	if e.ad.Handle(evt) {
-		t.Fatal("reaction reported handled although no incident could be stored")
 	}
 }
 

@@ -96,6 +96,7 @@ type env struct {
 	ad      *Adapter
 	tempDir string
 	vault   *memVault
+	sleeps  []time.Duration // the handler's retry back-offs, in order
 }
 
 func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
@@ -136,7 +137,13 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ad, err = NewAdapter(e.worker.ID, e.cli, e.dev, st, e.svc, sealer, Options{TempDir: e.tempDir, Clock: e.clock.Now})
+	// Back-off waits move the test clock instead of sleeping.
+	sleep := func(ctx context.Context, d time.Duration) error {
+		e.sleeps = append(e.sleeps, d)
+		e.clock.Advance(d)
+		return nil
+	}
+	e.ad, err = NewAdapter(e.worker.ID, e.cli, e.dev, st, e.svc, sealer, Options{TempDir: e.tempDir, Clock: e.clock.Now, Sleep: sleep})
 	if err != nil {
 		t.Fatal(err)
 	}

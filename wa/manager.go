@@ -115,9 +115,7 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 		return nil, errors.New("wa manager has no flagger: call SetFlagger first")
 	}
 	cli := whatsmeow.NewClient(dev, m.cfg.WALog)
-	cli.EnableDecryptedEventBuffer = false  // never keep decrypted messages in whatsmeow's tables
-	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id from the first sync
-	cli.InitialAutoReconnect = true
+	configureClient(cli)
 	ad, err := NewAdapter(worker, cli, dev, m.cfg.Store, m.flagger, m.cfg.Sealer, m.cfg.Options)
 	if err != nil {
 		return nil, err
@@ -126,6 +124,15 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 	l := &linked{cli: cli, ad: ad}
 	m.devices[worker] = l
 	return l, nil
+}
+
+// configureClient sets what the package doc promises of every client.
+func configureClient(cli *whatsmeow.Client) {
+	cli.EnableDecryptedEventBuffer = false  // never keep decrypted messages in whatsmeow's tables
+	cli.SynchronousAck = true               // the receipt waits for Handle: the capture is kept first
+	cli.ManualHistorySyncDownload = true    // never download the chat history the phone offers
+	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id; stars set during a stall
+	cli.InitialAutoReconnect = true
 }
 
 // Start connects every linked device stored. Devices whose keys
@@ -216,11 +223,13 @@ func (m *Manager) Run(ctx context.Context) error {
 			if m.dropLostLocks(ctx) > 0 {
 				housekeep() // reconnects them once their locks are free
 			}
+			m.replaySpoolLogged(ctx)
 		}
 	}
 }
 
 func (m *Manager) housekeeping(ctx context.Context) error {
+	m.replaySpoolLogged(ctx)
 	n, err := m.Purge(ctx)
 	if err != nil {
 		return err

@@ -287,6 +287,14 @@ var migrations = []migration{
 			`ALTER TABLE requests ADD COLUMN download_used_at {{ts}}`,
 		},
 	},
+	{
+		version: 9,
+		name:    "whatsapp captures lost, for the worker to see",
+		sql: []string{
+			`ALTER TABLE wa_devices ADD COLUMN lost_captures INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE wa_devices ADD COLUMN lost_at {{ts}}`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.
