@@ -134,6 +134,7 @@ type Adapter struct {
 	mu            sync.Mutex // guards read-modify-write of the device row, lastPhoneSeen and sync
 	lastPhoneSeen time.Time
 	sync          syncRecovery
+	bg            sync.WaitGroup // app-state recovery running in the background
 
 	sendMu    sync.Mutex // serializes revokes and app-state patches
 	notBefore time.Time  // no sends before this after a rate limit

@@ -92,7 +92,9 @@ func (a *Adapter) onAppStateSyncComplete(e *events.AppStateSyncComplete) {
 
 // background runs fn outside the event handler, bounded by handlerTimeout.
 func (a *Adapter) background(fn func(ctx context.Context)) {
+	a.bg.Add(1)
 	go func() {
+		defer a.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
 		defer cancel()
 		fn(ctx)

@@ -3,6 +3,7 @@ package wa
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,27 @@ type netClient struct {
 	groupInfo  *types.GroupInfo
 	groupErr   error
 	groupCalls int
+	fetches    []fetchCall     // FetchAppState calls
+	peer       []*waE2E.Message // SendPeerMessage calls
+}
+
+type fetchCall struct {
+	name     appstate.WAPatchName
+	fullSync bool
+}
+
+func (c *netClient) FetchAppState(ctx context.Context, name appstate.WAPatchName, fullSync, onlyIfNotSynced bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fetches = append(c.fetches, fetchCall{name, fullSync})
+	return errors.New("the full sync failed as well")
+}
+
+func (c *netClient) SendPeerMessage(ctx context.Context, msg *waE2E.Message) (whatsmeow.SendResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.peer = append(c.peer, msg)
+	return whatsmeow.SendResponse{ID: "3EB0RECOVERY01", Timestamp: t0}, nil
 }
 
 func (c *netClient) SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error) {
