@@ -53,7 +53,7 @@ type netClient struct {
 	groupInfo  *types.GroupInfo
 	groupErr   error
 	groupCalls int
-	fetches    []fetchCall     // FetchAppState calls
+	fetches    []fetchCall      // FetchAppState calls
 	peer       []*waE2E.Message // SendPeerMessage calls
 }
 
