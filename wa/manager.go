@@ -62,6 +62,11 @@ type Config struct {
 	Sealer  *Sealer            // encrypts captures at rest
 	Options                    // shared with the adapters
 	WALog   waLog.Logger       // whatsmeow's own log (nil: none)
+	// DB and Dialect ("sqlite" or "postgres") are the database of Devices
+	// (as given to OpenDeviceStore): Purge and Unlink trim whatsmeow's
+	// rows in it. Nil DB: whatsmeow's rows are left as whatsmeow keeps them.
+	DB      *sql.DB
+	Dialect string
 }
 
 // Manager runs one whatsmeow client per linked device, routes the
@@ -256,10 +261,33 @@ func (m *Manager) housekeeping(ctx context.Context) error {
 	return nil
 }
 
-// Purge removes every capture whose window has ended.
+// Purge removes every capture whose window has ended, and what whatsmeow
+// keeps of each linked device that the policy does not name (see
+// deviceData.purge); on SQLite it then checkpoints the database log. It
+// returns how many captures it removed.
 func (m *Manager) Purge(ctx context.Context) (int64, error) {
-	return m.cfg.Store.PurgeCaptures(ctx, m.now())
+	n, err := m.cfg.Store.PurgeCaptures(ctx, m.now())
+	if err != nil || m.cfg.DB == nil {
+		return n, err
+	}
+	list, err := m.cfg.Store.Devices(ctx)
+	if err != nil {
+		return n, err
+	}
+	window := m.bareAdapter("").captureWindow()
+	data := m.deviceData()
+	for _, d := range list {
+		if d.JID == "" {
+			continue
+		}
+		if err := data.purge(ctx, d.JID, d.WorkerID, m.now().Add(-window)); err != nil {
+			return n, err
+		}
+	}
+	return n, data.compact(ctx)
 }
+
+func (m *Manager) deviceData() deviceData { return deviceData{db: m.cfg.DB, dialect: m.cfg.Dialect} }
 
 // FlagHold is how long a flagged message's capture is kept at most.
 func (m *Manager) FlagHold() time.Duration { return m.cfg.FlagHold }
@@ -502,6 +530,13 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	m.unlockDevice(workerID)
 	m.mu.Unlock()
 	detail := "unlinked from Tresor"
+	ourJID := ""
+	if d, err := m.cfg.Store.Device(ctx, workerID); err == nil {
+		ourJID = d.JID
+	}
+	if running && l.cli.Store.ID != nil {
+		ourJID = l.cli.Store.ID.String()
+	}
 	if running {
 		if l.cli.Store.ID != nil {
 			if err := l.cli.Logout(ctx); err != nil {
@@ -521,7 +556,19 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	if _, err := m.cfg.Store.DeleteCaptures(ctx, workerID); err != nil {
 		return err
 	}
-	return m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceUnlinked, Detail: detail, UpdatedAt: m.now()})
+	if err := m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceUnlinked, Detail: detail, UpdatedAt: m.now()}); err != nil {
+		return err
+	}
+	if m.cfg.DB == nil {
+		return nil
+	}
+	data := m.deviceData()
+	if ourJID != "" {
+		if err := data.forget(ctx, ourJID); err != nil {
+			return err
+		}
+	}
+	return data.compact(ctx)
 }
 
 // deleteStoredKeys removes the keys of a device that is not running.

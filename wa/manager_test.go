@@ -20,7 +20,12 @@ import (
 
 func newManager(t *testing.T, e *env) *Manager {
 	t.Helper()
-	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
+	db, err := e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now},
+		DB: db, Dialect: "sqlite"})
 	if err != nil {
 		t.Fatal(err)
 	}

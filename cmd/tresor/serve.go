@@ -173,7 +173,8 @@ func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger, Spool: spool}})
+	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger, Spool: spool},
+		DB: db, Dialect: string(s.Dialect())})
 }
 
 // openVault opens the filesystem vault with the configured recipients and
