@@ -73,8 +73,8 @@ type DeviceLock interface {
 
 type CaptureStore interface {
 	// PutCapture stores c. A capture of the same worker and message id
-	// that exists already is kept as it is and no error is returned,
-	// because WhatsApp redelivers messages it has no receipt for.
+	// that exists already is kept as it is and no error is returned, so
+	// that a retry or a replay of the adapter's spool is harmless.
 	PutCapture(ctx context.Context, c CapturedMessage) error
 	Capture(ctx context.Context, workerID, messageID string) (CapturedMessage, error)
 	// ResealCapture replaces the sealed record of an existing capture

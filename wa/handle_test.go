@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,8 +147,8 @@ func TestStarFlagsCapturedMessage(t *testing.T) {
 	if err != nil || !c.ExpiresAt.Equal(t0.Add(DefaultFlagHold)) {
 		t.Fatalf("capture after flag: %+v, %v", c.ExpiresAt, err)
 	}
-	// Starring again (another device, a redelivery) opens nothing new;
-	// unstarring and full-sync replays never flag.
+	// Starring again (from another device) opens nothing new; unstarring
+	// never flags, nor does a full sync's star on a device not linked.
 	e.handle(star(youthLID, types.EmptyJID, "3A00000000000000A1", false, true))
 	e.handle(star(youthLID, types.EmptyJID, "3A00000000000000A1", false, false))
 	old := star(youthLID, types.EmptyJID, "3A00000000000000A9", false, true)
@@ -373,5 +374,24 @@ func TestCapturesArePurgedAfterTheWindow(t *testing.T) {
 	e.clock.Advance(DefaultFlagHold)
 	if n, err := e.store.PurgeCaptures(ctx, e.clock.Now()); err != nil || n != 1 {
 		t.Fatalf("purged %d, %v after the flag hold; want 1", n, err)
+	}
+}
+
+func TestStatusUpdatesAndChannelsAreNotCaptured(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	channel := types.NewJID("120363000000000099", types.NewsletterServer)
+	for i, chat := range []types.JID{types.StatusBroadcastJID, channel} {
+		evt := received(fmt.Sprintf("3A00000000000000S%d", i), imageMessage())
+		evt.Info.Chat = chat
+		e.handle(evt)
+		if _, err := e.store.Capture(ctx, e.worker.ID, evt.Info.ID); !errors.Is(err, incident.ErrNotFound) {
+			t.Fatalf("message in %s captured: %v", chat, err)
+		}
+	}
+	// The same message in a chat is.
+	e.handle(received("3A00000000000000S9", imageMessage()))
+	if _, err := e.store.Capture(ctx, e.worker.ID, "3A00000000000000S9"); err != nil {
+		t.Fatal(err)
 	}
 }
