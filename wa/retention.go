@@ -38,12 +38,15 @@ func (d deviceData) exec(ctx context.Context, query string, args ...any) error {
 
 // purge trims the rows of one device (ourJID, whatsmeow's our_jid) of
 // worker: every contact row (names and push names; whatsmeow reads them
-// from its memory cache while it runs), privacy tokens older than cutoff,
+// from its memory cache while it runs), every chat setting (muted,
+// pinned, archived: Tresor reads none), privacy tokens older than cutoff,
 // and message secrets of messages Tresor does not hold a capture of
 // (captures end with the capture window, flagged ones later).
 func (d deviceData) purge(ctx context.Context, ourJID, worker string, cutoff time.Time) error {
-	if err := d.exec(ctx, `DELETE FROM whatsmeow_contacts WHERE our_jid = $1`, ourJID); err != nil {
-		return err
+	for _, table := range []string{"whatsmeow_contacts", "whatsmeow_chat_settings"} {
+		if err := d.exec(ctx, `DELETE FROM `+table+` WHERE our_jid = $1`, ourJID); err != nil {
+			return err
+		}
 	}
 	if err := d.exec(ctx, `DELETE FROM whatsmeow_privacy_tokens WHERE our_jid = $1 AND timestamp < $2`, ourJID, cutoff.Unix()); err != nil {
 		return err
@@ -58,7 +61,7 @@ func (d deviceData) purge(ctx context.Context, ourJID, worker string, cutoff tim
 // tokens, which have no foreign key, and, once no device is linked at
 // all, the LID map, which all devices share.
 func (d deviceData) forget(ctx context.Context, ourJID string) error {
-	for _, table := range []string{"whatsmeow_privacy_tokens", "whatsmeow_contacts", "whatsmeow_message_secrets"} {
+	for _, table := range []string{"whatsmeow_privacy_tokens", "whatsmeow_contacts", "whatsmeow_chat_settings", "whatsmeow_message_secrets"} {
 		if err := d.exec(ctx, `DELETE FROM `+table+` WHERE our_jid = $1`, ourJID); err != nil {
 			return err
 		}

@@ -103,6 +103,8 @@ func TestNothingOfContactsWithoutIncidentRemains(t *testing.T) {
 		must(err)
 		_, _, err = dev.Contacts.PutBusinessName(ctx, c.pn, c.company)
 		must(err)
+		must(dev.ChatSettings.PutMutedUntil(ctx, c.lid, now.Add(8*time.Hour)))
+		must(dev.ChatSettings.PutArchived(ctx, c.pn, true))
 		must(dev.PrivacyTokens.PutPrivacyTokens(ctx, store.PrivacyToken{User: c.lid, Token: []byte(c.pn.User), Timestamp: now}))
 		must(dev.Sessions.PutSession(ctx, c.lid.SignalAddress().String(), []byte("session of "+c.pn.User)))
 		must(dev.Identities.PutIdentity(ctx, c.lid.SignalAddress().String(), [32]byte{byte(i)}))
@@ -134,12 +136,13 @@ func TestNothingOfContactsWithoutIncidentRemains(t *testing.T) {
 		t.Fatalf("before purge only %d of %d needles found: the scan would prove nothing", len(got), len(needles))
 	}
 
-	// The capture window ends: contacts go, old tokens and secrets too.
+	// The capture window ends: contacts and chat settings go, old tokens
+	// and secrets too.
 	e.clock.Advance(e.pol.CaptureWindow + time.Hour)
 	if _, err := m.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"SELECT COUNT(*) FROM whatsmeow_contacts", "SELECT COUNT(*) FROM whatsmeow_privacy_tokens"} {
+	for _, q := range []string{"SELECT COUNT(*) FROM whatsmeow_contacts", "SELECT COUNT(*) FROM whatsmeow_chat_settings", "SELECT COUNT(*) FROM whatsmeow_privacy_tokens"} {
 		var n int
 		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("%s = %d, %v after the window's purge", q, n, err)
