@@ -73,47 +73,57 @@ func permanent(err error) bool {
 	return errors.Is(err, incident.ErrInvalidInput) || errors.Is(err, incident.ErrForbidden) || errors.Is(err, ErrSealed)
 }
 
-// keepCapture stores rec: in the database, retried for the retry window,
-// else in the spool; a capture that reaches neither is recorded as lost.
-// It reports whether the capture is kept.
+// keepCapture stores rec (see keep).
 func (a *Adapter) keepCapture(ctx context.Context, rec record) bool {
 	at := a.now()
-	err := a.retry(ctx, "a capture", func(ctx context.Context) error { return a.capture(ctx, rec, at) })
-	if err == nil {
-		return true
-	}
-	return a.fallBack(ctx, spoolEntry{Worker: a.worker, At: at, Capture: &rec}, "message", rec.ID, err)
+	return a.keep(ctx, "message", rec.ID, spoolEntry{Worker: a.worker, At: at, Capture: &rec},
+		func(ctx context.Context) error { return a.capture(ctx, rec, at) })
 }
 
-// keepFlag opens the incident of k: in the database, retried for the
-// retry window, else through the spool, else recorded as lost.
+// keepFlag opens the incident of k (see keep).
 func (a *Adapter) keepFlag(ctx context.Context, k flagKey) bool {
-	err := a.retry(ctx, "a flag", func(ctx context.Context) error { return a.flag(ctx, k) })
-	if err == nil {
-		return true
-	}
 	f := spoolFlag{Chat: jidString(k.chat), Sender: jidString(k.sender), ID: k.id, FromMe: k.fromMe,
-		KnownFromMe: k.knownFromMe, Via: k.via, Late: k.late}
-	return a.fallBack(ctx, spoolEntry{Worker: a.worker, At: a.now(), Flag: &f}, k.via, k.id, err)
+		KnownFromMe: k.knownFromMe, Via: k.via, Late: k.late, SetAt: k.setAt}
+	return a.keep(ctx, k.via, k.id, spoolEntry{Worker: a.worker, At: a.now(), Flag: &f},
+		func(ctx context.Context) error { return a.flag(ctx, k) })
 }
 
-// fallBack writes e to the spool after the database failed with dbErr,
-// and records a loss when that is impossible.
-func (a *Adapter) fallBack(ctx context.Context, e spoolEntry, what, id string, dbErr error) bool {
-	if permanent(dbErr) {
-		a.lost(ctx, what, id, lossEncode, dbErr)
+// keep runs op against the database, retried for the retry window, and
+// else appends e to the spool; what reaches neither is recorded as lost.
+// While the spool holds entries, e joins them at once: the replay then
+// applies everything in arrival order (a capture before the star on it),
+// and a database that is away costs each event no more retry windows.
+// It reports whether e is kept.
+func (a *Adapter) keep(ctx context.Context, what, id string, e spoolEntry, op func(ctx context.Context) error) bool {
+	sp := a.opts.Spool
+	if sp != nil && sp.Pending() {
+		return a.spool(ctx, e, what, id, errSpoolPending)
+	}
+	err := a.retry(ctx, what, op)
+	switch {
+	case err == nil:
+		return true
+	case permanent(err):
+		a.lost(ctx, what, id, lossEncode, err)
+		return false
+	case sp == nil:
+		a.lost(ctx, what, id, lossDatabase, err)
 		return false
 	}
-	if a.opts.Spool == nil {
-		a.lost(ctx, what, id, lossDatabase, dbErr)
-		return false
-	}
+	a.opts.Log.Warn("database away beyond the retry window; keeping it in the encrypted spool until it is back",
+		"worker", a.worker, "what", what, "message_id", id, "err", err)
+	return a.spool(ctx, e, what, id, err)
+}
+
+// errSpoolPending: the spool holds entries, so a new one joins them.
+var errSpoolPending = errors.New("the spool holds entries not replayed yet")
+
+// spool appends e, and records a loss when that fails.
+func (a *Adapter) spool(ctx context.Context, e spoolEntry, what, id string, why error) bool {
 	if err := a.opts.Spool.Append(e); err != nil {
-		a.lost(ctx, what, id, lossFallback, errors.Join(dbErr, err))
+		a.lost(ctx, what, id, lossFallback, errors.Join(why, err))
 		return false
 	}
-	a.opts.Log.Warn("database away beyond the retry window; kept in the encrypted spool until it is back",
-		"worker", a.worker, "what", what, "message_id", id, "err", dbErr)
 	return true
 }
 
@@ -130,11 +140,11 @@ func (a *Adapter) lost(ctx context.Context, what, id, reason string, cause error
 		return
 	}
 	if a.opts.Spool != nil {
-		if serr := a.opts.Spool.Append(spoolEntry{Worker: a.worker, At: at, Loss: &note}); serr == nil {
+		serr := a.opts.Spool.Append(spoolEntry{Worker: a.worker, At: at, Loss: &note})
+		if serr == nil {
 			return
-		} else {
-			err = errors.Join(err, serr)
 		}
+		err = errors.Join(err, serr)
 	}
 	a.opts.Log.Error("cannot record the lost capture in the audit log: only this log line tells", "worker", a.worker,
 		"what", what, "message_id", id, "err", err)
@@ -160,7 +170,7 @@ func (a *Adapter) replay(ctx context.Context, e spoolEntry) error {
 	case e.Capture != nil:
 		return a.capture(ctx, *e.Capture, e.At)
 	case e.Flag != nil:
-		k := flagKey{id: e.Flag.ID, fromMe: e.Flag.FromMe, knownFromMe: e.Flag.KnownFromMe, via: e.Flag.Via, late: e.Flag.Late}
+		k := flagKey{id: e.Flag.ID, fromMe: e.Flag.FromMe, knownFromMe: e.Flag.KnownFromMe, via: e.Flag.Via, late: e.Flag.Late, setAt: e.Flag.SetAt}
 		var err error
 		if k.chat, err = types.ParseJID(e.Flag.Chat); err != nil {
 			return fmt.Errorf("%w: spooled flag with a malformed chat: %w", incident.ErrInvalidInput, err)

@@ -156,7 +156,13 @@ func TestDatabaseAwayBeyondTheRetryWindowLosesNothing(t *testing.T) {
 	if waited != DefaultRetryWindow {
 		t.Fatalf("retried for %v, want the retry window %v", waited, DefaultRetryWindow)
 	}
+	// While the spool holds entries, later events join it at once, in
+	// order: no further retry window, and the star after its capture.
+	retries := len(e.sleeps)
 	e.handle(star(youthPN, types.EmptyJID, "3A0000000000000006", false, true))
+	if len(e.sleeps) != retries {
+		t.Fatalf("the star waited %v although the spool held entries", e.sleeps[retries:])
+	}
 	if !sp.Pending() {
 		t.Fatal("nothing spooled while the database was away")
 	}

@@ -51,13 +51,14 @@ type spoolEntry struct {
 
 // spoolFlag is a flagKey as the spool keeps it.
 type spoolFlag struct {
-	Chat        string `json:"chat"`
-	Sender      string `json:"sender,omitempty"`
-	ID          string `json:"id"`
-	FromMe      bool   `json:"from_me"`
-	KnownFromMe bool   `json:"known_from_me"`
-	Via         string `json:"via"`
-	Late        bool   `json:"late,omitempty"`
+	Chat        string    `json:"chat"`
+	Sender      string    `json:"sender,omitempty"`
+	ID          string    `json:"id"`
+	FromMe      bool      `json:"from_me"`
+	KnownFromMe bool      `json:"known_from_me"`
+	Via         string    `json:"via"`
+	Late        bool      `json:"late,omitempty"`
+	SetAt       time.Time `json:"set_at,omitzero"`
 }
 
 // spoolLossNote is a loss to audit once the database is back.
