@@ -56,6 +56,9 @@
 //     the capture key and fsynced before Handle returns. [Manager.Run]
 //     replays it every 30 s once the database is back (captures keep
 //     their arrival time, flags open their incidents) and then deletes it.
+//     While it holds entries, new captures and flags join it at once, so
+//     that they are applied in arrival order (a capture before the star
+//     on it) and a database that is away does not hold up every event.
 //   - What reaches neither (the spool cannot be written, a message that
 //     cannot be encoded, a spool entry that does not open) is lost, and
 //     says so: an audit entry "whatsapp.capture_lost" (worker, what, the

@@ -258,9 +258,9 @@ func TestSpoolSkipsATornLastFrameAndReportsBadOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := len(raw) / 2
-	raw[first+10] ^= 0xff                                  // corrupt the second frame
-	raw = append(raw, 0, 0, 0, 9, 1, 2)                    // and a torn third one
-	if err := os.WriteFile(path, raw, 0o600); err != nil { //nolint:gosec
+	raw[first+10] ^= 0xff               // corrupt the second frame
+	raw = append(raw, 0, 0, 0, 9, 1, 2) // and a torn third one
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var applied []string
