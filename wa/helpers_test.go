@@ -123,8 +123,14 @@ type env struct {
 
 func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	t.Helper()
+	return newEnvOn(t, sqlstore.SQLite, tune...)
+}
+
+// newEnvOn is newEnv on the given database.
+func newEnvOn(t *testing.T, d sqlstore.Dialect, tune ...func(p *policies.Policy)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := sqltest.Open(t, sqlstore.SQLite)
+	st := sqltest.Open(t, d)
 	pol, err := policies.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +149,7 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.devices, err = OpenDeviceStore(ctx, db, "sqlite"); err != nil {
+	if e.devices, err = OpenDeviceStore(ctx, db, string(d)); err != nil {
 		t.Fatal(err)
 	}
 	e.dev = e.devices.NewDevice()

@@ -26,7 +26,7 @@ func newManager(t *testing.T, e *env) *Manager {
 		t.Fatal(err)
 	}
 	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now},
-		DB: db, Dialect: "sqlite"})
+		DB: db, Dialect: string(e.store.Dialect())})
 	if err != nil {
 		t.Fatal(err)
 	}
