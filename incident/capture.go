@@ -51,6 +51,11 @@ type LinkedDevice struct {
 	PhoneSeenAt time.Time
 	LinkedAt    time.Time
 	UpdatedAt   time.Time
+	// LostCaptures counts the messages and flags the adapter could not
+	// keep (see Service.RecordCaptureLost) since the device was linked;
+	// LostAt is when the last one was lost. The worker sees both.
+	LostCaptures int
+	LostAt       time.Time
 }
 
 // CaptureStore persists captured messages and linked-device status.
@@ -68,8 +73,8 @@ type DeviceLock interface {
 
 type CaptureStore interface {
 	// PutCapture stores c. A capture of the same worker and message id
-	// that exists already is kept as it is and no error is returned,
-	// because WhatsApp redelivers messages it has no receipt for.
+	// that exists already is kept as it is and no error is returned, so
+	// that a retry or a replay of the adapter's spool is harmless.
 	PutCapture(ctx context.Context, c CapturedMessage) error
 	Capture(ctx context.Context, workerID, messageID string) (CapturedMessage, error)
 	// ResealCapture replaces the sealed record of an existing capture
@@ -95,4 +100,8 @@ type CaptureStore interface {
 	Device(ctx context.Context, workerID string) (LinkedDevice, error)
 	// Devices lists every worker's device, by worker id.
 	Devices(ctx context.Context) ([]LinkedDevice, error)
+	// NoteCaptureLost adds one to the worker's LostCaptures and sets
+	// LostAt to at; ErrNotFound when the worker has no device row. Called
+	// with a context bound to a transaction (Tx.Bind) it runs inside it.
+	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
 }

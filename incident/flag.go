@@ -21,6 +21,10 @@ type FlagInput struct {
 	Category    string
 	Description string
 	Platform    policies.Platform
+	// Late marks a flag set on the phone while WhatsApp's sync with Tresor
+	// was stuck, which reached Tresor only when the sync recovered; the
+	// audit entry says so.
+	Late bool
 }
 
 // SubmitInput completes a flagged incident.
@@ -58,9 +62,11 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 		if err := tx.CreateIncident(ctx, &inc); err != nil {
 			return fmt.Errorf("failed to create incident: %w", err)
 		}
-		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, map[string]string{
-			"channel": string(in.Channel), "message_id": in.Message.ID, "file_sha256": in.Message.FileSHA256,
-		}); err != nil {
+		details := map[string]string{"channel": string(in.Channel), "message_id": in.Message.ID, "file_sha256": in.Message.FileSHA256}
+		if in.Late {
+			details["late"] = "true"
+		}
+		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, details); err != nil {
 			return err
 		}
 		if in.Category == "" {

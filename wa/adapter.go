@@ -29,6 +29,8 @@ type Client interface {
 	DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error
 	GetGroupInfo(ctx context.Context, jid types.JID) (*types.GroupInfo, error)
 	SendMediaRetryReceipt(ctx context.Context, message *types.MessageInfo, mediaKey []byte) error
+	FetchAppState(ctx context.Context, name appstate.WAPatchName, fullSync, onlyIfNotSynced bool) error
+	SendPeerMessage(ctx context.Context, message *waE2E.Message) (whatsmeow.SendResponse, error)
 }
 
 var _ Client = (*whatsmeow.Client)(nil)
@@ -46,6 +48,7 @@ type Store interface {
 // Flagger opens incidents. *incident.Service is one.
 type Flagger interface {
 	Flag(ctx context.Context, a incident.Actor, in incident.FlagInput) (incident.Incident, error)
+	RecordCaptureLost(ctx context.Context, l incident.CaptureLoss, note func(ctx context.Context) error) error
 	Policy() *policies.Policy
 }
 
@@ -89,6 +92,14 @@ type Options struct {
 	Log *slog.Logger
 	// Clock replaces time.Now in tests.
 	Clock func() time.Time
+	// RetryWindow bounds the handler's database retries before it falls
+	// back to Spool (DefaultRetryWindow).
+	RetryWindow time.Duration
+	// Spool keeps what the database did not take within RetryWindow, until
+	// it is back (see OpenSpool). Nil: such captures are recorded as lost.
+	Spool *Spool
+	// Sleep waits between retries; tests replace it. Nil: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (o Options) withDefaults() Options {
@@ -103,6 +114,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
+	}
+	if o.RetryWindow <= 0 {
+		o.RetryWindow = DefaultRetryWindow
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
 	}
 	return o
 }
@@ -120,8 +137,10 @@ type Adapter struct {
 	sealer  *Sealer
 	opts    Options
 
-	mu            sync.Mutex // guards read-modify-write of the device row
+	mu            sync.Mutex // guards read-modify-write of the device row, lastPhoneSeen and sync
 	lastPhoneSeen time.Time
+	sync          syncRecovery
+	bg            sync.WaitGroup // app-state recovery running in the background
 
 	sendMu    sync.Mutex // serializes revokes and app-state patches
 	notBefore time.Time  // no sends before this after a rate limit
@@ -149,9 +168,9 @@ func sealContext(worker, messageID string) []byte {
 	return []byte("tresor-wa-capture-v1\x00" + worker + "\x00" + messageID)
 }
 
-// capture seals and stores a received message. It returns only once the
-// record is committed.
-func (a *Adapter) capture(ctx context.Context, rec record) error {
+// capture seals and stores a message that arrived at at. It returns only
+// once the record is committed.
+func (a *Adapter) capture(ctx context.Context, rec record, at time.Time) error {
 	plain, err := rec.marshal()
 	if err != nil {
 		return err
@@ -161,16 +180,19 @@ func (a *Adapter) capture(ctx context.Context, rec record) error {
 	if err != nil {
 		return fmt.Errorf("failed to seal message %s: %w", rec.ID, err)
 	}
-	now := a.now()
-	window := a.policy().CaptureWindow
-	if window <= 0 {
-		window = 72 * time.Hour
-	}
-	c := incident.CapturedMessage{WorkerID: a.worker, MessageID: rec.ID, Sealed: sealed, CapturedAt: now, ExpiresAt: now.Add(window)}
+	c := incident.CapturedMessage{WorkerID: a.worker, MessageID: rec.ID, Sealed: sealed, CapturedAt: at, ExpiresAt: at.Add(a.captureWindow())}
 	if err := a.store.PutCapture(ctx, c); err != nil {
 		return fmt.Errorf("failed to store message %s: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// captureWindow is the policy's capture window (72h when unset).
+func (a *Adapter) captureWindow() time.Duration {
+	if w := a.policy().CaptureWindow; w > 0 {
+		return w
+	}
+	return 72 * time.Hour
 }
 
 // reseal replaces the stored capture of rec, keeping its times.

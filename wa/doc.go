@@ -13,11 +13,59 @@
 // message (events.LabelAssociationMessage, the label's id learnt from
 // events.LabelEdit) opens an incident for the worker with
 // incident.Service.Flag: channel whatsapp, no category, state flagged.
-// Flagging is idempotent per message (ErrDuplicate counts as done). Stars
-// and labels replayed by a full app-state sync never flag. Addresses are
+// Flagging is idempotent per message (ErrDuplicate counts as done).
+// Addresses are
 // kept in both forms, LID and phone number (MessageRef.Sender and
 // SenderAlt), and a flag naming either form matches the captured message,
 // also through whatsmeow's LID map.
+//
+// # App-state sync that recovers
+//
+// Stars and labels arrive by WhatsApp's app-state sync, which can get
+// stuck (a patch that does not decode). As mautrix-whatsapp does, an
+// events.AppStateSyncError is answered with a full sync of the
+// collection, and when that fails too with a recovery request to the
+// phone (whatsmeow.BuildAppStateRecoveryRequest, at most every 48 hours
+// per collection; the attempts are kept in memory). whatsmeow dispatches
+// the result of both as a full sync (FromFullSync). A star or label from a
+// full sync flags only if it was set on the phone after the device was
+// linked and within the capture window: one Tresor saw when it was set
+// has its incident (ErrDuplicate), so what remains was set while the
+// sync was stuck, and its incident is audited as late
+// (incident.FlagInput.Late). Stars set before linking never flag.
+//
+// # No flag lost
+//
+// One design: the handler retries the database until the capture (or the
+// flag) commits, and falls back to an encrypted file when the database
+// stays away; it never relies on WhatsApp delivering an event again. With
+// whatsmeow's decrypted-event buffer off, the Signal keys of a message are
+// spent before the handler runs; a message whose receipt is withheld is
+// sent again by the server but no longer decrypts ("old counter"), and
+// whatsmeow drops it. App-state events (stars, labels) are never sent
+// again at all; whatsmeow ignores their handler's result.
+//
+//   - The client runs with SynchronousAck (as the bridge does): whatsmeow
+//     sends a message's receipt only after Handle returns, and handles the
+//     next event of the connection only then.
+//   - Handle retries with backoff from 250 ms doubling to 15 s for
+//     Options.RetryWindow (DefaultRetryWindow, 2 minutes; whatsmeow
+//     moves a node that takes over 5 minutes to the background).
+//   - Past the window the capture or flag goes to the [Spool]: an
+//     append-only file (DATA/wa-spool) whose every entry is sealed with
+//     the capture key and fsynced before Handle returns. [Manager.Run]
+//     replays it every 30 s once the database is back (captures keep
+//     their arrival time, flags open their incidents) and then deletes it.
+//     While it holds entries, new captures and flags join it at once, so
+//     that they are applied in arrival order (a capture before the star
+//     on it) and a database that is away does not hold up every event.
+//   - What reaches neither (the spool cannot be written, a message that
+//     cannot be encoded, a spool entry that does not open) is lost, and
+//     says so: an audit entry "whatsapp.capture_lost" (worker, what, the
+//     message id, a reason code) and a count with the time of the last
+//     loss on the worker's device row, shown on the worker's WhatsApp
+//     page. With the database away as well, the loss note waits in the
+//     spool; failing that, only the log line tells.
 //
 // # What is stored, how, and for how long
 //
@@ -26,18 +74,29 @@
 //     (which holds the media key), sealed with AES-256-GCM ([Sealer]) under
 //     a key read from a file given by configuration, and bound to worker
 //     and message id. Only the message id and the capture and expiry
-//     times are stored in the clear (table wa_captures). Nothing else of
-//     the chats is stored: no contact list, no history sync, no push
-//     names. A capture lives for the policy's CaptureWindow (default 72h)
+//     times are stored in the clear (table wa_captures). Status updates
+//     (status@broadcast) and channels (newsletters) are not captured. A
+//     capture lives for the policy's CaptureWindow (default 72h)
 //     and is then purged ([Manager.Run], [Manager.Purge]); a flagged
 //     message's capture is kept up to FlagHold (default 30 days, about as
 //     long as WhatsApp keeps media) so that securing can wait for
 //     four-eyes approval, and removed once the message was deleted on
 //     WhatsApp, or with all of the worker's captures on Unlink. Edits,
 //     reactions, polls, locations and contacts are not captured.
-//   - The event handler reports success to whatsmeow only after the
-//     capture (or the reaction's incident) is committed, so WhatsApp
-//     redelivers what was not stored.
+//   - History: the client sets ManualHistorySyncDownload and Tresor never
+//     downloads the history the phone offers after linking.
+//   - What whatsmeow keeps (README, "What whatsmeow keeps"): contact
+//     names, push and business names are deleted from whatsmeow_contacts
+//     at every purge (every PurgeInterval), privacy tokens and message
+//     secrets once older than the capture window (secrets: once Tresor
+//     holds no capture of their message), and every row of a device on
+//     Unlink. The LID map (phone number ↔ LID of everyone who writes) has
+//     no device column, is cached in memory and is needed to send and to
+//     match stars: it is kept while any device is linked, and emptied
+//     when the last one is unlinked. Signal sessions and identity keys
+//     name the contacts' addresses and live as long as the device. On
+//     SQLite, secure_delete zeroes deleted rows and free pages, and each
+//     purge checkpoints and truncates the WAL.
 //   - Device status (table wa_devices): the device's address, status
 //     and WhatsApp's reason (logged out, stream replaced, temporarily
 //     banned, client outdated, …), the id of the flag label and when the
@@ -69,15 +128,18 @@
 // WhatsApp's servers cannot be reached from the test environment. The
 // tests feed real whatsmeow event and protobuf values into the handler,
 // run whatsmeow's real builders and its real DownloadToFile against a
-// local TLS server serving media encrypted as WhatsApp encrypts it, and
-// use a real incident.Service over SQLite. They do not show, and
+// local TLS server serving media encrypted as WhatsApp encrypts it,
+// write whatsmeow's store through its own methods, and use a real
+// incident.Service over SQLite. They do not show, and
 // MANUAL_TEST.md checks by hand: pairing by QR or phone code; that the
 // phone emits star, reaction and label events as expected (label sync
 // is known to be unreliable); whether WhatsApp applies a revoke or a
 // delete-for-me patch (the server only acknowledges; the delete-for-me
 // index layout, version 3 and timestamp in seconds follow WhatsApp Web
 // and have been reported "accepted but nothing deleted" elsewhere); the
-// current revoke time limit; media retention on WhatsApp's servers;
+// current revoke time limit; whether a recovery request is answered
+// by the phone and its stars come back with the time they were set;
+// media retention on WhatsApp's servers;
 // whether the phone-seen signals (own messages and receipts from the
 // phone, app-state changes) come often enough; and the risk of WhatsApp
 // restricting an account that uses an unofficial client.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
@@ -14,13 +15,16 @@ import (
 )
 
 // Handle receives every whatsmeow event of the device; register it with
-// (*whatsmeow.Client).AddEventHandlerWithSuccessStatus. For a message it
-// returns true only once the message is captured (or needs no capture) or
-// the flag it carries is committed, so that whatsmeow withholds the
-// receipt and WhatsApp redelivers what was not stored. Malformed events
-// (nil protobuf fields) are ignored, never a panic.
+// (*whatsmeow.Client).AddEventHandlerWithSuccessStatus on a client with
+// SynchronousAck set. A message's handler returns only once the capture
+// (or the incident a reaction opens) is committed to the database, or,
+// when the database stays away beyond the retry window, to the encrypted
+// spool; whatsmeow sends the receipt only after that. It returns false
+// only when the capture is lost, which is then audited (see the package
+// doc: WhatsApp does not usefully redeliver). Malformed events (nil
+// protobuf fields) are ignored, never a panic.
 func (a *Adapter) Handle(evt any) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), a.opts.RetryWindow+2*handlerTimeout)
 	defer cancel()
 	switch e := evt.(type) {
 	case *events.Message:
@@ -31,6 +35,10 @@ func (a *Adapter) Handle(evt any) bool {
 		a.onLabelEdit(ctx, e)
 	case *events.LabelAssociationMessage:
 		a.onLabelMessage(ctx, e)
+	case *events.AppStateSyncError:
+		a.onAppStateSyncError(e)
+	case *events.AppStateSyncComplete:
+		a.onAppStateSyncComplete(e)
 	case *events.Receipt:
 		if e != nil && e.IsFromMe && e.Sender.Device == 0 {
 			a.phoneSeen(ctx)
@@ -57,6 +65,9 @@ func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
 	if e == nil || e.Message == nil {
 		return true
 	}
+	if notCaptured(e.Info.Chat) {
+		return true
+	}
 	if e.Info.IsFromMe && e.Info.Sender.Device == 0 {
 		a.phoneSeen(ctx)
 	}
@@ -65,17 +76,19 @@ func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
 	}
 	rec, ok, err := recordFrom(e)
 	if err != nil {
-		a.opts.Log.Error("cannot capture message", "worker", a.worker, "message_id", e.Info.ID, "err", err)
+		a.lost(ctx, "message", e.Info.ID, lossEncode, err)
 		return false
 	}
 	if !ok {
 		return true
 	}
-	if err := a.capture(ctx, rec); err != nil {
-		a.opts.Log.Error("cannot capture message; WhatsApp will redeliver it", "worker", a.worker, "message_id", e.Info.ID, "err", err)
-		return false
-	}
-	return true
+	return a.keepCapture(ctx, rec)
+}
+
+// notCaptured reports chats the policy does not name: status updates
+// (status@broadcast) and channels (newsletters).
+func notCaptured(chat types.JID) bool {
+	return chat == types.StatusBroadcastJID || chat.Server == types.NewsletterServer
 }
 
 // flagKey identifies a flagged message as a flag event names it.
@@ -85,6 +98,10 @@ type flagKey struct {
 	fromMe       bool
 	knownFromMe  bool // false for label events, which do not tell
 	via          string
+	// late: the flag came with a full app-state sync or a recovery
+	// (FromFullSync), set on the phone at setAt while the sync was stuck.
+	late  bool
+	setAt time.Time
 }
 
 // onReaction flags the reacted-to message when the worker's own device
@@ -108,24 +125,23 @@ func (a *Adapter) onReaction(ctx context.Context, e *events.Message, r *waE2E.Re
 			sender = j
 		}
 	}
-	err := a.flag(ctx, flagKey{chat: chat, sender: sender, id: key.GetID(), fromMe: key.GetFromMe(), knownFromMe: true, via: "reaction"})
-	if err != nil {
-		a.opts.Log.Error("cannot flag reacted message; WhatsApp will redeliver the reaction", "worker", a.worker, "message_id", key.GetID(), "err", err)
-		return false
-	}
-	return true
+	return a.keepFlag(ctx, flagKey{chat: chat, sender: sender, id: key.GetID(), fromMe: key.GetFromMe(), knownFromMe: true, via: "reaction"})
 }
 
 func (a *Adapter) onStar(ctx context.Context, e *events.Star) {
 	if e == nil {
 		return
 	}
-	a.phoneSeen(ctx)
-	// Stars replayed by a full sync are old; only a new star flags.
-	if !e.Action.GetStarred() || e.FromFullSync || e.MessageID == "" {
+	if !e.FromFullSync {
+		a.phoneSeen(ctx)
+	}
+	if !e.Action.GetStarred() || e.MessageID == "" || notCaptured(e.ChatJID) {
 		return
 	}
-	a.flagLogged(ctx, flagKey{chat: e.ChatJID, sender: e.SenderJID, id: e.MessageID, fromMe: e.IsFromMe, knownFromMe: true, via: "star"})
+	// whatsmeow ignores the result of app-state events and never sends
+	// them again: keepFlag does not give up before the spool has it.
+	a.keepFlag(ctx, flagKey{chat: e.ChatJID, sender: e.SenderJID, id: e.MessageID, fromMe: e.IsFromMe, knownFromMe: true, via: "star",
+		late: e.FromFullSync, setAt: e.Timestamp})
 }
 
 // onLabelEdit learns which label id carries the policy's label name.
@@ -152,29 +168,28 @@ func (a *Adapter) onLabelEdit(ctx context.Context, e *events.LabelEdit) {
 }
 
 func (a *Adapter) onLabelMessage(ctx context.Context, e *events.LabelAssociationMessage) {
-	if e == nil || !e.Action.GetLabeled() || e.FromFullSync || e.MessageID == "" || e.LabelID == "" {
+	if e == nil || !e.Action.GetLabeled() || e.MessageID == "" || e.LabelID == "" {
 		return
 	}
-	a.phoneSeen(ctx)
-	d, err := a.store.Device(ctx, a.worker)
+	if !e.FromFullSync {
+		a.phoneSeen(ctx)
+	}
+	var d incident.LinkedDevice
+	err := a.retry(ctx, "a label", func(ctx context.Context) error {
+		var err error
+		d, err = a.store.Device(ctx, a.worker)
+		return err
+	})
 	if err != nil {
 		if !errors.Is(err, incident.ErrNotFound) {
-			a.opts.Log.Error("cannot read device", "worker", a.worker, "err", err)
+			a.lost(ctx, "label", e.MessageID, lossDatabase, err)
 		}
 		return
 	}
 	if d.FlagLabelID == "" || d.FlagLabelID != e.LabelID {
 		return
 	}
-	a.flagLogged(ctx, flagKey{chat: e.JID, id: e.MessageID, via: "label"})
-}
-
-// flagLogged flags and logs a failure: whatsmeow ignores the result of
-// app-state events, so there is nothing to redeliver.
-func (a *Adapter) flagLogged(ctx context.Context, k flagKey) {
-	if err := a.flag(ctx, k); err != nil {
-		a.opts.Log.Error("cannot flag message", "worker", a.worker, "via", k.via, "message_id", k.id, "err", err)
-	}
+	a.keepFlag(ctx, flagKey{chat: e.JID, id: e.MessageID, via: "label", late: e.FromFullSync, setAt: e.Timestamp})
 }
 
 // flag opens an incident for the worker, once per message: a message
@@ -193,14 +208,19 @@ func (a *Adapter) flag(ctx context.Context, k flagKey) error {
 		a.opts.Log.Warn("flag from a disabled account ignored", "worker", a.worker, "via", k.via)
 		return nil
 	}
+	if k.late {
+		if fresh, err := a.setDuringStall(ctx, k.setAt); err != nil || !fresh {
+			return err
+		}
+	}
 	ref, captured, err := a.refFor(ctx, k)
 	if err != nil {
 		return err
 	}
-	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref})
+	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref, Late: k.late})
 	switch {
 	case err == nil:
-		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured)
+		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured, "late", k.late)
 	case errors.Is(err, incident.ErrDuplicate):
 	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrInvalidInput):
 		// Retrying cannot help: the account may not flag, or the key is unusable.

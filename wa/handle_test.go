@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,45 +123,6 @@ func scanDir(t *testing.T, dir string, needles ...[]byte) {
 	}
 }
 
-// failingStore refuses captures until told otherwise.
-type failingStore struct {
-	Store
-	fail bool
-}
-
-func (f *failingStore) PutCapture(ctx context.Context, c incident.CapturedMessage) error {
-	if f.fail {
-		return incident.ErrUnavailable
-	}
-	return f.Store.PutCapture(ctx, c)
-}
-
-func TestHandlerSucceedsOnlyAfterCommit(t *testing.T) {
-	e := newEnv(t)
-	fs := &failingStore{Store: e.store, fail: true}
-	e.ad.store = fs
-	evt := received("3A0000000000000003", textMessage(secretText))
-	if e.ad.Handle(evt) {
-		t.Fatal("Handle reported success although the capture was not stored")
-	}
-	if _, err := e.store.Capture(context.Background(), e.worker.ID, "3A0000000000000003"); !errors.Is(err, incident.ErrNotFound) {
-		t.Fatalf("capture exists after failure: %v", err)
-	}
-	fs.fail = false
-	if !e.ad.Handle(evt) { // WhatsApp's redelivery
-		t.Fatal("redelivered message not captured")
-	}
-	if !e.ad.Handle(evt) { // and once more: idempotent
-		t.Fatal("second redelivery failed")
-	}
-	// Messages with nothing to keep succeed without a capture.
-	for _, m := range []*waE2E.Message{{}, {ProtocolMessage: &waE2E.ProtocolMessage{Type: waE2E.ProtocolMessage_REVOKE.Enum()}}} {
-		if !e.ad.Handle(received("3A0000000000000004", m)) {
-			t.Fatalf("Handle(%v) = false", m)
-		}
-	}
-}
-
 func TestStarFlagsCapturedMessage(t *testing.T) {
 	e := newEnv(t)
 	e.handle(received("3A00000000000000A1", imageMessage()))
@@ -186,8 +148,8 @@ func TestStarFlagsCapturedMessage(t *testing.T) {
 	if err != nil || !c.ExpiresAt.Equal(t0.Add(DefaultFlagHold)) {
 		t.Fatalf("capture after flag: %+v, %v", c.ExpiresAt, err)
 	}
-	// Starring again (another device, a redelivery) opens nothing new;
-	// unstarring and full-sync replays never flag.
+	// Starring again (from another device) opens nothing new; unstarring
+	// never flags, nor does a full sync's star on a device not linked.
 	e.handle(star(youthLID, types.EmptyJID, "3A00000000000000A1", false, true))
 	e.handle(star(youthLID, types.EmptyJID, "3A00000000000000A1", false, false))
 	old := star(youthLID, types.EmptyJID, "3A00000000000000A9", false, true)
@@ -265,19 +227,6 @@ func TestReactionFlagsFromOwnDeviceOnly(t *testing.T) {
 	// Reactions are never captured as messages.
 	if refs, err := e.ad.RecentMessages(context.Background()); err != nil || len(refs) != 1 {
 		t.Fatalf("recent = %+v, %v", refs, err)
-	}
-}
-
-func TestReactionFlagFailureAsksForRedelivery(t *testing.T) {
-	e := newEnv(t, func(p *policies.Policy) { p.FlagEmoji = "📌" })
-	key := &waCommon.MessageKey{RemoteJID: proto.String(youthLID.String()), ID: proto.String("3A00000000000000E1")}
-	evt := received("3A00000000000000E2", &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{Key: key, Text: proto.String("📌")}})
-	evt.Info.IsFromMe = true
-	if err := e.store.Close(); err != nil { // the database goes away
-		t.Fatal(err)
-	}
-	if e.ad.Handle(evt) {
-		t.Fatal("reaction reported handled although no incident could be stored")
 	}
 }
 
@@ -426,5 +375,24 @@ func TestCapturesArePurgedAfterTheWindow(t *testing.T) {
 	e.clock.Advance(DefaultFlagHold)
 	if n, err := e.store.PurgeCaptures(ctx, e.clock.Now()); err != nil || n != 1 {
 		t.Fatalf("purged %d, %v after the flag hold; want 1", n, err)
+	}
+}
+
+func TestStatusUpdatesAndChannelsAreNotCaptured(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	channel := types.NewJID("120363000000000099", types.NewsletterServer)
+	for i, chat := range []types.JID{types.StatusBroadcastJID, channel} {
+		evt := received(fmt.Sprintf("3A00000000000000S%d", i), imageMessage())
+		evt.Info.Chat = chat
+		e.handle(evt)
+		if _, err := e.store.Capture(ctx, e.worker.ID, evt.Info.ID); !errors.Is(err, incident.ErrNotFound) {
+			t.Fatalf("message in %s captured: %v", chat, err)
+		}
+	}
+	// The same message in a chat is.
+	e.handle(received("3A00000000000000S9", imageMessage()))
+	if _, err := e.store.Capture(ctx, e.worker.ID, "3A00000000000000S9"); err != nil {
+		t.Fatal(err)
 	}
 }

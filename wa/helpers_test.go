@@ -59,6 +59,8 @@ type netClient struct {
 	groupCalls int
 	// mediaHosts is the fake media connection (see DownloadToFile).
 	mediaHosts []string
+	fetches    []fetchCall      // FetchAppState calls
+	peer       []*waE2E.Message // SendPeerMessage calls
 }
 
 // DownloadToFile is whatsmeow's DownloadToFile with a fake media
@@ -104,6 +106,25 @@ var mmsTypes = map[whatsmeow.MediaType]string{
 	whatsmeow.MediaImage: "image", whatsmeow.MediaVideo: "video", whatsmeow.MediaAudio: "audio", whatsmeow.MediaDocument: "document",
 }
 
+type fetchCall struct {
+	name     appstate.WAPatchName
+	fullSync bool
+}
+
+func (c *netClient) FetchAppState(ctx context.Context, name appstate.WAPatchName, fullSync, onlyIfNotSynced bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fetches = append(c.fetches, fetchCall{name, fullSync})
+	return errors.New("the full sync failed as well")
+}
+
+func (c *netClient) SendPeerMessage(ctx context.Context, msg *waE2E.Message) (whatsmeow.SendResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.peer = append(c.peer, msg)
+	return whatsmeow.SendResponse{ID: "3EB0RECOVERY01", Timestamp: t0}, nil
+}
+
 func (c *netClient) SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -146,12 +167,19 @@ type env struct {
 	ad      *Adapter
 	tempDir string
 	vault   *memVault
+	sleeps  []time.Duration // the handler's retry back-offs, in order
 }
 
 func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	t.Helper()
+	return newEnvOn(t, sqlstore.SQLite, tune...)
+}
+
+// newEnvOn is newEnv on the given database.
+func newEnvOn(t *testing.T, d sqlstore.Dialect, tune ...func(p *policies.Policy)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := sqltest.Open(t, sqlstore.SQLite)
+	st := sqltest.Open(t, d)
 	pol, err := policies.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +198,7 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.devices = openDevices(t, db, "sqlite")
+	e.devices = openDevices(t, db, string(d))
 	e.dev = e.devices.NewDevice()
 	own := ownDev
 	e.dev.ID, e.dev.LID = &own, ownLID
@@ -184,7 +212,13 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ad, err = NewAdapter(e.worker.ID, e.cli, e.dev, st, e.svc, sealer, Options{TempDir: e.tempDir, Clock: e.clock.Now})
+	// Back-off waits move the test clock instead of sleeping.
+	sleep := func(ctx context.Context, d time.Duration) error {
+		e.sleeps = append(e.sleeps, d)
+		e.clock.Advance(d)
+		return nil
+	}
+	e.ad, err = NewAdapter(e.worker.ID, e.cli, e.dev, st, e.svc, sealer, Options{TempDir: e.tempDir, Clock: e.clock.Now, Sleep: sleep})
 	if err != nil {
 		t.Fatal(err)
 	}

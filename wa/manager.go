@@ -2,6 +2,7 @@ package wa
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -44,6 +45,11 @@ type Config struct {
 	Sealer  *Sealer            // encrypts captures at rest
 	Options                    // shared with the adapters
 	WALog   waLog.Logger       // whatsmeow's own log (nil: none)
+	// DB and Dialect ("sqlite" or "postgres") are the database of Devices
+	// (as given to OpenDeviceStore): Purge and Unlink trim whatsmeow's
+	// rows in it. Nil DB: whatsmeow's rows are left as whatsmeow keeps them.
+	DB      *sql.DB
+	Dialect string
 }
 
 // Manager runs one whatsmeow client per linked device, routes the
@@ -97,9 +103,7 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 		return nil, errors.New("wa manager has no flagger: call SetFlagger first")
 	}
 	cli := whatsmeow.NewClient(dev, m.cfg.WALog)
-	cli.EnableDecryptedEventBuffer = false  // never keep decrypted messages in whatsmeow's tables
-	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id from the first sync
-	cli.InitialAutoReconnect = true
+	configureClient(cli)
 	ad, err := NewAdapter(worker, cli, dev, m.cfg.Store, m.flagger, m.cfg.Sealer, m.cfg.Options)
 	if err != nil {
 		return nil, err
@@ -108,6 +112,15 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 	l := &linked{cli: cli, ad: ad}
 	m.devices[worker] = l
 	return l, nil
+}
+
+// configureClient sets what the package doc promises of every client.
+func configureClient(cli *whatsmeow.Client) {
+	cli.EnableDecryptedEventBuffer = false  // never keep decrypted messages in whatsmeow's tables
+	cli.SynchronousAck = true               // the receipt waits for Handle: the capture is kept first
+	cli.ManualHistorySyncDownload = true    // never download the chat history the phone offers
+	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id; stars set during a stall
+	cli.InitialAutoReconnect = true
 }
 
 // Start connects every linked device stored. Devices whose keys
@@ -198,11 +211,13 @@ func (m *Manager) Run(ctx context.Context) error {
 			if m.dropLostLocks(ctx) > 0 {
 				housekeep() // reconnects them once their locks are free
 			}
+			m.replaySpoolLogged(ctx)
 		}
 	}
 }
 
 func (m *Manager) housekeeping(ctx context.Context) error {
+	m.replaySpoolLogged(ctx)
 	n, err := m.Purge(ctx)
 	if err != nil {
 		return err
@@ -229,10 +244,38 @@ func (m *Manager) housekeeping(ctx context.Context) error {
 	return nil
 }
 
-// Purge removes every capture whose window has ended.
+// Purge removes every capture whose window has ended, and what whatsmeow
+// keeps of each linked device that the policy does not name (see
+// deviceData.purge); on SQLite it then checkpoints the database log. It
+// returns how many captures it removed.
 func (m *Manager) Purge(ctx context.Context) (int64, error) {
-	return m.cfg.Store.PurgeCaptures(ctx, m.now())
+	n, err := m.cfg.Store.PurgeCaptures(ctx, m.now())
+	if err != nil || m.cfg.DB == nil {
+		return n, err
+	}
+	list, err := m.cfg.Store.Devices(ctx)
+	if err != nil {
+		return n, err
+	}
+	window := m.bareAdapter("").captureWindow()
+	data := m.deviceData()
+	for _, d := range list {
+		if d.JID == "" {
+			continue
+		}
+		if err := data.purge(ctx, d.JID, d.WorkerID, m.now().Add(-window)); err != nil {
+			return n, err
+		}
+	}
+	if err := data.compact(ctx); err != nil {
+		// Not worth holding up housekeeping (which also reconnects
+		// devices): the next purge checkpoints again.
+		m.cfg.Log.Warn("database log not checkpointed after the purge", "err", err)
+	}
+	return n, nil
 }
+
+func (m *Manager) deviceData() deviceData { return deviceData{db: m.cfg.DB, dialect: m.cfg.Dialect} }
 
 // FlagHold is how long a flagged message's capture is kept at most.
 func (m *Manager) FlagHold() time.Duration { return m.cfg.FlagHold }
@@ -475,6 +518,13 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	m.unlockDevice(workerID)
 	m.mu.Unlock()
 	detail := "unlinked from Tresor"
+	ourJID := ""
+	if d, err := m.cfg.Store.Device(ctx, workerID); err == nil {
+		ourJID = d.JID
+	}
+	if running && l.cli.Store.ID != nil {
+		ourJID = l.cli.Store.ID.String()
+	}
 	if running {
 		if l.cli.Store.ID != nil {
 			if err := l.cli.Logout(ctx); err != nil {
@@ -494,7 +544,19 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	if _, err := m.cfg.Store.DeleteCaptures(ctx, workerID); err != nil {
 		return err
 	}
-	return m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceUnlinked, Detail: detail, UpdatedAt: m.now()})
+	if err := m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceUnlinked, Detail: detail, UpdatedAt: m.now()}); err != nil {
+		return err
+	}
+	if m.cfg.DB == nil {
+		return nil
+	}
+	data := m.deviceData()
+	if ourJID != "" {
+		if err := data.forget(ctx, ourJID); err != nil {
+			return err
+		}
+	}
+	return data.compact(ctx)
 }
 
 // deleteStoredKeys removes the keys of a device that is not running.

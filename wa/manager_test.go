@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waAdv"
 	"io"
 	mrand "math/rand/v2"
@@ -20,7 +21,12 @@ import (
 
 func newManager(t *testing.T, e *env) *Manager {
 	t.Helper()
-	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
+	db, err := e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now},
+		DB: db, Dialect: string(e.store.Dialect())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,4 +339,14 @@ func TestOneProcessPerDevice(t *testing.T) {
 		t.Fatal("the second process did not take the device over")
 	}
 	second.Close()
+}
+
+func TestClientIsConfiguredAsThePackageDocSays(t *testing.T) {
+	e := newEnv(t)
+	cli := whatsmeow.NewClient(e.dev, nil)
+	configureClient(cli)
+	if cli.EnableDecryptedEventBuffer || !cli.SynchronousAck || !cli.ManualHistorySyncDownload || !cli.EmitAppStateEventsOnFullSync {
+		t.Fatalf("client: buffer %v, synchronous ack %v, manual history %v, full-sync events %v",
+			cli.EnableDecryptedEventBuffer, cli.SynchronousAck, cli.ManualHistorySyncDownload, cli.EmitAppStateEventsOnFullSync)
+	}
 }

@@ -74,6 +74,10 @@ type DeviceView struct {
 	// PhoneWarning: the phone has not been seen for 12 days; WhatsApp
 	// drops linked devices of phones offline for about 14 days.
 	PhoneWarning bool
+	// LostCaptures messages or flags could not be kept since linking,
+	// the last at LostAt (each is in the audit log).
+	LostCaptures int
+	LostAt       time.Time
 }
 
 // Linked reports whether the device is linked and in use, so that

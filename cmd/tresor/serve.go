@@ -153,7 +153,7 @@ func (c *cli) firstRun(ctx context.Context, cfg config, s *sqlstore.Store) error
 
 // openWhatsApp prepares the linked-device manager: whatsmeow's device
 // keys live in the same database, captured messages are encrypted with
-// the key in TRESOR_WA_KEY_FILE.
+// the key in TRESOR_WA_KEY_FILE, and so is the spool in DATA/wa-spool.
 func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *slog.Logger) (*wa.Manager, error) {
 	db, err := s.SQLDB()
 	if err != nil {
@@ -167,7 +167,14 @@ func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *sl
 	if err != nil {
 		return nil, fmt.Errorf("failed to load the WhatsApp capture key (run 'tresor init'): %w", err)
 	}
-	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger}})
+	// Captures and flags the database does not take within the retry
+	// window wait here, sealed with the same key, until it is back.
+	spool, err := wa.OpenSpool(filepath.Join(cfg.DataDir, "wa-spool"), sealer)
+	if err != nil {
+		return nil, err
+	}
+	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger, Spool: spool},
+		DB: db, Dialect: string(s.Dialect())})
 }
 
 // openVault opens the filesystem vault with the configured recipients and

@@ -99,7 +99,8 @@ func (a waWeb) Devices(ctx context.Context) ([]web.DeviceView, error) {
 
 func toDeviceView(d wa.DeviceInfo) web.DeviceView {
 	return web.DeviceView{WorkerID: d.WorkerID, Status: d.Status, Detail: d.Detail,
-		PhoneSeenAt: d.PhoneSeenAt, LinkedAt: d.LinkedAt, PhoneWarning: d.PhoneWarning}
+		PhoneSeenAt: d.PhoneSeenAt, LinkedAt: d.LinkedAt, PhoneWarning: d.PhoneWarning,
+		LostCaptures: d.LostCaptures, LostAt: d.LostAt}
 }
 
 func (a waWeb) RecentMessages(ctx context.Context, workerID string) ([]incident.MessageRef, error) {

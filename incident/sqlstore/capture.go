@@ -35,15 +35,17 @@ func (r captureRow) capture() (incident.CapturedMessage, error) {
 }
 
 type deviceRow struct {
-	WorkerID    string `gorm:"primaryKey"`
-	JID         string `gorm:"column:jid"`
-	LID         string `gorm:"column:lid"`
-	Status      string
-	Detail      string
-	FlagLabelID string
-	PhoneSeenAt *int64
-	LinkedAt    *int64
-	UpdatedAt   int64 `gorm:"autoUpdateTime:false"`
+	WorkerID     string `gorm:"primaryKey"`
+	JID          string `gorm:"column:jid"`
+	LID          string `gorm:"column:lid"`
+	Status       string
+	Detail       string
+	FlagLabelID  string
+	PhoneSeenAt  *int64
+	LinkedAt     *int64
+	UpdatedAt    int64 `gorm:"autoUpdateTime:false"`
+	LostCaptures int
+	LostAt       *int64
 }
 
 func (deviceRow) TableName() string { return "wa_devices" }
@@ -67,7 +69,7 @@ func fromOptUS(v *int64) time.Time {
 func (r deviceRow) device() incident.LinkedDevice {
 	return incident.LinkedDevice{WorkerID: r.WorkerID, JID: r.JID, LID: r.LID, Status: incident.DeviceStatus(r.Status),
 		Detail: r.Detail, FlagLabelID: r.FlagLabelID, PhoneSeenAt: fromOptUS(r.PhoneSeenAt), LinkedAt: fromOptUS(r.LinkedAt),
-		UpdatedAt: fromUS(r.UpdatedAt)}
+		UpdatedAt: fromUS(r.UpdatedAt), LostCaptures: r.LostCaptures, LostAt: fromOptUS(r.LostAt)}
 }
 
 // PutCapture stores a capture unless it is stored already.
@@ -184,10 +186,12 @@ func (s *Store) PutDevice(ctx context.Context, d incident.LinkedDevice) error {
 		return fmt.Errorf("%w: a device needs a worker", incident.ErrInvalidInput)
 	}
 	r := deviceRow{WorkerID: d.WorkerID, JID: d.JID, LID: d.LID, Status: string(d.Status), Detail: d.Detail,
-		FlagLabelID: d.FlagLabelID, PhoneSeenAt: optUS(d.PhoneSeenAt), LinkedAt: optUS(d.LinkedAt), UpdatedAt: us(d.UpdatedAt)}
+		FlagLabelID: d.FlagLabelID, PhoneSeenAt: optUS(d.PhoneSeenAt), LinkedAt: optUS(d.LinkedAt), UpdatedAt: us(d.UpdatedAt),
+		LostCaptures: d.LostCaptures, LostAt: optUS(d.LostAt)}
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "worker_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"jid", "lid", "status", "detail", "flag_label_id", "phone_seen_at", "linked_at", "updated_at"}),
+		Columns: []clause.Column{{Name: "worker_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"jid", "lid", "status", "detail", "flag_label_id", "phone_seen_at", "linked_at", "updated_at",
+			"lost_captures", "lost_at"}),
 	}).Create(&r).Error
 	if err != nil {
 		return fmt.Errorf("failed to store device of worker %s: %w", d.WorkerID, translate(err))
@@ -218,4 +222,17 @@ func (s *Store) Devices(ctx context.Context) ([]incident.LinkedDevice, error) {
 		out[i] = r.device()
 	}
 	return out, nil
+}
+
+// NoteCaptureLost counts one lost capture on the worker's device row.
+func (s *Store) NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error {
+	res := s.conn(ctx).Model(&deviceRow{}).Where("worker_id = ?", workerID).
+		Updates(map[string]any{"lost_captures": gorm.Expr("lost_captures + 1"), "lost_at": us(at)})
+	if res.Error != nil {
+		return fmt.Errorf("failed to note a lost capture of worker %s: %w", workerID, translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("device of worker %s: %w", workerID, incident.ErrNotFound)
+	}
+	return nil
 }

@@ -318,6 +318,14 @@ var migrations = []migration{
 			`ALTER TABLE incidents ADD COLUMN receipt_whatsapp_hash_mismatch {{bool}}`,
 		},
 	},
+	{
+		version: 10,
+		name:    "whatsapp captures lost, for the worker to see",
+		sql: []string{
+			`ALTER TABLE wa_devices ADD COLUMN lost_captures INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE wa_devices ADD COLUMN lost_at {{ts}}`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

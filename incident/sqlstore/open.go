@@ -106,7 +106,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		if err := privateFile(path); err != nil {
 			return nil, err
 		}
-		const common = "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
+		// secure_delete zeroes deleted rows, also in free pages, so that
+		// purged captures and whatsmeow's purged rows do not linger.
+		const common = "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=secure_delete(1)"
 		dial = sqlite.Open("file:" + path + common + "&_pragma=synchronous(FULL)&_txlock=immediate")
 		readDial = sqlite.Open("file:" + path + common + "&_pragma=query_only(1)")
 	}

@@ -7,8 +7,9 @@ import (
 
 // SQLDB returns the connection pool under the store, for components that
 // keep their own tables in the same database (the WhatsApp adapter's
-// device keys). They must not touch Tresor's tables, and Tresor's
-// migrations never touch theirs. Closing the store closes it.
+// device keys). They must not write Tresor's tables (the adapter reads
+// wa_captures to know which of whatsmeow's message secrets to keep), and
+// Tresor's migrations never touch theirs. Closing the store closes it.
 func (s *Store) SQLDB() (*sql.DB, error) {
 	db, err := s.db.DB()
 	if err != nil {

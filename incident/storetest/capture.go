@@ -146,4 +146,33 @@ func testLinkedDevices(t *testing.T, s incident.Store) {
 	if len(list) != 2 || list[0] != linked || list[1].WorkerID != "w2" {
 		t.Fatalf("devices = %+v", list)
 	}
+	// Lost captures are counted on the row, inside a bound transaction,
+	// and kept by a later PutDevice of the row read back.
+	must(t, s.Tx(ctx, func(tx incident.Tx) error { return cs.NoteCaptureLost(tx.Bind(ctx), "w1", t0.Add(time.Hour)) }))
+	must(t, cs.NoteCaptureLost(ctx, "w1", t0.Add(2*time.Hour)))
+	got, err = cs.Device(ctx, "w1")
+	must(t, err)
+	if got.LostCaptures != 2 || !got.LostAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("after two losses: %d lost, last %v", got.LostCaptures, got.LostAt)
+	}
+	got.Detail = "reconnected"
+	must(t, cs.PutDevice(ctx, got))
+	if again, err := cs.Device(ctx, "w1"); err != nil || again != got {
+		t.Fatalf("device after put = %+v, %v; want %+v", again, err, got)
+	}
+	if err := cs.NoteCaptureLost(ctx, "nobody", t0); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("loss without a device row: %v, want ErrNotFound", err)
+	}
+	// A failing transaction keeps no count.
+	failed := errors.New("rolled back")
+	err = s.Tx(ctx, func(tx incident.Tx) error {
+		must(t, cs.NoteCaptureLost(tx.Bind(ctx), "w1", t0.Add(3*time.Hour)))
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("tx = %v", err)
+	}
+	if again, _ := cs.Device(ctx, "w1"); again.LostCaptures != 2 {
+		t.Fatalf("lost captures = %d after a rolled-back tx, want 2", again.LostCaptures)
+	}
 }
