@@ -156,15 +156,19 @@ func (a *Adapter) capture(ctx context.Context, rec record) error {
 		return fmt.Errorf("failed to seal message %s: %w", rec.ID, err)
 	}
 	now := a.now()
-	window := a.policy().CaptureWindow
-	if window <= 0 {
-		window = 72 * time.Hour
-	}
-	c := incident.CapturedMessage{WorkerID: a.worker, MessageID: rec.ID, Sealed: sealed, CapturedAt: now, ExpiresAt: now.Add(window)}
+	c := incident.CapturedMessage{WorkerID: a.worker, MessageID: rec.ID, Sealed: sealed, CapturedAt: now, ExpiresAt: now.Add(a.captureWindow())}
 	if err := a.store.PutCapture(ctx, c); err != nil {
 		return fmt.Errorf("failed to store message %s: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// captureWindow is how long a capture is kept.
+func (a *Adapter) captureWindow() time.Duration {
+	if w := a.policy().CaptureWindow; w > 0 {
+		return w
+	}
+	return 72 * time.Hour
 }
 
 // reseal replaces the stored capture of rec, keeping its times.
@@ -203,6 +207,9 @@ func (a *Adapter) RecentMessages(ctx context.Context) ([]incident.MessageRef, er
 		rec, err := a.openCapture(c)
 		if err != nil {
 			return nil, err
+		}
+		if rec.gap() != "" {
+			continue // nothing to secure; a star on it says why
 		}
 		ref, err := rec.ref()
 		if err != nil {

@@ -19,6 +19,17 @@
 // SenderAlt), and a flag naming either form matches the captured message,
 // also through whatsmeow's LID map.
 //
+// A flag on a message Tresor holds no content of opens the incident with
+// incident.FlagInput.NotCaptured saying why: view-once (whatsmeow's
+// events.UndecryptableMessage with IsUnavailable and UnavailableType
+// "view_once": linked devices never get that content, so the adapter
+// keeps the message's identity, sealed like a capture, to tell it apart),
+// before linking (no capture and the device was linked within the capture
+// window), outside the window (otherwise), or lost (another unavailable
+// type). The worker then chooses what to secure; [Adapter.FetchContent]
+// answers such messages with [ErrNotCaptured], which wraps
+// incident.ErrPermanent so that the secure job is never retried.
+//
 // # What is stored, how, and for how long
 //
 //   - Captures: every received or sent message with text or media is kept

@@ -25,6 +25,8 @@ func (a *Adapter) Handle(evt any) bool {
 	switch e := evt.(type) {
 	case *events.Message:
 		return a.onMessage(ctx, e)
+	case *events.UndecryptableMessage:
+		return a.onUndecryptable(ctx, e)
 	case *events.Star:
 		a.onStar(ctx, e)
 	case *events.LabelEdit:
@@ -73,6 +75,21 @@ func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
 	}
 	if err := a.capture(ctx, rec); err != nil {
 		a.opts.Log.Error("cannot capture message; WhatsApp will redeliver it", "worker", a.worker, "message_id", e.Info.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+// onUndecryptable keeps the identity of a message WhatsApp gave this
+// device no content of (view-once), so that a star on it tells the worker
+// why Tresor has only its metadata.
+func (a *Adapter) onUndecryptable(ctx context.Context, e *events.UndecryptableMessage) bool {
+	rec, ok := unavailableRecordFrom(e)
+	if !ok {
+		return true
+	}
+	if err := a.capture(ctx, rec); err != nil {
+		a.opts.Log.Error("cannot record an unavailable message", "worker", a.worker, "message_id", e.Info.ID, "err", err)
 		return false
 	}
 	return true
@@ -193,14 +210,14 @@ func (a *Adapter) flag(ctx context.Context, k flagKey) error {
 		a.opts.Log.Warn("flag from a disabled account ignored", "worker", a.worker, "via", k.via)
 		return nil
 	}
-	ref, captured, err := a.refFor(ctx, k)
+	ref, captured, gap, err := a.refFor(ctx, k)
 	if err != nil {
 		return err
 	}
-	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref})
+	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref, NotCaptured: gap})
 	switch {
 	case err == nil:
-		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured)
+		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "not_captured", string(gap))
 	case errors.Is(err, incident.ErrDuplicate):
 	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrInvalidInput):
 		// Retrying cannot help: the account may not flag, or the key is unusable.
@@ -219,32 +236,36 @@ func (a *Adapter) flag(ctx context.Context, k flagKey) error {
 
 // refFor describes the flagged message: from its capture when there is
 // one for the same chat (matched on the LID and the phone-number form),
-// else from the flag's key alone.
-func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, bool, error) {
+// else from the flag's key alone. captured reports a stored capture; gap
+// says why Tresor has no content of the message ("" when it has).
+func (a *Adapter) refFor(ctx context.Context, k flagKey) (ref incident.MessageRef, captured bool, gap incident.CaptureGap, err error) {
 	c, err := a.store.Capture(ctx, a.worker, k.id)
 	switch {
 	case err == nil:
 		rec, err := a.openCapture(c)
 		if err != nil {
-			return incident.MessageRef{}, false, err
+			return incident.MessageRef{}, false, "", err
 		}
 		if a.sameChat(ctx, k.chat, rec) {
 			ref, err := rec.ref()
 			if err != nil {
-				return incident.MessageRef{}, false, err
+				return incident.MessageRef{}, false, "", err
 			}
 			if ref.SenderAlt == "" {
 				if j, err := types.ParseJID(ref.Sender); err == nil {
 					ref.SenderAlt = jidString(a.altOf(ctx, j))
 				}
 			}
-			return ref, true, nil
+			return ref, true, rec.gap(), nil
 		}
 		a.opts.Log.Warn("captured message with the flagged id is from another chat", "worker", a.worker, "message_id", k.id)
 	case !errors.Is(err, incident.ErrNotFound):
-		return incident.MessageRef{}, false, err
+		return incident.MessageRef{}, false, "", err
 	}
-	ref := incident.MessageRef{ID: k.id, Chat: jidString(k.chat), FromMe: k.fromMe}
+	if gap, err = a.missingGap(ctx); err != nil {
+		return incident.MessageRef{}, false, "", err
+	}
+	ref = incident.MessageRef{ID: k.id, Chat: jidString(k.chat), FromMe: k.fromMe}
 	var sender types.JID
 	switch {
 	case k.fromMe:
@@ -261,7 +282,23 @@ func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, b
 	}
 	ref.Sender = jidString(sender)
 	ref.SenderAlt = jidString(a.altOf(ctx, sender))
-	return ref, false, nil
+	return ref, false, gap, nil
+}
+
+// missingGap says why a flagged message has no capture. Every message the
+// device received since linking is kept for the capture window, so a
+// device linked within the window most likely never received it; older
+// devices have purged it. (A capture lost to a failing database cannot
+// be told apart from here and is reported as one of these.)
+func (a *Adapter) missingGap(ctx context.Context) (incident.CaptureGap, error) {
+	d, err := a.store.Device(ctx, a.worker)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return "", fmt.Errorf("failed to read the device of worker %s: %w", a.worker, err)
+	}
+	if err == nil && !d.LinkedAt.IsZero() && a.now().Sub(d.LinkedAt) < a.captureWindow() {
+		return incident.GapBeforeLinking, nil
+	}
+	return incident.GapOutsideWindow, nil
 }
 
 // sameChat reports whether a flag's chat is the captured message's chat

@@ -34,6 +34,11 @@ type record struct {
 	Timestamp    time.Time `json:"ts"`
 	Type         string    `json:"type,omitempty"`
 	Message      []byte    `json:"message"` // proto.Marshal of the unwrapped waE2E.Message
+	// Unavailable is set for a message WhatsApp gave this device no
+	// content of (events.UndecryptableMessage with IsUnavailable): its
+	// UnavailableType, e.g. "view_once". Such a record holds the
+	// message's identity only, so that a star on it can say why.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // recordFrom builds the record of a received message. It reports false
@@ -60,6 +65,39 @@ func recordFrom(evt *events.Message) (record, bool, error) {
 		IsGroup: info.IsGroup, Addressing: string(info.AddressingMode), Timestamp: info.Timestamp.UTC(), Type: info.Type,
 		Message: raw,
 	}, true, nil
+}
+
+// unavailableRecordFrom builds the record of a message WhatsApp sent no
+// content of to this device. It reports false for other undecryptable
+// messages: whatsmeow asks the sender to retry those, and the retried
+// message arrives as an events.Message.
+func unavailableRecordFrom(evt *events.UndecryptableMessage) (record, bool) {
+	if evt == nil || !evt.IsUnavailable || evt.Info.ID == "" || evt.Info.Chat.IsEmpty() {
+		return record{}, false
+	}
+	kind := string(evt.UnavailableType)
+	if kind == "" {
+		kind = "unknown"
+	}
+	info := evt.Info
+	return record{
+		V: recordVersion, ID: info.ID, Chat: jidString(info.Chat), Sender: jidString(info.Sender),
+		SenderAlt: jidString(info.SenderAlt), RecipientAlt: jidString(info.RecipientAlt), FromMe: info.IsFromMe,
+		IsGroup: info.IsGroup, Addressing: string(info.AddressingMode), Timestamp: info.Timestamp.UTC(), Type: info.Type,
+		Unavailable: kind,
+	}, true
+}
+
+// gap is why the record holds no content, or "" when it does.
+func (r record) gap() incident.CaptureGap {
+	switch {
+	case r.Unavailable == "":
+		return ""
+	case r.Unavailable == string(events.UnavailableTypeViewOnce):
+		return incident.GapViewOnce
+	default:
+		return incident.GapLost
+	}
 }
 
 func (r record) marshal() ([]byte, error) {
