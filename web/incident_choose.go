@@ -1,0 +1,79 @@
+package web
+
+import (
+	"fmt"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// incidentChoose completes an incident whose message Tresor did not
+// capture with the worker's choice: secure the metadata, upload the
+// content received on another channel, or mark it not securable with a
+// reason. The form is multipart because of the upload and is read as in
+// incidentUpload: the CSRF token first (checked before anything else),
+// the small fields, the file last; the file is streamed into the vault
+// only when the choice is the upload, and never read otherwise.
+func (s *Server) incidentChoose(c *gin.Context) {
+	if !s.sameOrigin(c.Request) {
+		s.failStatus(c, http.StatusForbidden)
+		return
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, fmt.Errorf("%w: send the form as multipart/form-data", incident.ErrInvalidInput))
+		return
+	}
+	if !s.uploadCSRF(c, mr) {
+		s.failStatus(c, http.StatusForbidden)
+		return
+	}
+	var f submitForm
+	file, err := uploadFields(mr, &f, true)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	pl, err := policies.ParsePlatform(f.Platform)
+	if err != nil {
+		s.fail(c, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
+		return
+	}
+	in := incident.SubmitInput{Category: f.Category, Description: f.Description, Platform: pl,
+		Choice: incident.UncapturedChoice(f.Choice), Reason: f.Reason}
+	var inc incident.Incident
+	if in.Choice == incident.ChoiceUpload {
+		inc, err = s.chooseUpload(c, file, in)
+	} else {
+		inc, err = s.svc.Submit(c.Request.Context(), actor(c), c.Param("id"), in)
+	}
+	if err != nil {
+		s.fail(c, uploadReadError(err))
+		return
+	}
+	s.redirect(c, "/incidents/"+inc.ID+"?done=submitted")
+}
+
+// chooseUpload streams the file of the upload choice into the vault. A
+// category that forbids content is refused before the file is read.
+func (s *Server) chooseUpload(c *gin.Context, file *multipart.Part, in incident.SubmitInput) (incident.Incident, error) {
+	cat, err := s.policy.Category(in.Category)
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err)
+	}
+	if cat.Securing != policies.SecureContent {
+		return incident.Incident{}, fmt.Errorf("%w: category %q: secure the metadata instead", incident.ErrContentForbidden, cat.ID)
+	}
+	if file == nil || file.FileName() == "" {
+		return incident.Incident{}, fmt.Errorf("%w: choose the file you received on the other channel", incident.ErrInvalidInput)
+	}
+	part, err := s.uploadedPart(file)
+	if err != nil {
+		return incident.Incident{}, err
+	}
+	return s.svc.SubmitUpload(c.Request.Context(), actor(c), c.Param("id"), in, part)
+}
