@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -52,10 +53,39 @@ func (s *Server) incidentChoose(c *gin.Context) {
 		inc, err = s.svc.Submit(c.Request.Context(), actor(c), c.Param("id"), in)
 	}
 	if err != nil {
-		s.fail(c, uploadReadError(err))
+		s.failChoice(c, f, uploadReadError(err))
 		return
 	}
 	s.redirect(c, "/incidents/"+inc.ID+"?done=submitted")
+}
+
+// errNoFile: the upload choice came without a file.
+var errNoFile = fmt.Errorf("%w: choose the file you received on the other channel", incident.ErrInvalidInput)
+
+// failChoice shows the incident page again with what the worker typed and
+// what to do next when the choice was refused for its input; other errors
+// get the error page.
+func (s *Server) failChoice(c *gin.Context, f submitForm, err error) {
+	status := statusOf(err)
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+	default:
+		s.fail(c, err)
+		return
+	}
+	key := detailKey(err)
+	switch {
+	case errors.Is(err, errNoFile):
+		key = "uncaptured.error.no_file"
+	case errors.Is(err, incident.ErrReasonRequired):
+		key = "uncaptured.error.reason"
+	case errors.Is(err, incident.ErrContentForbidden):
+		key = "uncaptured.error.content_forbidden"
+	case status == http.StatusRequestEntityTooLarge:
+		key = "uncaptured.error.too_large"
+	}
+	s.renderIncident(c, status, f, key)
+	c.Abort()
 }
 
 // chooseUpload streams the file of the upload choice into the vault. A
@@ -69,7 +99,7 @@ func (s *Server) chooseUpload(c *gin.Context, file *multipart.Part, in incident.
 		return incident.Incident{}, fmt.Errorf("%w: category %q: secure the metadata instead", incident.ErrContentForbidden, cat.ID)
 	}
 	if file == nil || file.FileName() == "" {
-		return incident.Incident{}, fmt.Errorf("%w: choose the file you received on the other channel", incident.ErrInvalidInput)
+		return incident.Incident{}, errNoFile
 	}
 	part, err := s.uploadedPart(file)
 	if err != nil {

@@ -52,7 +52,7 @@ func TestUncapturedIncidentPage(t *testing.T) {
 	} {
 		id := e.flagUncaptured("wanda", "MSG-"+string(gap), gap)
 		page := wanda.get("/incidents/" + id).Body.String()
-		for _, s := range []string{"Tresor hat von dieser Nachricht nur die Metadaten.", want, `action="/incidents/` + id + `/choose"`,
+		for _, s := range []string{"Tresor hat von dieser Nachricht nur die Metadaten, nicht den Inhalt.", want, `action="/incidents/` + id + `/choose"`,
 			`enctype="multipart/form-data"`, "Nur die Metadaten sichern", "Als nicht sicherbar markieren", "Inhalt von einem anderen Weg hochladen"} {
 			if !strings.Contains(page, s) {
 				t.Fatalf("%s: page lacks %q", gap, s)
@@ -67,7 +67,7 @@ func TestUncapturedIncidentPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := wanda.get("/incidents/" + id.ID).Body.String()
-	if strings.Contains(page, "nur die Metadaten") || strings.Contains(page, "/choose") || !strings.Contains(page, `/submit"`) {
+	if strings.Contains(page, "nur die Metadaten, nicht") || strings.Contains(page, "/choose") || !strings.Contains(page, `/submit"`) {
 		t.Fatal("a captured message's page offers the choice")
 	}
 }
@@ -91,6 +91,13 @@ func TestUncapturedChoices(t *testing.T) {
 	nosec := e.flagUncaptured("wanda", "VO-1", incident.GapViewOnce)
 	w := wanda.choose(nosec, choiceFields("threat", "not_securable", ""), "", nil)
 	wantStatus(t, w, http.StatusBadRequest)
+	// The page comes back with what to do and what was typed.
+	for _, s := range []string{"kurz, warum nichts gesichert werden kann", `<option value="threat" selected>`, "Drohung im Chat</textarea>",
+		`value="not_securable" checked`, `<option value="android" selected>`} {
+		if !strings.Contains(w.Body.String(), s) {
+			t.Fatalf("refused choice: page lacks %q", s)
+		}
+	}
 	if inc := e.incident(nosec); inc.State != incident.StateFlagged || inc.Choice != "" {
 		t.Fatalf("after a refused choice: %+v", inc)
 	}
@@ -105,9 +112,17 @@ func TestUncapturedChoices(t *testing.T) {
 		parts = append(parts, field(f[0], f[1]))
 	}
 	body, ctype := multipartStream(append(parts, part{name: "file", file: "x.png", body: tw})...)
-	wantStatus(t, wanda.raw(http.MethodPost, "/incidents/"+up+"/choose", ctype, body), http.StatusUnprocessableEntity)
+	w = wanda.raw(http.MethodPost, "/incidents/"+up+"/choose", ctype, body)
+	wantStatus(t, w, http.StatusUnprocessableEntity)
 	tw.check()
-	wantStatus(t, wanda.choose(up, choiceFields("violence", "upload", ""), "", nil), http.StatusBadRequest) // no file chosen
+	if !strings.Contains(w.Body.String(), "darf kein Inhalt kopiert werden") || !strings.Contains(w.Body.String(), "Datei bitte noch einmal") {
+		t.Fatal("refused upload: the page does not say what to do")
+	}
+	w = wanda.choose(up, choiceFields("violence", "upload", ""), "", nil)
+	wantStatus(t, w, http.StatusBadRequest)
+	if !strings.Contains(w.Body.String(), "die Sie auf dem anderen Weg bekommen haben.") {
+		t.Fatal("upload without a file: the page does not say what to do")
+	}
 	if files := ve.vaultFiles(); len(files) != 0 {
 		t.Fatalf("vault files after refused uploads: %v", files)
 	}
@@ -125,9 +140,9 @@ func TestUncapturedChoices(t *testing.T) {
 
 	// The supervisor sees what Tresor has and what the worker chose.
 	inbox := e.as("susi").get("/approvals").Body.String()
-	for _, s := range []string{"Tresor hat von dieser Nachricht nur die Metadaten.", "älter als die Zeit", "zum einmaligen Ansehen",
+	for _, s := range []string{"Tresor hat von dieser Nachricht nur die Metadaten, nicht den Inhalt.", "älter als die Zeit", "zum einmaligen Ansehen",
 		"bevor WhatsApp mit Tresor verknüpft wurde", "Entscheidung der Fachkraft", "Nur die Metadaten sichern",
-		"Als nicht sicherbar markieren", reason, "Inhalt von einem anderen Weg hochladen"} {
+		"Nicht sicherbar", "Begründung der Fachkraft", reason, "Freigeben bestätigt, dass nichts gesichert wird", "Inhalt von einem anderen Weg hochgeladen"} {
 		if !strings.Contains(inbox, s) {
 			t.Fatalf("approval page lacks %q", s)
 		}
