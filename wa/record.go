@@ -58,13 +58,18 @@ func recordFrom(evt *events.Message) (record, bool, error) {
 	if err != nil {
 		return record{}, false, fmt.Errorf("failed to encode message %s: %w", evt.Info.ID, err)
 	}
-	info := evt.Info
+	rec := recordOf(evt.Info)
+	rec.Message = raw
+	return rec, true, nil
+}
+
+// recordOf is the record of a message's identity, without its content.
+func recordOf(info types.MessageInfo) record {
 	return record{
 		V: recordVersion, ID: info.ID, Chat: jidString(info.Chat), Sender: jidString(info.Sender),
 		SenderAlt: jidString(info.SenderAlt), RecipientAlt: jidString(info.RecipientAlt), FromMe: info.IsFromMe,
 		IsGroup: info.IsGroup, Addressing: string(info.AddressingMode), Timestamp: info.Timestamp.UTC(), Type: info.Type,
-		Message: raw,
-	}, true, nil
+	}
 }
 
 // unavailableRecordFrom builds the record of a message WhatsApp sent no
@@ -79,13 +84,9 @@ func unavailableRecordFrom(evt *events.UndecryptableMessage) (record, bool) {
 	if kind == "" {
 		kind = "unknown"
 	}
-	info := evt.Info
-	return record{
-		V: recordVersion, ID: info.ID, Chat: jidString(info.Chat), Sender: jidString(info.Sender),
-		SenderAlt: jidString(info.SenderAlt), RecipientAlt: jidString(info.RecipientAlt), FromMe: info.IsFromMe,
-		IsGroup: info.IsGroup, Addressing: string(info.AddressingMode), Timestamp: info.Timestamp.UTC(), Type: info.Type,
-		Unavailable: kind,
-	}, true
+	rec := recordOf(evt.Info)
+	rec.Unavailable = kind
+	return rec, true
 }
 
 // gap is why the record holds no content, or "" when it does.

@@ -20,28 +20,13 @@ import (
 // the small fields, the file last; the file is streamed into the vault
 // only when the choice is the upload, and never read otherwise.
 func (s *Server) incidentChoose(c *gin.Context) {
-	if !s.sameOrigin(c.Request) {
-		s.failStatus(c, http.StatusForbidden)
-		return
-	}
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		s.fail(c, fmt.Errorf("%w: send the form as multipart/form-data", incident.ErrInvalidInput))
-		return
-	}
-	if !s.uploadCSRF(c, mr) {
-		s.failStatus(c, http.StatusForbidden)
-		return
-	}
-	var f submitForm
-	file, err := uploadFields(mr, &f, true)
-	if err != nil {
-		s.fail(c, err)
+	f, file, ok := s.readUploadForm(c, true)
+	if !ok {
 		return
 	}
 	pl, err := policies.ParsePlatform(f.Platform)
 	if err != nil {
-		s.fail(c, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
+		s.failChoice(c, f, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
 		return
 	}
 	in := incident.SubmitInput{Category: f.Category, Description: f.Description, Platform: pl,

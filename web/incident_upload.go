@@ -34,23 +34,8 @@ type refusedView struct {
 // handler (csrfInHandler) — then category, description and platform, and
 // the file last.
 func (s *Server) incidentUpload(c *gin.Context) {
-	if !s.sameOrigin(c.Request) {
-		s.failStatus(c, http.StatusForbidden)
-		return
-	}
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		s.fail(c, fmt.Errorf("%w: send the form as multipart/form-data", incident.ErrInvalidInput))
-		return
-	}
-	if !s.uploadCSRF(c, mr) {
-		s.failStatus(c, http.StatusForbidden)
-		return
-	}
-	var f submitForm
-	file, err := uploadFields(mr, &f, false)
-	if err != nil {
-		s.fail(c, err)
+	f, file, ok := s.readUploadForm(c, false)
+	if !ok {
 		return
 	}
 	pl, err := policies.ParsePlatform(f.Platform)
@@ -103,6 +88,31 @@ func (s *Server) uploadedPart(file *multipart.Part) (incident.Part, error) {
 	}
 	return incident.Part{Name: partName(mt), MediaType: mt, Size: -1,
 		Content: &capReader{r: br, left: s.policy.UploadMaxBytes, limit: s.policy.UploadMaxBytes}}, nil
+}
+
+// readUploadForm checks the request's origin and its CSRF token (the
+// first part, before anything else is read), then reads the small fields
+// up to the file part, which it returns unread. ok is false when the
+// error response was written.
+func (s *Server) readUploadForm(c *gin.Context, choice bool) (f submitForm, file *multipart.Part, ok bool) {
+	if !s.sameOrigin(c.Request) {
+		s.failStatus(c, http.StatusForbidden)
+		return f, nil, false
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, fmt.Errorf("%w: send the form as multipart/form-data", incident.ErrInvalidInput))
+		return f, nil, false
+	}
+	if !s.uploadCSRF(c, mr) {
+		s.failStatus(c, http.StatusForbidden)
+		return f, nil, false
+	}
+	if file, err = uploadFields(mr, &f, choice); err != nil {
+		s.fail(c, err)
+		return f, nil, false
+	}
+	return f, file, true
 }
 
 // uploadCSRF reads the first part, which must be the CSRF token of the
