@@ -23,7 +23,9 @@
 // incident.FlagInput.NotCaptured saying why: view-once (whatsmeow's
 // events.UndecryptableMessage with IsUnavailable and UnavailableType
 // "view_once": linked devices never get that content, so the adapter
-// keeps the message's identity, sealed like a capture, to tell it apart),
+// keeps the message's identity, sealed like a capture, to tell it apart;
+// content the phone resends later, events.Message with
+// UnavailableRequestID, replaces it),
 // before linking (no capture and the device was linked within the capture
 // window), outside the window (otherwise), or lost (another unavailable
 // type). The worker then chooses what to secure; [Adapter.FetchContent]

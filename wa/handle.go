@@ -77,6 +77,14 @@ func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
 		a.opts.Log.Error("cannot capture message; WhatsApp will redeliver it", "worker", a.worker, "message_id", e.Info.ID, "err", err)
 		return false
 	}
+	if e.UnavailableRequestID != "" {
+		// The phone resent a message this device got no content of: the
+		// content replaces the identity kept for it (onUndecryptable).
+		if err := a.reseal(ctx, rec); err != nil {
+			a.opts.Log.Error("cannot capture a message the phone resent", "worker", a.worker, "message_id", e.Info.ID, "err", err)
+			return false
+		}
+	}
 	return true
 }
 

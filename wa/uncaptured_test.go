@@ -120,6 +120,26 @@ func TestViewOnceIsKeptSealed(t *testing.T) {
 	}
 }
 
+// TestPhoneResendReplacesTheUnavailableRecord: when the phone answers
+// whatsmeow's request for an unavailable message with its content, the
+// content is captured and a star finds it.
+func TestPhoneResendReplacesTheUnavailableRecord(t *testing.T) {
+	e := newEnv(t)
+	e.handle(&events.UndecryptableMessage{Info: viewOnce("3A00000000000000R9").Info, IsUnavailable: true})
+	resent := received("3A00000000000000R9", textMessage(secretText))
+	resent.UnavailableRequestID = "3EB0REQUEST0001"
+	e.handle(resent)
+	e.handle(star(youthPN, types.EmptyJID, "3A00000000000000R9", false, true))
+	inc := e.incidentOf("3A00000000000000R9")
+	if inc.NotCaptured != "" {
+		t.Fatalf("a resent message is marked %q", inc.NotCaptured)
+	}
+	parts, err := e.ad.FetchContent(context.Background(), inc)
+	if err != nil || len(parts) != 1 {
+		t.Fatalf("FetchContent = %v, %v", parts, err)
+	}
+}
+
 // TestUncapturedStarToWorkersChoice runs the flow through the real
 // adapter and service: a captured message whose capture is gone when the
 // secure job runs ends that job after one attempt, dead and audited, and
