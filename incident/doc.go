@@ -21,6 +21,14 @@
 //   - Asynchronous steps run as durable jobs: a job's effect and its
 //     completion commit together, so a crash in the middle repeats the job
 //     rather than losing or doubling its effect.
+//   - A job that fails with an error wrapping [ErrPermanent] is not
+//     retried: it ends as dead with its audit entry in one transaction,
+//     and a secure job that ends so hands its incident back to the
+//     reporter ([GapLost]).
+//   - An incident whose message the messenger did not capture
+//     ([CaptureGap]) is never secured before its reporter chose what to
+//     secure ([UncapturedChoice]); "not securable" needs a reason and
+//     the category's approval, and its text never enters the audit log.
 //
 // Evidence content never passes through this package's types except as a
 // stream handed from the [Messenger] to the [Vault]; incidents, requests and

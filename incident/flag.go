@@ -25,6 +25,9 @@ type FlagInput struct {
 	// was stuck, which reached Tresor only when the sync recovered; the
 	// audit entry says so.
 	Late bool
+	// NotCaptured is set by the messenger adapter when it holds no copy
+	// of the message's content; the worker then chooses (SubmitInput.Choice).
+	NotCaptured CaptureGap
 }
 
 // SubmitInput completes a flagged incident.
@@ -32,6 +35,10 @@ type SubmitInput struct {
 	Category    string
 	Description string
 	Platform    policies.Platform
+	// Choice is required when the message was not captured (and refused
+	// otherwise); Reason says why, for ChoiceNotSecurable.
+	Choice UncapturedChoice
+	Reason string
 }
 
 // Flag opens an incident for the acting worker. With a category it is
@@ -49,6 +56,9 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 	if strings.TrimSpace(in.Message.ID) == "" {
 		return Incident{}, fmt.Errorf("%w: the message id is missing", ErrInvalidInput)
 	}
+	if !in.NotCaptured.valid() || (in.NotCaptured != "" && in.Channel != ChannelWhatsApp) {
+		return Incident{}, fmt.Errorf("%w: capture gap %q", ErrInvalidInput, in.NotCaptured)
+	}
 	id, err := s.newID()
 	if err != nil {
 		return Incident{}, err
@@ -56,7 +66,7 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 	now := s.now()
 	inc := Incident{
 		ID: id, Channel: in.Channel, ReporterID: a.ID, Message: in.Message,
-		State: StateFlagged, CreatedAt: now, UpdatedAt: now,
+		State: StateFlagged, NotCaptured: in.NotCaptured, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		if err := tx.CreateIncident(ctx, &inc); err != nil {
@@ -66,10 +76,14 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 		if in.Late {
 			details["late"] = "true"
 		}
+		if in.NotCaptured != "" {
+			details["not_captured"] = string(in.NotCaptured)
+		}
 		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, details); err != nil {
 			return err
 		}
-		if in.Category == "" {
+		if in.Category == "" || in.NotCaptured != "" {
+			// Without a capture the worker first sees what Tresor has.
 			return nil
 		}
 		return s.submit(ctx, tx, a, &inc, SubmitInput{Category: in.Category, Description: in.Description, Platform: in.Platform})
@@ -129,6 +143,24 @@ func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in 
 		return fmt.Errorf("%w: the description is longer than %d bytes", ErrInvalidInput, MaxDescription)
 	}
 	inc.Category, inc.Description, inc.Platform, inc.Securing = cat.ID, desc, in.Platform, cat.Securing
+	if err := inc.applyChoice(cat, in); err != nil {
+		return err
+	}
+	details := map[string]string{"category": cat.ID, "platform": string(in.Platform), "securing": string(inc.Securing)}
+	if inc.Choice != "" {
+		details["choice"] = string(inc.Choice)
+	}
+	if inc.NotSecuredReason != "" {
+		details["reason_sha256"] = digest(inc.NotSecuredReason)
+	}
+	if inc.Choice == ChoiceNotSecurable && !cat.RequireApproval {
+		// Nothing to secure and nobody to ask: the decision is the
+		// worker's, on the record, and the deletion goes on.
+		if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, details); err != nil {
+			return err
+		}
+		return s.markNotSecured(ctx, tx, a, inc, map[string]string{"choice": string(inc.Choice), "reason_sha256": digest(inc.NotSecuredReason)})
+	}
 	if cat.RequireApproval {
 		if err := inc.moveTo(StateAwaitingApproval); err != nil {
 			return err
@@ -140,16 +172,14 @@ func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in 
 	if err := tx.UpdateIncident(ctx, inc); err != nil {
 		return fmt.Errorf("failed to update incident: %w", err)
 	}
-	if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, map[string]string{
-		"category": cat.ID, "platform": string(in.Platform), "securing": string(cat.Securing),
-	}); err != nil {
+	if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, details); err != nil {
 		return err
 	}
 	if cat.RequireApproval {
 		_, err := s.openRequest(ctx, tx, a, inc, Request{Kind: RequestSecure, RequiredApprovals: s.policy.ApprovalsFor(cat)})
 		return err
 	}
-	return s.enqueue(ctx, tx, Job{Kind: JobSecure, IncidentID: inc.ID, Key: jobKey(JobSecure, inc.ID)})
+	return s.enqueue(ctx, tx, secureJob(inc))
 }
 
 // enqueue adds a job due now unless RunAt is set.

@@ -72,6 +72,7 @@ type fakeMessenger struct {
 	fetched   int
 	revoked   []string
 	revokeErr error
+	fetchErr  error
 	outcome   incident.RevokeOutcome
 }
 
@@ -79,6 +80,9 @@ func (m *fakeMessenger) FetchContent(ctx context.Context, inc incident.Incident)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fetched++
+	if m.fetchErr != nil {
+		return nil, m.fetchErr
+	}
 	return []incident.Part{{Name: "media.jpg", MediaType: "image/jpeg", Size: int64(len(m.content)),
 		Content: io.NopCloser(bytes.NewReader(m.content))}}, nil
 }

@@ -29,9 +29,9 @@ const (
 
 // transitions is the state machine: from → allowed next states.
 var transitions = map[State][]State{
-	StateFlagged:          {StateAwaitingApproval, StateSecuring},
+	StateFlagged:          {StateAwaitingApproval, StateSecuring, StateRevoking},
 	StateAwaitingApproval: {StateSecuring, StateRevoking, StateFlagged},
-	StateSecuring:         {StateRevoking},
+	StateSecuring:         {StateRevoking, StateFlagged},
 	StateRevoking:         {StateWalkthrough},
 	StateWalkthrough:      {StateClosed},
 	StateClosed:           nil,
@@ -126,6 +126,11 @@ type Incident struct {
 	Receipt          *Receipt // set when Evidence is EvidenceSecured
 	NotSecuredReason string
 	Revocation       *Revocation
+
+	// NotCaptured says why Tresor has only the metadata of the message
+	// ("" when it was captured); Choice is what the worker decided then.
+	NotCaptured CaptureGap
+	Choice      UncapturedChoice
 
 	RetentionUntil *time.Time // when the bundle is due for destruction
 	LegalHold      bool

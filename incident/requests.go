@@ -173,28 +173,34 @@ func (s *Service) applyDecision(ctx context.Context, tx Tx, a Actor, inc *Incide
 	switch {
 	case r.State == RequestPending:
 		return nil
+	case r.Kind == RequestSecure && r.State == RequestApproved && inc.Choice == ChoiceNotSecurable:
+		// The approval confirms the worker's reason: nothing is secured.
+		return s.markNotSecured(ctx, tx, a, inc, map[string]string{"request_id": r.ID, "choice": string(inc.Choice),
+			"reason_sha256": digest(inc.NotSecuredReason)})
+	case r.Kind == RequestSecure && r.State == RequestRejected && inc.Choice == ChoiceNotSecurable:
+		// The supervisor does not accept that nothing can be secured: the
+		// worker chooses again (e.g. an upload from another channel).
+		inc.Choice, inc.NotSecuredReason = "", ""
+		if err := s.updateState(ctx, tx, inc, StateFlagged); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, a, "incident.returned", inc.ID, map[string]string{"request_id": r.ID})
 	case r.Kind == RequestSecure && r.State == RequestApproved:
 		if err := s.updateState(ctx, tx, inc, StateSecuring); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, Job{Kind: JobSecure, IncidentID: inc.ID, Key: jobKey(JobSecure, inc.ID)})
+		return s.enqueue(ctx, tx, secureJob(inc))
 	case r.Kind == RequestSecure && r.State == RequestRejected:
 		// A rejected securing is the decision not to secure: the message
 		// still has to go from WhatsApp and the phone.
-		inc.Evidence, inc.NotSecuredReason = EvidenceNotSecured, r.Decisions[len(r.Decisions)-1].Reason
-		if err := s.updateState(ctx, tx, inc, StateRevoking); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, a, "incident.not_secured", inc.ID, map[string]string{"request_id": r.ID}); err != nil {
-			return err
-		}
+		inc.NotSecuredReason = r.Decisions[len(r.Decisions)-1].Reason
 		if inc.Receipt != nil {
 			// A staged upload must not outlive the decision not to keep it.
 			if err := s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobDestroy, inc.ID, r.ID)}); err != nil {
 				return err
 			}
 		}
-		return s.enqueue(ctx, tx, Job{Kind: JobRevoke, IncidentID: inc.ID, Key: jobKey(JobRevoke, inc.ID)})
+		return s.markNotSecured(ctx, tx, a, inc, map[string]string{"request_id": r.ID})
 	case r.Kind == RequestDestroy && r.State == RequestApproved:
 		return s.enqueue(ctx, tx, Job{Kind: JobDestroy, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobDestroy, inc.ID, r.ID)})
 	}

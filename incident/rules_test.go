@@ -80,10 +80,12 @@ func TestTransitions(t *testing.T) {
 	allowed := map[[2]State]bool{
 		{StateFlagged, StateAwaitingApproval}:  true,
 		{StateFlagged, StateSecuring}:          true,
+		{StateFlagged, StateRevoking}:          true, // not securable, no approval needed
 		{StateAwaitingApproval, StateSecuring}: true,
 		{StateAwaitingApproval, StateRevoking}: true, // securing rejected
 		{StateAwaitingApproval, StateFlagged}:  true, // request expired
 		{StateSecuring, StateRevoking}:         true,
+		{StateSecuring, StateFlagged}:          true, // content gone for good: the worker chooses
 		{StateRevoking, StateWalkthrough}:      true,
 		{StateWalkthrough, StateClosed}:        true,
 	}

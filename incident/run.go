@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -26,7 +27,8 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	if runErr == nil {
 		return true, nil
 	}
-	dead := j.Attempts >= MaxAttempts
+	permanent := errors.Is(runErr, ErrPermanent)
+	dead := permanent || j.Attempts >= MaxAttempts
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		if err := tx.RetryJob(ctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
 			return err
@@ -34,7 +36,19 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 		if !dead {
 			return nil
 		}
-		return s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{"job": j.Key, "attempts": fmt.Sprint(j.Attempts)})
+		if err := s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{
+			"job": j.Key, "attempts": fmt.Sprint(j.Attempts), "permanent": strconv.FormatBool(permanent),
+		}); err != nil {
+			return err
+		}
+		if !permanent || j.Kind != JobSecure {
+			return nil
+		}
+		inc, err := tx.Incident(ctx, j.IncidentID)
+		if err != nil {
+			return err
+		}
+		return s.returnForChoice(ctx, tx, &inc)
 	})
 	if err != nil {
 		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)

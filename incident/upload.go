@@ -64,10 +64,7 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 		}); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, a, "evidence.staged", inc.ID, map[string]string{
-			"bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
-			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "manifest_sha256": receipt.ManifestSHA256,
-		}); err != nil {
+		if err := s.record(ctx, tx, a, "evidence.staged", inc.ID, receiptDetails(receipt)); err != nil {
 			return err
 		}
 		return s.submit(ctx, tx, a, &inc, SubmitInput{Category: in.Category, Description: in.Description, Platform: in.Platform})
@@ -87,4 +84,12 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 // waits for the secure decision.
 func (inc *Incident) staged() bool {
 	return inc.Evidence == EvidencePending && inc.Receipt != nil && inc.DestroyedAt == nil
+}
+
+// receiptDetails are the audit details of a sealed bundle.
+func receiptDetails(r Receipt) map[string]string {
+	return map[string]string{
+		"bundle_id": r.BundleID, "ciphertext_sha256": r.CiphertextSHA256,
+		"ciphertext_size": strconv.FormatInt(r.CiphertextSize, 10), "manifest_sha256": r.ManifestSHA256,
+	}
 }

@@ -232,6 +232,9 @@ func (a *Adapter) RecentMessages(ctx context.Context) ([]incident.MessageRef, er
 		if err != nil {
 			return nil, err
 		}
+		if rec.gap() != "" {
+			continue // nothing to secure; a star on it says why
+		}
 		ref, err := rec.ref()
 		if err != nil {
 			return nil, err

@@ -66,6 +66,18 @@
 //     loss on the worker's device row, shown on the worker's WhatsApp
 //     page. With the database away as well, the loss note waits in the
 //     spool; failing that, only the log line tells.
+// A flag on a message Tresor holds no content of opens the incident with
+// incident.FlagInput.NotCaptured saying why: view-once (whatsmeow's
+// events.UndecryptableMessage with IsUnavailable and UnavailableType
+// "view_once": linked devices never get that content, so the adapter
+// keeps the message's identity, sealed like a capture, to tell it apart;
+// content the phone resends later, events.Message with
+// UnavailableRequestID, replaces it),
+// before linking (no capture and the device was linked within the capture
+// window), outside the window (otherwise), or lost (another unavailable
+// type). The worker then chooses what to secure; [Adapter.FetchContent]
+// answers such messages with [ErrNotCaptured], which wraps
+// incident.ErrPermanent so that the secure job is never retried.
 //
 // # What is stored, how, and for how long
 //

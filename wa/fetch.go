@@ -23,8 +23,10 @@ import (
 
 var (
 	// ErrNotCaptured: the message was not captured by the linked device,
-	// or its capture was purged; its content cannot be fetched.
-	ErrNotCaptured = errors.New("message not captured")
+	// its capture was purged, or WhatsApp gave the device no content of
+	// it (view-once); its content cannot be fetched. It wraps
+	// incident.ErrPermanent, so the secure job is not retried.
+	ErrNotCaptured = fmt.Errorf("message not captured: %w", incident.ErrPermanent)
 	// ErrMediaHash: the downloaded media does not match WhatsApp's
 	// FileSHA256.
 	ErrMediaHash = errors.New("media does not match WhatsApp's file hash")
@@ -47,6 +49,9 @@ func (a *Adapter) FetchContent(ctx context.Context, inc incident.Incident) ([]in
 	if err != nil {
 		return nil, err
 	}
+	if g := rec.gap(); g != "" {
+		return nil, fmt.Errorf("message %s (%s): %w", inc.Message.ID, g, ErrNotCaptured)
+	}
 	msg, err := rec.message()
 	if err != nil {
 		return nil, err
@@ -58,7 +63,7 @@ func (a *Adapter) FetchContent(ctx context.Context, inc incident.Incident) ([]in
 	md := mediaOf(msg)
 	if md == nil {
 		if len(parts) == 0 {
-			return nil, fmt.Errorf("message %s has neither text nor media to secure", rec.ID)
+			return nil, fmt.Errorf("message %s has neither text nor media to secure: %w", rec.ID, incident.ErrPermanent)
 		}
 		return parts, nil
 	}

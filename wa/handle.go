@@ -29,6 +29,8 @@ func (a *Adapter) Handle(evt any) bool {
 	switch e := evt.(type) {
 	case *events.Message:
 		return a.onMessage(ctx, e)
+	case *events.UndecryptableMessage:
+		return a.onUndecryptable(ctx, e)
 	case *events.Star:
 		a.onStar(ctx, e)
 	case *events.LabelEdit:
@@ -82,6 +84,13 @@ func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
 	if !ok {
 		return true
 	}
+	if e.UnavailableRequestID != "" {
+		// The phone resent a message this device got no content of: the
+		// content replaces the identity kept for it (onUndecryptable).
+		at := a.now()
+		return a.keep(ctx, "message", rec.ID, spoolEntry{Worker: a.worker, At: at, Capture: &rec},
+			func(ctx context.Context) error { return a.reseal(ctx, rec) })
+	}
 	return a.keepCapture(ctx, rec)
 }
 
@@ -89,6 +98,17 @@ func (a *Adapter) onMessage(ctx context.Context, e *events.Message) bool {
 // (status@broadcast) and channels (newsletters).
 func notCaptured(chat types.JID) bool {
 	return chat == types.StatusBroadcastJID || chat.Server == types.NewsletterServer
+}
+
+// onUndecryptable keeps the identity of a message WhatsApp gave this
+// device no content of (view-once), so that a star on it tells the worker
+// why Tresor has only its metadata.
+func (a *Adapter) onUndecryptable(ctx context.Context, e *events.UndecryptableMessage) bool {
+	rec, ok := unavailableRecordFrom(e)
+	if !ok {
+		return true
+	}
+	return a.keepCapture(ctx, rec)
 }
 
 // flagKey identifies a flagged message as a flag event names it.
@@ -213,14 +233,14 @@ func (a *Adapter) flag(ctx context.Context, k flagKey) error {
 			return err
 		}
 	}
-	ref, captured, err := a.refFor(ctx, k)
+	ref, captured, gap, err := a.refFor(ctx, k)
 	if err != nil {
 		return err
 	}
-	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref, Late: k.late})
+	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref, Late: k.late, NotCaptured: gap})
 	switch {
 	case err == nil:
-		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured, "late", k.late)
+		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured, "late", k.late, "not_captured", string(gap))
 	case errors.Is(err, incident.ErrDuplicate):
 	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrInvalidInput):
 		// Retrying cannot help: the account may not flag, or the key is unusable.
@@ -239,19 +259,20 @@ func (a *Adapter) flag(ctx context.Context, k flagKey) error {
 
 // refFor describes the flagged message: from its capture when there is
 // one for the same chat (matched on the LID and the phone-number form),
-// else from the flag's key alone.
-func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, bool, error) {
+// else from the flag's key alone. captured reports a stored capture; gap
+// says why Tresor has no content of the message ("" when it has).
+func (a *Adapter) refFor(ctx context.Context, k flagKey) (ref incident.MessageRef, captured bool, gap incident.CaptureGap, err error) {
 	c, err := a.store.Capture(ctx, a.worker, k.id)
 	switch {
 	case err == nil:
 		rec, err := a.openCapture(c)
 		if err != nil {
-			return incident.MessageRef{}, false, err
+			return incident.MessageRef{}, false, "", err
 		}
 		if a.sameChat(ctx, k.chat, rec) {
 			ref, err := rec.ref()
 			if err != nil {
-				return incident.MessageRef{}, false, err
+				return incident.MessageRef{}, false, "", err
 			}
 			if ref.SenderAlt == "" {
 				if j, err := types.ParseJID(ref.Sender); err == nil {
@@ -265,13 +286,16 @@ func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, b
 			if !k.chat.IsEmpty() {
 				ref.Chat = jidString(k.chat.ToNonAD())
 			}
-			return ref, true, nil
+			return ref, true, rec.gap(), nil
 		}
 		a.opts.Log.Warn("captured message with the flagged id is from another chat", "worker", a.worker, "message_id", k.id)
 	case !errors.Is(err, incident.ErrNotFound):
-		return incident.MessageRef{}, false, err
+		return incident.MessageRef{}, false, "", err
 	}
-	ref := incident.MessageRef{ID: k.id, Chat: jidString(k.chat), FromMe: k.fromMe}
+	if gap, err = a.missingGap(ctx); err != nil {
+		return incident.MessageRef{}, false, "", err
+	}
+	ref = incident.MessageRef{ID: k.id, Chat: jidString(k.chat), FromMe: k.fromMe}
 	var sender types.JID
 	switch {
 	case k.fromMe:
@@ -288,7 +312,23 @@ func (a *Adapter) refFor(ctx context.Context, k flagKey) (incident.MessageRef, b
 	}
 	ref.Sender = jidString(sender)
 	ref.SenderAlt = jidString(a.altOf(ctx, sender))
-	return ref, false, nil
+	return ref, false, gap, nil
+}
+
+// missingGap says why a flagged message has no capture. Every message the
+// device received since linking is kept for the capture window, so a
+// device linked within the window most likely never received it; older
+// devices have purged it. (A capture lost to a failing database cannot
+// be told apart from here and is reported as one of these.)
+func (a *Adapter) missingGap(ctx context.Context) (incident.CaptureGap, error) {
+	d, err := a.store.Device(ctx, a.worker)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return "", fmt.Errorf("failed to read the device of worker %s: %w", a.worker, err)
+	}
+	if err == nil && !d.LinkedAt.IsZero() && a.now().Sub(d.LinkedAt) < a.captureWindow() {
+		return incident.GapBeforeLinking, nil
+	}
+	return incident.GapOutsideWindow, nil
 }
 
 // sameChat reports whether a flag's chat is the captured message's chat

@@ -287,6 +287,8 @@ func TestMalformedEventsDoNotPanic(t *testing.T) {
 		(*events.PairSuccess)(nil),
 		&events.PairSuccess{},
 		(*events.DeleteForMe)(nil),
+		(*events.UndecryptableMessage)(nil),
+		&events.UndecryptableMessage{IsUnavailable: true, UnavailableType: events.UnavailableTypeViewOnce},
 	} {
 		if !e.ad.Handle(evt) {
 			t.Errorf("Handle(%#v) = false", evt)

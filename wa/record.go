@@ -34,6 +34,11 @@ type record struct {
 	Timestamp    time.Time `json:"ts"`
 	Type         string    `json:"type,omitempty"`
 	Message      []byte    `json:"message"` // proto.Marshal of the unwrapped waE2E.Message
+	// Unavailable is set for a message WhatsApp gave this device no
+	// content of (events.UndecryptableMessage with IsUnavailable): its
+	// UnavailableType, e.g. "view_once". Such a record holds the
+	// message's identity only, so that a star on it can say why.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // recordFrom builds the record of a received message. It reports false
@@ -53,13 +58,47 @@ func recordFrom(evt *events.Message) (record, bool, error) {
 	if err != nil {
 		return record{}, false, fmt.Errorf("failed to encode message %s: %w", evt.Info.ID, err)
 	}
-	info := evt.Info
+	rec := recordOf(evt.Info)
+	rec.Message = raw
+	return rec, true, nil
+}
+
+// recordOf is the record of a message's identity, without its content.
+func recordOf(info types.MessageInfo) record {
 	return record{
 		V: recordVersion, ID: info.ID, Chat: jidString(info.Chat), Sender: jidString(info.Sender),
 		SenderAlt: jidString(info.SenderAlt), RecipientAlt: jidString(info.RecipientAlt), FromMe: info.IsFromMe,
 		IsGroup: info.IsGroup, Addressing: string(info.AddressingMode), Timestamp: info.Timestamp.UTC(), Type: info.Type,
-		Message: raw,
-	}, true, nil
+	}
+}
+
+// unavailableRecordFrom builds the record of a message WhatsApp sent no
+// content of to this device. It reports false for other undecryptable
+// messages: whatsmeow asks the sender to retry those, and the retried
+// message arrives as an events.Message.
+func unavailableRecordFrom(evt *events.UndecryptableMessage) (record, bool) {
+	if evt == nil || !evt.IsUnavailable || evt.Info.ID == "" || evt.Info.Chat.IsEmpty() {
+		return record{}, false
+	}
+	kind := string(evt.UnavailableType)
+	if kind == "" {
+		kind = "unknown"
+	}
+	rec := recordOf(evt.Info)
+	rec.Unavailable = kind
+	return rec, true
+}
+
+// gap is why the record holds no content, or "" when it does.
+func (r record) gap() incident.CaptureGap {
+	switch {
+	case r.Unavailable == "":
+		return ""
+	case r.Unavailable == string(events.UnavailableTypeViewOnce):
+		return incident.GapViewOnce
+	default:
+		return incident.GapLost
+	}
 }
 
 func (r record) marshal() ([]byte, error) {

@@ -23,7 +23,8 @@ func (s *Server) apiIncidentSubmit(c *gin.Context) {
 		return
 	}
 	inc, err := s.svc.Submit(c.Request.Context(), actor(c), c.Param("id"),
-		incident.SubmitInput{Category: b.Category, Description: b.Description, Platform: pl})
+		incident.SubmitInput{Category: b.Category, Description: b.Description, Platform: pl,
+			Choice: incident.UncapturedChoice(b.Choice), Reason: b.Reason})
 	if err != nil {
 		s.failJSON(c, err)
 		return

@@ -22,6 +22,8 @@ type apiIncident struct {
 	Evidence         string         `json:"evidence"`
 	Receipt          *apiReceipt    `json:"receipt,omitempty"`
 	NotSecuredReason string         `json:"not_secured_reason,omitempty"`
+	NotCaptured      string         `json:"not_captured,omitempty"`
+	Choice           string         `json:"choice,omitempty"`
 	Revocation       *apiRevocation `json:"revocation,omitempty"`
 	RetentionUntil   *time.Time     `json:"retention_until,omitempty"`
 	LegalHold        bool           `json:"legal_hold"`
@@ -128,6 +130,8 @@ type apiSubmitBody struct {
 	Category    string `json:"category"`
 	Description string `json:"description"`
 	Platform    string `json:"platform"`
+	Choice      string `json:"choice"`
+	Reason      string `json:"reason"`
 }
 
 type apiReasonBody struct {
@@ -178,6 +182,7 @@ func toAPIIncident(inc incident.Incident) apiIncident {
 	out := apiIncident{ID: inc.ID, Category: inc.Category, Channel: string(inc.Channel), ReporterID: inc.ReporterID,
 		Platform: string(inc.Platform), Description: inc.Description, State: string(inc.State), Securing: string(inc.Securing),
 		Evidence: string(inc.Evidence), NotSecuredReason: inc.NotSecuredReason, RetentionUntil: inc.RetentionUntil,
+		NotCaptured: string(inc.NotCaptured), Choice: string(inc.Choice),
 		LegalHold: inc.LegalHold, DestroyedAt: inc.DestroyedAt, CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt,
 		Message: apiMessage{ID: inc.Message.ID, Chat: inc.Message.Chat, Sender: inc.Message.Sender, MediaType: inc.Message.MediaType,
 			FileName: inc.Message.FileName, FileSHA256: inc.Message.FileSHA256, Size: inc.Message.Size}}

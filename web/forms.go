@@ -34,6 +34,9 @@ type submitForm struct {
 	Category    string `form:"category"`
 	Description string `form:"description"`
 	Platform    string `form:"platform"`
+	// Choice and Reason: the worker's choice for an uncaptured message.
+	Choice string `form:"choice"`
+	Reason string `form:"reason"`
 }
 
 type reasonForm struct {

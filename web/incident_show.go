@@ -29,6 +29,10 @@ type showView struct {
 	CanDestroy bool // a supervisor may ask to destroy the evidence early
 	Categories []policies.Category
 	Platforms  []policies.Platform
+	// Form holds what the worker typed into the choice form for an
+	// uncaptured message when it comes back with FormError (a catalog key).
+	Form      submitForm
+	FormError string
 }
 
 type stepView struct {
@@ -45,6 +49,12 @@ type requestView struct {
 
 // incidentShow shows one incident the user may see; others' give 404.
 func (s *Server) incidentShow(c *gin.Context) {
+	s.renderIncident(c, http.StatusOK, submitForm{}, "")
+}
+
+// renderIncident renders the incident page, with the choice form filled
+// in from form and the error formError when they are set.
+func (s *Server) renderIncident(c *gin.Context, status int, form submitForm, formError string) {
 	ctx := c.Request.Context()
 	a := actor(c)
 	d, err := s.svc.IncidentDetail(ctx, a, c.Param("id"))
@@ -58,7 +68,7 @@ func (s *Server) incidentShow(c *gin.Context) {
 	v := showView{Inc: inc, CanWalk: reporter && inc.State == incident.StateWalkthrough,
 		CanSubmit:  reporter && inc.State == incident.StateFlagged,
 		CanRelease: (reporter || a.Role == incident.RoleSupervisor) && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil,
-		Categories: s.policy.Categories, Platforms: policies.Platforms()}
+		Categories: s.policy.Categories, Platforms: policies.Platforms(), Form: form, FormError: formError}
 	if a.Role == incident.RoleSupervisor && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil {
 		v.CanHold, v.CanDestroy = true, !inc.LegalHold
 	}
@@ -77,7 +87,7 @@ func (s *Server) incidentShow(c *gin.Context) {
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
 		v.Trail, v.ShowTrail = d.Trail, true
 	}
-	s.render(c, http.StatusOK, "incident_show", v)
+	s.render(c, status, "incident_show", v)
 }
 
 // requestView says what the user may do with a request.

@@ -34,23 +34,8 @@ type refusedView struct {
 // handler (csrfInHandler) — then category, description and platform, and
 // the file last.
 func (s *Server) incidentUpload(c *gin.Context) {
-	if !s.sameOrigin(c.Request) {
-		s.failStatus(c, http.StatusForbidden)
-		return
-	}
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		s.fail(c, fmt.Errorf("%w: send the form as multipart/form-data", incident.ErrInvalidInput))
-		return
-	}
-	if !s.uploadCSRF(c, mr) {
-		s.failStatus(c, http.StatusForbidden)
-		return
-	}
-	var f submitForm
-	file, err := uploadFields(mr, &f)
-	if err != nil {
-		s.fail(c, err)
+	f, file, ok := s.readUploadForm(c, false)
+	if !ok {
 		return
 	}
 	pl, err := policies.ParsePlatform(f.Platform)
@@ -70,31 +55,64 @@ func (s *Server) incidentUpload(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	br := bufio.NewReaderSize(file, sniffLen)
-	head, err := br.Peek(sniffLen)
-	switch {
-	case len(head) == 0 && (err == nil || errors.Is(err, io.EOF)):
-		s.fail(c, fmt.Errorf("%w: the file is empty", incident.ErrInvalidInput))
-		return
-	case err != nil && !errors.Is(err, io.EOF):
-		s.fail(c, uploadReadError(err))
-		return
-	}
-	mt := sniffType(head)
-	if !slices.Contains(s.policy.UploadTypes, mt) {
-		s.fail(c, fmt.Errorf("%w: %s", errUnsupportedMedia, mt))
+	part, err := s.uploadedPart(file)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	inc, err := s.svc.FlagUpload(c.Request.Context(), actor(c),
 		incident.FlagInput{Category: cat.ID, Description: f.Description, Platform: pl,
-			Message: incident.MessageRef{FileName: safeFileName(file.FileName())}},
-		incident.Part{Name: partName(mt), MediaType: mt, Size: -1,
-			Content: &capReader{r: br, left: s.policy.UploadMaxBytes, limit: s.policy.UploadMaxBytes}})
+			Message: incident.MessageRef{FileName: safeFileName(file.FileName())}}, part)
 	if err != nil {
 		s.fail(c, uploadReadError(err))
 		return
 	}
 	s.redirect(c, "/incidents/"+inc.ID+"?done=uploaded")
+}
+
+// uploadedPart checks the file part's type from its first bytes (the
+// policy's upload types only) and returns it as a part that streams at
+// most the policy's size limit.
+func (s *Server) uploadedPart(file *multipart.Part) (incident.Part, error) {
+	br := bufio.NewReaderSize(file, sniffLen)
+	head, err := br.Peek(sniffLen)
+	switch {
+	case len(head) == 0 && (err == nil || errors.Is(err, io.EOF)):
+		return incident.Part{}, fmt.Errorf("%w: the file is empty", incident.ErrInvalidInput)
+	case err != nil && !errors.Is(err, io.EOF):
+		return incident.Part{}, uploadReadError(err)
+	}
+	mt := sniffType(head)
+	if !slices.Contains(s.policy.UploadTypes, mt) {
+		return incident.Part{}, fmt.Errorf("%w: %s", errUnsupportedMedia, mt)
+	}
+	return incident.Part{Name: partName(mt), MediaType: mt, Size: -1,
+		Content: &capReader{r: br, left: s.policy.UploadMaxBytes, limit: s.policy.UploadMaxBytes}}, nil
+}
+
+// readUploadForm checks the request's origin and its CSRF token (the
+// first part, before anything else is read), then reads the small fields
+// up to the file part, which it returns unread. ok is false when the
+// error response was written.
+func (s *Server) readUploadForm(c *gin.Context, choice bool) (f submitForm, file *multipart.Part, ok bool) {
+	if !s.sameOrigin(c.Request) {
+		s.failStatus(c, http.StatusForbidden)
+		return f, nil, false
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.fail(c, fmt.Errorf("%w: send the form as multipart/form-data", incident.ErrInvalidInput))
+		return f, nil, false
+	}
+	if !s.uploadCSRF(c, mr) {
+		s.failStatus(c, http.StatusForbidden)
+		return f, nil, false
+	}
+	if file, err = uploadFields(mr, &f, choice); err != nil {
+		s.fail(c, err)
+		return f, nil, false
+	}
+	return f, file, true
 }
 
 // uploadCSRF reads the first part, which must be the CSRF token of the
@@ -109,12 +127,16 @@ func (s *Server) uploadCSRF(c *gin.Context, mr *multipart.Reader) bool {
 }
 
 // uploadFields reads the small fields into f up to the file part, which
-// it returns unread.
-func uploadFields(mr *multipart.Reader, f *submitForm) (*multipart.Part, error) {
+// it returns unread. With choice, the fields of an uncaptured message's
+// choice are read too and the file may be missing (nil).
+func uploadFields(mr *multipart.Reader, f *submitForm, choice bool) (*multipart.Part, error) {
 	seen := map[string]bool{}
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
+			if choice {
+				return nil, nil
+			}
 			return nil, fmt.Errorf("%w: the file is missing", incident.ErrInvalidInput)
 		}
 		if err != nil {
@@ -140,7 +162,16 @@ func uploadFields(mr *multipart.Reader, f *submitForm) (*multipart.Part, error) 
 			into = &f.Platform
 		case "description":
 			into, limit = &f.Description, incident.MaxDescription
-		default:
+		case "choice":
+			if choice {
+				into = &f.Choice
+			}
+		case "reason":
+			if choice {
+				into, limit = &f.Reason, incident.MaxDescription
+			}
+		}
+		if into == nil {
 			return nil, fmt.Errorf("%w: unexpected field %q", incident.ErrInvalidInput, name)
 		}
 		if *into, err = readField(p, limit); err != nil {

@@ -91,6 +91,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/incidents/upload", access: signedIn, roles: reporters, csrf: csrfInHandler, upload: true, handler: (*Server).incidentUpload},
 		{method: http.MethodGet, path: "/incidents/:id", access: signedIn, roles: caseReaders, handler: (*Server).incidentShow},
 		{method: http.MethodPost, path: "/incidents/:id/submit", access: signedIn, roles: reporters, handler: (*Server).incidentSubmit},
+		{method: http.MethodPost, path: "/incidents/:id/choose", access: signedIn, roles: reporters, csrf: csrfInHandler, upload: true, handler: (*Server).incidentChoose},
 		{method: http.MethodPost, path: "/incidents/:id/steps/:key/confirm", access: signedIn, roles: reporters, handler: (*Server).stepConfirm},
 		{method: http.MethodPost, path: "/incidents/:id/steps/:key/impossible", access: signedIn, roles: reporters, handler: (*Server).stepImpossible},
 		{method: http.MethodPost, path: "/incidents/:id/release", access: signedIn, roles: reporters, handler: (*Server).releaseRequest},

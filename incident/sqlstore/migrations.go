@@ -326,6 +326,16 @@ var migrations = []migration{
 			`ALTER TABLE wa_devices ADD COLUMN lost_at {{ts}}`,
 		},
 	},
+	{
+		version: 11,
+		name:    "incidents of messages Tresor did not capture",
+		sql: []string{
+			// Why only the metadata is known (outside the window, before
+			// linking, view-once, lost) and what the worker chose.
+			`ALTER TABLE incidents ADD COLUMN not_captured TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE incidents ADD COLUMN uncaptured_choice TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -83,6 +83,8 @@ type incidentRow struct {
 	ReceiptWhatsAppMismatch *bool `gorm:"column:receipt_whatsapp_hash_mismatch"`
 	ReceiptSealedAt         *int64
 	NotSecuredReason        string
+	NotCaptured             string
+	UncapturedChoice        string
 	RevocationOutcome       *string
 	RevocationDetail        *string
 	RevocationAt            *int64
@@ -103,7 +105,8 @@ func toIncidentRow(inc *incident.Incident) incidentRow {
 		Platform: string(inc.Platform), MsgID: m.ID, MsgChat: m.Chat, MsgSender: m.Sender, MsgSenderAlt: m.SenderAlt,
 		MsgFromMe: m.FromMe, MsgMediaType: m.MediaType, MsgFileName: m.FileName, MsgFileSHA256: m.FileSHA256,
 		MsgSize: m.Size, Description: inc.Description, State: string(inc.State), Securing: string(inc.Securing),
-		Evidence: string(inc.Evidence), NotSecuredReason: inc.NotSecuredReason, RetentionUntil: usPtr(inc.RetentionUntil),
+		Evidence: string(inc.Evidence), NotSecuredReason: inc.NotSecuredReason,
+		NotCaptured: string(inc.NotCaptured), UncapturedChoice: string(inc.Choice), RetentionUntil: usPtr(inc.RetentionUntil),
 		LegalHold: inc.LegalHold, DestroyedAt: usPtr(inc.DestroyedAt), CreatedAt: us(inc.CreatedAt),
 		UpdatedAt: us(inc.UpdatedAt), Version: inc.Version,
 	}
@@ -140,6 +143,7 @@ func (r incidentRow) incident() incident.Incident {
 			FromMe: r.MsgFromMe, MediaType: r.MsgMediaType, FileName: r.MsgFileName, FileSHA256: r.MsgFileSHA256, Size: r.MsgSize},
 		Description: r.Description, State: incident.State(r.State), Securing: policies.SecuringMode(r.Securing),
 		Evidence: incident.EvidenceDecision(r.Evidence), NotSecuredReason: r.NotSecuredReason,
+		NotCaptured: incident.CaptureGap(r.NotCaptured), Choice: incident.UncapturedChoice(r.UncapturedChoice),
 		RetentionUntil: fromUSPtr(r.RetentionUntil), LegalHold: r.LegalHold, DestroyedAt: fromUSPtr(r.DestroyedAt),
 		CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt), Version: r.Version,
 	}

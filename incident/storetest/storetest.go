@@ -81,6 +81,7 @@ func sample(id, reporter string) incident.Incident {
 			Recipients: []string{"age1a", "age1b"}, MetadataOnly: false, SealedAt: t0},
 		Revocation:     &incident.Revocation{Outcome: incident.DeletedForMe, Detail: "ok", At: t0},
 		RetentionUntil: &until, CreatedAt: t0, UpdatedAt: t0,
+		NotCaptured: incident.GapViewOnce, Choice: incident.ChoiceMetadata,
 	}
 }
 
@@ -111,6 +112,12 @@ func testIncidentRoundTrip(t *testing.T, s incident.Store) {
 		!got.RetentionUntil.Equal(*in.RetentionUntil) {
 		t.Fatalf("optional parts differ: %+v %+v", got.Receipt, got.Revocation)
 	}
+	// The capture gap and the worker's choice change after creation.
+	got.NotCaptured, got.Choice = incident.GapLost, incident.ChoiceNotSecurable
+	tx(t, s, func(tx incident.Tx) error { return tx.UpdateIncident(ctx, &got) })
+	var updated incident.Incident
+	tx(t, s, func(tx incident.Tx) (err error) { updated, err = tx.Incident(ctx, "i1"); return })
+	equalIncident(t, updated, got)
 	bare := incident.Incident{ID: "i2", Channel: incident.ChannelUpload, ReporterID: "w1", Message: incident.MessageRef{ID: "up"},
 		State: incident.StateFlagged, CreatedAt: t0.Add(time.Second), UpdatedAt: t0}
 	tx(t, s, func(tx incident.Tx) error { return tx.CreateIncident(ctx, &bare) })
