@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/policies"
 )
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -46,7 +45,7 @@ func (s *Server) incidentCreate(c *gin.Context) {
 }
 
 func (s *Server) flagInput(f flagForm) (incident.FlagInput, error) {
-	pl, err := policies.ParsePlatform(f.Platform)
+	pl, err := s.policy.ParsePlatform(f.Platform)
 	if err != nil {
 		return incident.FlagInput{}, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err)
 	}

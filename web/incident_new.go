@@ -14,7 +14,7 @@ import (
 // newView is the flag form: category, description, the message, platform.
 type newView struct {
 	Categories []policies.Category
-	Platforms  []policies.Platform
+	Platforms  []policies.PlatformGuide
 	MediaTypes []string
 	MaxMiB     int64 // the upload limit in MiB, rounded up
 	Form       flagForm
@@ -61,6 +61,6 @@ func (s *Server) recentMessage(c *gin.Context, id string) (incident.MessageRef, 
 }
 
 func (s *Server) newView(f flagForm) newView {
-	return newView{Categories: s.policy.Categories, Platforms: policies.Platforms(), MediaTypes: s.policy.UploadTypes,
+	return newView{Categories: s.policy.Categories, Platforms: s.policy.Platforms(), MediaTypes: s.policy.UploadTypes,
 		MaxMiB: (s.policy.UploadMaxBytes + 1<<20 - 1) >> 20, Form: f}
 }

@@ -28,7 +28,7 @@ type showView struct {
 	CanHold    bool // a supervisor may set or lift the legal hold
 	CanDestroy bool // a supervisor may ask to destroy the evidence early
 	Categories []policies.Category
-	Platforms  []policies.Platform
+	Platforms  []policies.PlatformGuide
 }
 
 type stepView struct {
@@ -58,7 +58,7 @@ func (s *Server) incidentShow(c *gin.Context) {
 	v := showView{Inc: inc, CanWalk: reporter && inc.State == incident.StateWalkthrough,
 		CanSubmit:  reporter && inc.State == incident.StateFlagged,
 		CanRelease: (reporter || a.Role == incident.RoleSupervisor) && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil,
-		Categories: s.policy.Categories, Platforms: policies.Platforms()}
+		Categories: s.policy.Categories, Platforms: s.policy.Platforms()}
 	if a.Role == incident.RoleSupervisor && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil {
 		v.CanHold, v.CanDestroy = true, !inc.LegalHold
 	}
