@@ -287,6 +287,17 @@ var migrations = []migration{
 			`ALTER TABLE requests ADD COLUMN download_used_at {{ts}}`,
 		},
 	},
+	{
+		version: 11,
+		name:    "messages described by the worker",
+		sql: []string{
+			// Without a linked device the worker describes the message as
+			// WhatsApp shows it: chat name or number, time received, kind.
+			`ALTER TABLE incidents ADD COLUMN msg_seen_chat TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE incidents ADD COLUMN msg_received_at {{ts}}`,
+			`ALTER TABLE incidents ADD COLUMN msg_kind TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.
