@@ -79,6 +79,12 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvPolicy(t, tls, pol)
+}
+
+// newEnvPolicy is newEnv under the policy pol.
+func newEnvPolicy(t *testing.T, tls bool, pol *policies.Policy) *env {
+	t.Helper()
 	e := &env{t: t, ctx: context.Background(), store: sqltest.Open(t, sqltest.Dialects()[0]),
 		clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), log: &bytes.Buffer{},
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}

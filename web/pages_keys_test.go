@@ -188,3 +188,21 @@ func rawKeys(page string, prefixes map[string]bool) []string {
 	}
 	return out
 }
+
+// Every German message addresses people as "Sie".
+func TestGermanCatalogSaysSie(t *testing.T) {
+	informal := regexp.MustCompile(`(?i)\b(du|dich|dir|dein|deine|deiner|deinen|deinem|deines|euch|euer|eure|euren|eurem)\b`)
+	b, err := localeFS.ReadFile("locales/de.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range m {
+		if w := informal.FindString(v); w != "" {
+			t.Errorf("%s uses %q: %s", k, w, v)
+		}
+	}
+}
