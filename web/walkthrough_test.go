@@ -125,7 +125,7 @@ func TestDescribedMessage(t *testing.T) {
 		t.Fatalf("message %+v", inc.Message)
 	}
 	page := wanda.get("/incidents/" + id)
-	wantBody(t, page, "Lena K. 0151 23456789", "Foto")
+	wantBody(t, page, "Lena K. 0151 23456789", "Foto", "27.11.2026 08:45 CET")
 	wantNotBody(t, page, inc.Message.ID)
 	entries, err := e.svc.Trail(e.ctx, e.users["anna"].Actor(), incident.AuditFilter{IncidentID: id})
 	if err != nil || len(entries) == 0 {
