@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tresor-evidence/tresor/policies"
 )
@@ -53,8 +57,14 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 	default:
 		return Incident{}, fmt.Errorf("%w: unknown channel %q", ErrInvalidInput, in.Channel)
 	}
-	if strings.TrimSpace(in.Message.ID) == "" {
-		return Incident{}, fmt.Errorf("%w: the message id is missing", ErrInvalidInput)
+	if in.Message.Described() {
+		seen, err := s.checkSeen(in.Message.Seen)
+		if err != nil {
+			return Incident{}, err
+		}
+		in.Message.Seen = seen
+	} else if strings.TrimSpace(in.Message.ID) == "" {
+		return Incident{}, fmt.Errorf("%w: the message id is missing; describe the message instead", ErrInvalidInput)
 	}
 	if !in.NotCaptured.valid() || (in.NotCaptured != "" && in.Channel != ChannelWhatsApp) {
 		return Incident{}, fmt.Errorf("%w: capture gap %q", ErrInvalidInput, in.NotCaptured)
@@ -62,6 +72,11 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 	id, err := s.newID()
 	if err != nil {
 		return Incident{}, err
+	}
+	if strings.TrimSpace(in.Message.ID) == "" {
+		// A described message has no WhatsApp id: Tresor cannot delete
+		// it on WhatsApp, and the walkthrough covers it.
+		in.Message.ID = describedIDPrefix + id
 	}
 	now := s.now()
 	inc := Incident{
@@ -192,4 +207,32 @@ func (s *Service) enqueue(ctx context.Context, tx Tx, j Job) error {
 		return fmt.Errorf("failed to enqueue %s: %w", j.Key, err)
 	}
 	return nil
+}
+
+// describedIDPrefix starts the message id Tresor gives a message the
+// worker described by hand.
+const describedIDPrefix = "described-"
+
+// maxSeenChat bounds the chat name or number a worker types, in bytes.
+const maxSeenChat = 200
+
+// checkSeen validates a message described by hand: a chat name or number
+// without control characters, a time received that is not in the future
+// (an hour of slack for a phone's clock) and a known kind, if any.
+func (s *Service) checkSeen(m SeenMessage) (SeenMessage, error) {
+	m.Chat = strings.TrimSpace(m.Chat)
+	switch {
+	case m.Chat == "":
+		return m, fmt.Errorf("%w: name the chat as WhatsApp shows it", ErrInvalidInput)
+	case len(m.Chat) > maxSeenChat || strings.ContainsFunc(m.Chat, unicode.IsControl) || !utf8.ValidString(m.Chat):
+		return m, fmt.Errorf("%w: the chat name must be one line of at most %d bytes", ErrInvalidInput, maxSeenChat)
+	case m.ReceivedAt.IsZero():
+		return m, fmt.Errorf("%w: say when the message was received", ErrInvalidInput)
+	case m.ReceivedAt.After(s.now().Add(time.Hour)):
+		return m, fmt.Errorf("%w: the time received lies in the future", ErrInvalidInput)
+	case m.Kind != "" && !slices.Contains(MessageKinds, m.Kind):
+		return m, fmt.Errorf("%w: unknown kind of message %q", ErrInvalidInput, m.Kind)
+	}
+	m.ReceivedAt = m.ReceivedAt.UTC()
+	return m, nil
 }

@@ -76,7 +76,42 @@ type MessageRef struct {
 	FileName   string    // the name the sender gave, if any
 	FileSHA256 string    // WhatsApp's own hash of the media, when known
 	Size       int64     // media size in bytes, when known
+
+	// Seen is how the worker described the message by hand, as WhatsApp
+	// shows it to them, when they could not pick it from the capture
+	// (no linked device). It is metadata like the rest: it stays on the
+	// incident and never enters the audit log.
+	Seen SeenMessage
 }
+
+// SeenMessage describes a message as its recipient sees it in WhatsApp,
+// which shows no message ids: the chat's name or number, when it arrived
+// and what kind of message it was.
+type SeenMessage struct {
+	Chat       string      // the chat's name or number as shown
+	ReceivedAt time.Time   // as shown next to the message
+	Kind       MessageKind // what the message was
+}
+
+// Described reports whether the message was described by hand.
+func (m MessageRef) Described() bool { return m.Seen.Chat != "" }
+
+// MessageKind is the kind of a message as people see it.
+type MessageKind string
+
+// The kinds a worker can tell a message apart by.
+const (
+	KindPhoto    MessageKind = "photo"
+	KindVideo    MessageKind = "video"
+	KindVoice    MessageKind = "voice"
+	KindAudio    MessageKind = "audio"
+	KindDocument MessageKind = "document"
+	KindText     MessageKind = "text"
+	KindOther    MessageKind = "other"
+)
+
+// MessageKinds lists every kind, in display order.
+var MessageKinds = []MessageKind{KindPhoto, KindVideo, KindVoice, KindAudio, KindDocument, KindText, KindOther}
 
 // Receipt is the vault's proof that a bundle was sealed.
 type Receipt struct {

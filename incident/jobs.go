@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/tresor-evidence/tresor/policies"
 )
@@ -119,6 +120,8 @@ func (s *Service) revoke(ctx context.Context, j Job) error {
 			Detail: "the policy leaves deleting to the worker, after asking the police whether they want to see the phone"}
 	case inc.Channel == ChannelUpload:
 		rev = Revocation{Outcome: RevokeNotPossible, Detail: "uploaded file: not a WhatsApp message", At: s.now()}
+	case strings.HasPrefix(inc.Message.ID, describedIDPrefix):
+		rev = Revocation{Outcome: RevokeNotPossible, Detail: "described by the worker: no WhatsApp message id to delete", At: s.now()}
 	case s.msgr == nil:
 		return errors.New("no messenger configured")
 	default:

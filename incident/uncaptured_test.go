@@ -31,7 +31,7 @@ func (w *world) flagUncaptured(msgID string, gap incident.CaptureGap) incident.I
 
 func (w *world) submit(id string, in incident.SubmitInput) (incident.Incident, error) {
 	if in.Platform == "" {
-		in.Platform = policies.PlatformAndroid
+		in.Platform = policies.Platform("android")
 	}
 	return w.svc.Submit(w.ctx, w.worker, id, in)
 }
@@ -114,7 +114,7 @@ func TestUncapturedStarUploadChoice(t *testing.T) {
 		inc := w.flagUncaptured("VO-1", incident.GapViewOnce)
 		file := []byte("screenshot the young person sent by e-mail")
 		r := &countingReader{data: file}
-		_, err := w.svc.SubmitUpload(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "csam", Platform: policies.PlatformIPhone},
+		_, err := w.svc.SubmitUpload(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "csam", Platform: policies.Platform("iphone")},
 			incident.Part{Name: "upload.png", MediaType: "image/png", Size: -1, Content: r})
 		wantErr(t, err, incident.ErrContentForbidden)
 		if r.read != 0 || len(w.vault.sealed) != 0 {
@@ -122,10 +122,10 @@ func TestUncapturedStarUploadChoice(t *testing.T) {
 		}
 		_, err = w.submit(inc.ID, incident.SubmitInput{Category: "violence", Choice: incident.ChoiceUpload})
 		wantErr(t, err, incident.ErrInvalidInput) // no file yet
-		_, err = w.svc.SubmitUpload(w.ctx, w.other, inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.PlatformIPhone},
+		_, err = w.svc.SubmitUpload(w.ctx, w.other, inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("iphone")},
 			incident.Part{Name: "upload.png", MediaType: "image/png", Size: -1, Content: &countingReader{data: file}})
 		wantErr(t, err, incident.ErrNotFound)
-		got, err := w.svc.SubmitUpload(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.PlatformIPhone},
+		got, err := w.svc.SubmitUpload(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("iphone")},
 			incident.Part{Name: "upload.png", MediaType: "image/png", Size: -1, Content: &countingReader{data: file}})
 		if err != nil {
 			t.Fatal(err)

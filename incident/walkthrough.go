@@ -14,7 +14,10 @@ func (s *Service) ConfirmStep(ctx context.Context, a Actor, incidentID, key stri
 	return s.resolveStep(ctx, a, incidentID, key, StepDone, "")
 }
 
-// MarkStepImpossible records that a step cannot be done, and why.
+// MarkStepImpossible records that a step cannot be done, and why. When
+// the policy gives the step a follow-up (the request to the young person),
+// a reminder step due after the follow-up's time takes its place, so the
+// incident does not close silently.
 func (s *Service) MarkStepImpossible(ctx context.Context, a Actor, incidentID, key, reason string) (Step, error) {
 	if err := knownID("incident", incidentID); err != nil {
 		return Step{}, err
@@ -48,7 +51,8 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 			return err
 		}
 		open := 0
-		found := false
+		var found bool
+		var followUp Step
 		for _, st := range steps {
 			if st.Key == key {
 				found = true
@@ -61,6 +65,12 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 					return fmt.Errorf("failed to update step: %w", err)
 				}
 				done = st
+				if to == StepImpossible {
+					if fu, ok := s.followUpFor(inc, st, len(steps)+1); ok {
+						followUp = fu
+						open++
+					}
+				}
 				continue
 			}
 			if st.open() {
@@ -76,6 +86,16 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 		}
 		if err := s.record(ctx, tx, a, "step."+string(to), inc.ID, details); err != nil {
 			return err
+		}
+		if followUp.Key != "" {
+			if err := tx.CreateSteps(ctx, []Step{followUp}); err != nil {
+				return fmt.Errorf("failed to add the follow-up step: %w", err)
+			}
+			if err := s.record(ctx, tx, a, "step.follow_up", inc.ID, map[string]string{
+				"step": followUp.Key, "after": key, "due_at": followUp.DueAt.UTC().Format("2006-01-02T15:04:05Z"),
+			}); err != nil {
+				return err
+			}
 		}
 		if open > 0 {
 			// Bumping the incident's version serialises concurrent step

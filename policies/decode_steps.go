@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 )
@@ -49,12 +50,44 @@ func (d *decoder) step(n *yaml.Node, what string) (Step, error) {
 			s.Body, err = d.text(v, what+" body")
 			return err
 		},
+		"together": func(v *yaml.Node) (err error) {
+			s.Together, err = d.text(v, what+" together")
+			return err
+		},
+		"with_young_person": func(v *yaml.Node) (err error) {
+			s.WithYoungPerson, err = d.boolean(v, what+" with_young_person")
+			return err
+		},
+		"follow_up": func(v *yaml.Node) (err error) {
+			s.FollowUp, err = d.followUp(v, what+" follow_up")
+			return err
+		},
 	}, "id", "title", "body")
 	return s, err
 }
 
-// walkthrough decodes the walkthrough mapping; each platform given
-// replaces that platform's steps in p.
+func (d *decoder) followUp(n *yaml.Node, what string) (*FollowUp, error) {
+	var f FollowUp
+	err := d.mapping(n, what, map[string]func(*yaml.Node) error{
+		"after": func(v *yaml.Node) (err error) {
+			f.After, err = d.duration(v, what+".after")
+			return err
+		},
+		"title": func(v *yaml.Node) (err error) {
+			f.Title, err = d.text(v, what+" title")
+			return err
+		},
+		"body": func(v *yaml.Node) (err error) {
+			f.Body, err = d.text(v, what+" body")
+			return err
+		},
+	}, "after", "title", "body")
+	return &f, err
+}
+
+// walkthrough decodes the walkthrough mapping of platform keys; each
+// platform given replaces that platform's name and steps in p, a new key
+// adds a platform.
 func (d *decoder) walkthrough(p *Policy, n *yaml.Node) error {
 	if err := d.expect(n, yaml.MappingNode, "walkthrough", "a mapping"); err != nil {
 		return err
@@ -63,23 +96,41 @@ func (d *decoder) walkthrough(p *Policy, n *yaml.Node) error {
 		return d.errorf(n, "walkthrough must not be empty")
 	}
 	handlers := map[string]func(*yaml.Node) error{}
-	for _, pl := range Platforms() {
-		handlers[string(pl)] = func(v *yaml.Node) error {
-			steps, err := d.steps(v, "walkthrough."+string(pl))
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		key, err := d.id(k, "walkthrough platform")
+		if err != nil {
+			return err
+		}
+		handlers[key] = func(v *yaml.Node) error {
+			g, err := d.platform(Platform(key), v)
 			if err != nil {
 				return err
 			}
-			if p.Walkthrough == nil {
-				p.Walkthrough = map[Platform][]Step{}
+			if j := slices.IndexFunc(p.Walkthrough, func(o PlatformGuide) bool { return o.ID == g.ID }); j >= 0 {
+				p.Walkthrough[j] = g
+			} else {
+				p.Walkthrough = append(p.Walkthrough, g)
 			}
-			p.Walkthrough[pl] = steps
 			return nil
 		}
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i]; k.Kind == yaml.ScalarNode && handlers[k.Value] == nil {
-			return d.errorf(k, "walkthrough: unknown platform %q (want android, iphone or web)", clip(k.Value))
-		}
-	}
 	return d.mapping(n, "walkthrough", handlers)
+}
+
+// platform decodes one platform: {name: {de, en}, steps: [...]}.
+func (d *decoder) platform(pl Platform, n *yaml.Node) (PlatformGuide, error) {
+	what := "walkthrough." + string(pl)
+	g := PlatformGuide{ID: pl}
+	err := d.mapping(n, what, map[string]func(*yaml.Node) error{
+		"name": func(v *yaml.Node) (err error) {
+			g.Name, err = d.text(v, what+" name")
+			return err
+		},
+		"steps": func(v *yaml.Node) (err error) {
+			g.Steps, err = d.steps(v, what+".steps")
+			return err
+		},
+	}, "name", "steps")
+	return g, err
 }

@@ -24,13 +24,17 @@
 //     (approvals 1, request_ttl 24h), not from the earlier file's values.
 //   - categories merge by id: a category with an existing id replaces that
 //     category wholly, in place; a new id is appended.
-//   - walkthrough merges by platform: a platform given replaces that
-//     platform's whole list of steps; other platforms keep theirs.
+//   - walkthrough merges by platform key: a platform given replaces that
+//     platform's name and whole list of steps, in place; a new key adds a
+//     platform after the others. The platforms are the walkthrough's keys
+//     ([Policy.Platforms]): a provider adds one in YAML alone, with its name
+//     in German and English, and forms, API validation and the walkthrough
+//     offer it.
 //   - emergency_contacts and upload_types replace the whole list. An empty
 //     upload_types list accepts no uploads.
 //
 // Nothing can be removed by an override, so the merged policy always has a
-// walkthrough for every [Platform], at least one emergency contact and the
+// walkthrough with at least one platform, at least one emergency contact and the
 // category "csam".
 //
 // # Strictness
@@ -50,7 +54,9 @@
 //     approval;
 //   - sets upload_max_bytes to 0 or less, or a flag_emoji that is not a
 //     single emoji;
-//   - names an unknown securing mode or platform, repeats a category id in
+//   - names an unknown securing mode, has a platform key that is not an
+//     id (a-z, 0-9, _), a platform without name or steps, a follow_up
+//     without after, title and body, repeats a category id in
 //     one file or a step id in one list, or has an empty list of
 //     categories, emergency contacts or steps, or an empty walkthrough;
 //   - has a text without both a non-blank "de" and "en";

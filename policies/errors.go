@@ -10,7 +10,7 @@ import (
 var ErrUnknownCategory = errors.New("unknown category")
 
 // ErrInvalid is wrapped by every error that reports a malformed or invalid
-// policy, and by [ParsePlatform] and [Policy.Steps] for an unknown platform.
+// policy, and by [Policy.ParsePlatform], [Policy.Guide] and [Policy.Steps] for an unknown platform.
 var ErrInvalid = errors.New("invalid policy")
 
 // Error is a validation or syntax error located in a policy file.

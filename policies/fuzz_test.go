@@ -14,7 +14,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(cat))
 	f.Add([]byte(cat + "    restricted: true\n    legal_basis: x\n"))
 	f.Add([]byte("four_eyes:\n  approvals: 2\n  request_ttl: 30d\n"))
-	f.Add([]byte("walkthrough:\n  web:\n    - {id: chat, title: {de: a, en: b}, body: {de: a, en: b}}\n"))
+	f.Add([]byte("walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - {id: chat, title: {de: a, en: b}, body: {de: a, en: b}, together: {de: a, en: b}}\n"))
+	f.Add([]byte("walkthrough:\n  fairphone:\n    name: {de: a, en: b}\n    steps:\n      - {id: ask, title: {de: a, en: b}, body: {de: a, en: b}, with_young_person: true, follow_up: {after: 3d, title: {de: a, en: b}, body: {de: a, en: b}}}\n"))
 	f.Add([]byte("emergency_contacts:\n  - name: {de: a, en: b}\n    phone: 110\n"))
 	f.Add([]byte("upload_types: [image/png]\nflag_emoji: \"🚩\"\n"))
 	f.Add([]byte("a: &x [*x]\n"))
@@ -34,9 +35,9 @@ func FuzzParse(f *testing.F) {
 		if p.StepDeadline <= 0 || p.CaptureWindow <= 0 || p.UploadMaxBytes <= 0 {
 			t.Fatalf("non-positive limits: %v %v %d", p.StepDeadline, p.CaptureWindow, p.UploadMaxBytes)
 		}
-		for _, pl := range Platforms() {
-			if _, err := p.Steps(pl); err != nil {
-				t.Fatalf("Steps(%q) = %v", pl, err)
+		for _, g := range p.Platforms() {
+			if _, err := p.Steps(g.ID); err != nil || g.Name.DE == "" || g.Name.EN == "" {
+				t.Fatalf("platform %q: %+v, %v", g.ID, g, err)
 			}
 		}
 		if len(p.EmergencyContacts) == 0 {

@@ -90,7 +90,6 @@ type source struct {
 func builtin() *Policy {
 	return &Policy{
 		FourEyes:       FourEyes{Approvals: 1, RequestTTL: 24 * time.Hour, DownloadLinks: 1},
-		Walkthrough:    map[Platform][]Step{},
 		StepDeadline:   48 * time.Hour,
 		CaptureWindow:  72 * time.Hour,
 		UploadMaxBytes: 100 << 20,
@@ -186,10 +185,8 @@ func (p *Policy) checkComplete() error {
 	fail := func(format string, args ...any) error {
 		return &Error{File: defaultName, Msg: fmt.Sprintf(format, args...)}
 	}
-	for _, pl := range Platforms() {
-		if len(p.Walkthrough[pl]) == 0 {
-			return fail("walkthrough has no steps for platform %q", pl)
-		}
+	if len(p.Walkthrough) == 0 {
+		return fail("walkthrough has no platform")
 	}
 	if len(p.Categories) == 0 {
 		return fail("no categories")
@@ -212,9 +209,6 @@ func (p *Policy) clone() *Policy {
 	}
 	c.EmergencyContacts = slices.Clone(p.EmergencyContacts)
 	c.UploadTypes = slices.Clone(p.UploadTypes)
-	c.Walkthrough = make(map[Platform][]Step, len(p.Walkthrough))
-	for pl, steps := range p.Walkthrough {
-		c.Walkthrough[pl] = slices.Clone(steps)
-	}
+	c.Walkthrough = p.Platforms()
 	return &c
 }

@@ -80,9 +80,11 @@ categories:
     retention: 14d
 walkthrough:
   web:
-    - id: chat
-      title: {de: Löschen, en: Delete}
-      body: {de: Im Chat löschen., en: Delete in the chat.}
+    name: {de: Computer, en: Computer}
+    steps:
+      - id: chat
+        title: {de: Löschen, en: Delete}
+        body: {de: Im Chat löschen., en: Delete in the chat.}
 emergency_contacts:
   - name: {de: Bereitschaft, en: On call}
     phone: "+49 30 123456"
@@ -122,11 +124,11 @@ step_deadline: 24h
 		t.Errorf("graffiti = %+v, ApprovalsFor %d", g, p.ApprovalsFor(g))
 	}
 
-	if got := p.Walkthrough[PlatformWeb]; len(got) != 1 || got[0].ID != "chat" {
+	if got := stepsOf(t, p, "web"); len(got) != 1 || got[0].ID != "chat" {
 		t.Errorf("web walkthrough = %+v, want the override's single step", got)
 	}
-	if len(p.Walkthrough[PlatformAndroid]) != len(def.Walkthrough[PlatformAndroid]) ||
-		len(p.Walkthrough[PlatformIPhone]) != len(def.Walkthrough[PlatformIPhone]) {
+	if len(stepsOf(t, p, "android")) != len(stepsOf(t, def, "android")) ||
+		len(stepsOf(t, p, "iphone")) != len(stepsOf(t, def, "iphone")) {
 		t.Error("android or iphone walkthrough changed, want only web replaced")
 	}
 

@@ -27,6 +27,24 @@ type Step struct {
 	Title Text
 	// Body says what exactly to do: which menus, where to tap.
 	Body Text
+	// Together is the same instruction worded for going through it
+	// together with the young person on their phone; empty when the step
+	// concerns only the worker's device.
+	Together Text
+	// WithYoungPerson marks the step that asks the young person to delete
+	// their copy: it offers every platform's Together texts as practical
+	// help.
+	WithYoungPerson bool
+	// FollowUp, when set, is the reminder that replaces this step when the
+	// worker marks it as not possible, so it does not close silently.
+	FollowUp *FollowUp
+}
+
+// FollowUp is a reminder step added when a step cannot be done now.
+type FollowUp struct {
+	After time.Duration // due this long after the step was marked not possible
+	Title Text
+	Body  Text
 }
 
 // Category is a kind of flagged message and how it is handled.
@@ -87,8 +105,9 @@ type Policy struct {
 	// Categories are in file order; overrides replace by id or append.
 	Categories        []Category
 	EmergencyContacts []EmergencyContact
-	// Walkthrough holds the deletion steps for every platform.
-	Walkthrough map[Platform][]Step
+	// Walkthrough holds every platform's deletion steps, in display order;
+	// see [Policy.Platforms].
+	Walkthrough []PlatformGuide
 	// StepDeadline is how long a deletion step may stay open before it
 	// escalates to a supervisor (default 48h).
 	StepDeadline time.Duration
@@ -139,14 +158,11 @@ func (p *Policy) Category(id string) (Category, error) {
 // Steps returns the deletion walkthrough for pl. The error for an unknown
 // platform wraps [ErrInvalid].
 func (p *Policy) Steps(pl Platform) ([]Step, error) {
-	if !pl.valid() {
-		return nil, fmt.Errorf("unknown platform %q: %w", pl, ErrInvalid)
+	g, err := p.Guide(pl)
+	if err != nil {
+		return nil, err
 	}
-	steps, ok := p.Walkthrough[pl]
-	if !ok || len(steps) == 0 {
-		return nil, fmt.Errorf("no walkthrough for platform %q: %w", pl, ErrInvalid)
-	}
-	return slices.Clone(steps), nil
+	return g.Steps, nil
 }
 
 // ApprovalsFor returns the number of approvals, besides the requester's own

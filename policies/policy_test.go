@@ -44,7 +44,14 @@ func TestDefault(t *testing.T) {
 		}
 	}
 
-	for _, pl := range Platforms() {
+	if len(p.Platforms()) != 3 {
+		t.Errorf("default policy has %d platforms, want android, iphone and web", len(p.Platforms()))
+	}
+	for _, g := range p.Platforms() {
+		pl := g.ID
+		if g.Name.DE == "" || g.Name.EN == "" {
+			t.Errorf("platform %q has no name", pl)
+		}
 		steps, err := p.Steps(pl)
 		if err != nil {
 			t.Errorf("Steps(%q) = %v", pl, err)
@@ -57,16 +64,16 @@ func TestDefault(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"gallery", "local_backup", "cloud_backup", "backup_e2e", "media_folder"} {
-		if !hasStep(p.Walkthrough[PlatformAndroid], id) {
+		if !hasStep(stepsOf(t, p, "android"), id) {
 			t.Errorf("android walkthrough has no step %q", id)
 		}
 	}
 	for _, id := range []string{"gallery", "cloud_backup", "device_backup", "backup_e2e", "save_to_photos"} {
-		if !hasStep(p.Walkthrough[PlatformIPhone], id) {
+		if !hasStep(stepsOf(t, p, "iphone"), id) {
 			t.Errorf("iphone walkthrough has no step %q", id)
 		}
 	}
-	if !strings.Contains(stepBody(p.Walkthrough[PlatformAndroid], "media_folder"), "com.whatsapp.w4b") {
+	if !strings.Contains(stepBody(stepsOf(t, p, "android"), "media_folder"), "com.whatsapp.w4b") {
 		t.Errorf("android media_folder step does not name com.whatsapp.w4b")
 	}
 
@@ -142,23 +149,23 @@ func TestPolicyLookups(t *testing.T) {
 
 	// Policies must not share state: changing one leaves later ones alone.
 	p.Categories[0].ExtraSteps[0].ID = "changed"
-	p.Walkthrough[PlatformAndroid][0].ID = "changed"
+	p.Walkthrough[0].Steps[0].ID = "changed"
 	p.UploadTypes[0] = "changed/changed"
 	q, err := Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Categories[0].ExtraSteps[0].ID == "changed" || q.Walkthrough[PlatformAndroid][0].ID == "changed" || q.UploadTypes[0] == "changed/changed" {
+	if q.Categories[0].ExtraSteps[0].ID == "changed" || q.Walkthrough[0].Steps[0].ID == "changed" || q.UploadTypes[0] == "changed/changed" {
 		t.Error("a change to one Policy leaked into the next Default()")
 	}
 
 	// Returned slices must not alias the policy.
-	steps, err := p.Steps(PlatformWeb)
+	steps, err := p.Steps("web")
 	if err != nil {
 		t.Fatal(err)
 	}
 	steps[0].ID = "changed"
-	if p.Walkthrough[PlatformWeb][0].ID == "changed" {
+	if p.Walkthrough[2].Steps[0].ID == "changed" {
 		t.Error("Steps returned an alias of the walkthrough")
 	}
 }
@@ -175,4 +182,13 @@ func TestErrorString(t *testing.T) {
 	if got, want := e.Error(), `default.yaml: unknown key "foo"`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
+}
+
+func stepsOf(t *testing.T, p *Policy, pl Platform) []Step {
+	t.Helper()
+	steps, err := p.Steps(pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return steps
 }

@@ -45,7 +45,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unknown four_eyes key", "four_eyes:\n  approvals: 1\n  quorum: 2\n", 3, `unknown key "quorum" in four_eyes`},
 		{"unknown category key", cat + "    colour: red\n", 8, `unknown key "colour" in category "test"`},
 		{"unknown text key", catWith("{de: Test, en: Test}", "{de: Test, en: Test, fr: Essai}"), 3, `unknown key "fr"`},
-		{"unknown step key", "walkthrough:\n  web:\n    - id: chat\n      title: {de: a, en: b}\n      body: {de: a, en: b}\n      icon: x\n", 6, `unknown key "icon"`},
+		{"unknown step key", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - id: chat\n        title: {de: a, en: b}\n        body: {de: a, en: b}\n        icon: x\n", 8, `unknown key "icon"`},
 		{"unknown contact key", "emergency_contacts:\n  - name: {de: a, en: b}\n    phone: \"110\"\n    fax: \"110\"\n", 4, `unknown key "fax"`},
 
 		// Wrong types.
@@ -89,12 +89,18 @@ func TestParseInvalid(t *testing.T) {
 		{"blank de", catWith("name: {de: Test, en: Test}", "name: {de: \" \", en: Test}"), 3, "name.de must not be empty"},
 
 		// Steps and walkthrough.
-		{"unknown platform", "walkthrough:\n  ios:\n    - id: chat\n", 2, `unknown platform "ios"`},
+		{"bad platform key", "walkthrough:\n  iOS 17:\n    name: {de: a, en: b}\n", 2, `walkthrough platform "iOS 17" must start with a-z`},
+		{"platform as list", "walkthrough:\n  ios:\n    - id: chat\n", 3, "walkthrough.ios must be a mapping, not a list"},
+		{"platform without name", "walkthrough:\n  ios:\n    steps:\n      - {id: chat, title: {de: a, en: b}, body: {de: a, en: b}}\n", 3, `missing key "name"`},
 		{"empty walkthrough", "walkthrough: {}\n", 1, "walkthrough must not be empty"},
-		{"platform without steps", "walkthrough:\n  web: []\n", 2, "walkthrough.web must list at least one step"},
-		{"duplicate step id", "walkthrough:\n  web:\n    - id: chat\n      title: {de: a, en: b}\n      body: {de: a, en: b}\n    - id: chat\n      title: {de: a, en: b}\n      body: {de: a, en: b}\n", 6, `duplicate step id "chat" (first at line 3)`},
+		{"platform without steps", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps: []\n", 4, "walkthrough.web.steps must list at least one step"},
+		{"duplicate platform", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps: [{id: chat, title: {de: a, en: b}, body: {de: a, en: b}}]\n  web:\n    name: {de: a, en: b}\n", 5, `duplicate key "web"`},
+		{"duplicate step id", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - id: chat\n        title: {de: a, en: b}\n        body: {de: a, en: b}\n      - id: chat\n        title: {de: a, en: b}\n        body: {de: a, en: b}\n", 8, `duplicate step id "chat" (first at line 5)`},
 		{"duplicate extra step id", cat + "    extra_steps:\n      - {id: a, title: {de: a, en: a}, body: {de: a, en: a}}\n      - {id: a, title: {de: a, en: a}, body: {de: a, en: a}}\n", 10, `duplicate step id "a"`},
-		{"step without body", "walkthrough:\n  web:\n    - id: chat\n      title: {de: a, en: b}\n", 3, `missing key "body"`},
+		{"step without body", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - id: chat\n        title: {de: a, en: b}\n", 5, `missing key "body"`},
+		{"follow-up without after", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - id: chat\n        title: {de: a, en: b}\n        body: {de: a, en: b}\n        follow_up: {title: {de: a, en: b}, body: {de: a, en: b}}\n", 8, `missing key "after"`},
+		{"follow-up with zero after", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - id: chat\n        title: {de: a, en: b}\n        body: {de: a, en: b}\n        follow_up: {after: 0h, title: {de: a, en: b}, body: {de: a, en: b}}\n", 8, "follow_up.after"},
+		{"together in one language", "walkthrough:\n  web:\n    name: {de: a, en: b}\n    steps:\n      - id: chat\n        title: {de: a, en: b}\n        body: {de: a, en: b}\n        together: {de: a}\n", 8, `missing key "en"`},
 
 		// Emergency contacts.
 		{"contact without phone", "emergency_contacts:\n  - name: {de: Polizei, en: Police}\n", 2, `missing key "phone"`},

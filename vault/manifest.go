@@ -35,6 +35,14 @@ type Message struct {
 	WhatsAppFileSHA256 string
 	// Size is the media size WhatsApp reports, 0 if none.
 	Size int64
+	// SeenChat, ReceivedAt and Kind describe a message as its recipient
+	// saw it, when the worker described it by hand (no WhatsApp id):
+	// the chat's name or number, the time received and the kind of
+	// message. Empty or zero otherwise; a manifest without them encodes
+	// as before.
+	SeenChat   string
+	ReceivedAt time.Time
+	Kind       string
 }
 
 // Manifest describes a bundle. It is stored, encrypted, as the first entry
@@ -80,14 +88,17 @@ type manifestJSON struct {
 }
 
 type messageJSON struct {
-	ID                 string    `json:"id"`
-	Chat               string    `json:"chat"`
-	Sender             string    `json:"sender"`
-	SentAt             time.Time `json:"sent_at"`
-	MediaType          string    `json:"media_type"`
-	FileName           string    `json:"file_name"`
-	WhatsAppFileSHA256 string    `json:"whatsapp_file_sha256"`
-	Size               int64     `json:"size"`
+	ID                 string     `json:"id"`
+	Chat               string     `json:"chat"`
+	Sender             string     `json:"sender"`
+	SentAt             time.Time  `json:"sent_at"`
+	MediaType          string     `json:"media_type"`
+	FileName           string     `json:"file_name"`
+	WhatsAppFileSHA256 string     `json:"whatsapp_file_sha256"`
+	Size               int64      `json:"size"`
+	SeenChat           string     `json:"seen_chat,omitempty"`
+	ReceivedAt         *time.Time `json:"received_at,omitempty"`
+	Kind               string     `json:"kind,omitempty"`
 }
 
 type partJSON struct {
@@ -124,10 +135,16 @@ func marshalManifest(m Manifest) ([]byte, error) {
 			FileName:           m.Message.FileName,
 			WhatsAppFileSHA256: m.Message.WhatsAppFileSHA256,
 			Size:               m.Message.Size,
+			SeenChat:           m.Message.SeenChat,
+			Kind:               m.Message.Kind,
 		},
 		CapturedAt:  m.CapturedAt.UTC(),
 		ToolVersion: m.ToolVersion,
 		Parts:       []partJSON{},
+	}
+	if !m.Message.ReceivedAt.IsZero() {
+		t := m.Message.ReceivedAt.UTC()
+		w.Message.ReceivedAt = &t
 	}
 	for _, p := range m.Parts {
 		w.Parts = append(w.Parts, partJSON(p))
@@ -175,9 +192,14 @@ func ParseManifest(data []byte) (Manifest, error) {
 			FileName:           w.Message.FileName,
 			WhatsAppFileSHA256: w.Message.WhatsAppFileSHA256,
 			Size:               w.Message.Size,
+			SeenChat:           w.Message.SeenChat,
+			Kind:               w.Message.Kind,
 		},
 		CapturedAt:  w.CapturedAt,
 		ToolVersion: w.ToolVersion,
+	}
+	if w.Message.ReceivedAt != nil {
+		m.Message.ReceivedAt = *w.Message.ReceivedAt
 	}
 	for _, p := range w.Parts {
 		m.Parts = append(m.Parts, PartInfo(p))
@@ -200,7 +222,7 @@ func checkManifest(m Manifest) error {
 		return fmt.Errorf("%w: more than %d parts", ErrInvalidManifest, maxParts)
 	}
 	for _, s := range []string{m.IncidentID, m.Category, m.ToolVersion, m.Message.ID, m.Message.Chat,
-		m.Message.Sender, m.Message.MediaType, m.Message.FileName, m.Message.WhatsAppFileSHA256} {
+		m.Message.Sender, m.Message.MediaType, m.Message.FileName, m.Message.WhatsAppFileSHA256, m.Message.SeenChat, m.Message.Kind} {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("%w: a metadata field is not valid UTF-8", ErrInvalidManifest)
 		}

@@ -31,7 +31,7 @@ func TestStarToWalkthroughWithRestart(t *testing.T) {
 	}
 
 	inc := flagged(t, e, "3A00000000000000E1", mc.msg)
-	if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.PlatformIPhone}); err != nil {
+	if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("iphone")}); err != nil {
 		t.Fatal(err)
 	}
 	reqs, err := e.svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID, State: incident.RequestPending})
@@ -81,7 +81,7 @@ func TestStarToWalkthroughWithRestart(t *testing.T) {
 		t.Fatalf("sent %d delete-for-me patches and %d messages, want exactly one patch", len(e.cli.patches), len(e.cli.messages))
 	}
 	steps, err := restarted.Steps(ctx, e.worker.Actor(), inc.ID)
-	if err != nil || len(steps) == 0 || steps[0].Platform != policies.PlatformIPhone {
+	if err != nil || len(steps) == 0 || steps[0].Platform != policies.Platform("iphone") {
 		t.Fatalf("walkthrough: %+v, %v", steps, err)
 	}
 	trail, err := restarted.Trail(ctx, sup.Actor(), incident.AuditFilter{IncidentID: inc.ID})

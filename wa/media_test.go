@@ -318,7 +318,7 @@ func TestSecureAndRevokeThroughTheService(t *testing.T) {
 	e.svc = incident.NewService(e.store, e.pol, e.vault, e.ad, incident.WithClock(e.clock.Now))
 	e.ad.flagger = e.svc
 	inc := flagged(t, e, "3A00000000000000S1", mc.msg)
-	if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.PlatformAndroid}); err != nil {
+	if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("android")}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // secure, then revoke

@@ -189,7 +189,7 @@ func TestUncapturedStarToWorkersChoice(t *testing.T) {
 	if lost.NotCaptured != "" {
 		t.Fatalf("a captured message is marked %q", lost.NotCaptured)
 	}
-	if _, err := e.svc.Submit(ctx, e.worker.Actor(), lost.ID, incident.SubmitInput{Category: "violence", Platform: policies.PlatformAndroid}); err != nil {
+	if _, err := e.svc.Submit(ctx, e.worker.Actor(), lost.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("android")}); err != nil {
 		t.Fatal(err)
 	}
 	approve(lost.ID)
@@ -213,7 +213,7 @@ func TestUncapturedStarToWorkersChoice(t *testing.T) {
 	}
 
 	for _, inc := range []incident.Incident{lost, vo} {
-		if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.PlatformAndroid,
+		if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("android"),
 			Choice: incident.ChoiceMetadata}); err != nil {
 			t.Fatal(err)
 		}

@@ -14,7 +14,8 @@ func (s *Server) apiIncidentFlag(c *gin.Context) {
 		s.failJSON(c, err)
 		return
 	}
-	in, err := s.flagInput(flagForm(b))
+	in, err := s.flagInput(flagForm{Category: b.Category, Description: b.Description, Platform: b.Platform,
+		MessageID: b.MessageID, FileSHA256: b.FileSHA256, MediaType: b.MediaType})
 	if err != nil {
 		s.failJSON(c, err)
 		return

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/policies"
 )
 
 // apiIncidentSubmit completes an incident flagged on the phone.
@@ -17,7 +16,7 @@ func (s *Server) apiIncidentSubmit(c *gin.Context) {
 		s.failJSON(c, err)
 		return
 	}
-	pl, err := policies.ParsePlatform(b.Platform)
+	pl, err := s.policy.ParsePlatform(b.Platform)
 	if err != nil {
 		s.failJSON(c, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
 		return

@@ -369,10 +369,10 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	if open < 2 {
 		t.Fatalf("%d open steps, want at least 2", open)
 	}
-	wanda.do(chromedp.Click(chromedp.CSS("li.step-open details summary"), chromedp.NodeVisible))
-	wanda.fill("li.step-open details textarea", "Automatisches Backup ist auf diesem Telefon aus")
+	wanda.do(chromedp.Click(chromedp.CSS("li.step-open .step-actions details summary"), chromedp.NodeVisible))
+	wanda.fill("li.step-open .step-actions details textarea", "Automatisches Backup ist auf diesem Telefon aus")
 	wanda.shot("impossible")
-	wanda.press("li.step-open details button[type=submit]")
+	wanda.press("li.step-open .step-actions details button[type=submit]")
 	wanda.see("Meldung", "Schritt als nicht möglich festgehalten.", "nicht möglich", "Automatisches Backup ist auf diesem Telefon aus")
 	for i := 1; i < open; i++ {
 		wanda.press("li.step-open .step-actions form.inline button[type=submit]")

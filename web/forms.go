@@ -28,6 +28,10 @@ type flagForm struct {
 	MessageID   string `form:"message_id"`
 	FileSHA256  string `form:"file_sha256"`
 	MediaType   string `form:"media_type"`
+	// The message as the worker sees it in WhatsApp (no linked device).
+	SeenChat   string `form:"chat_name"`
+	ReceivedAt string `form:"received_at"` // datetime-local, in the provider's zone
+	Kind       string `form:"kind"`
 }
 
 type submitForm struct {

@@ -82,6 +82,17 @@ func newEnvOn(t *testing.T, tls bool, d sqlstore.Dialect) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvPolicyOn(t, tls, pol, d)
+}
+
+// newEnvPolicy is newEnv under the policy pol.
+func newEnvPolicy(t *testing.T, tls bool, pol *policies.Policy) *env {
+	return newEnvPolicyOn(t, tls, pol, sqltest.Dialects()[0])
+}
+
+// newEnvPolicyOn is newEnv under the policy pol on the given database.
+func newEnvPolicyOn(t *testing.T, tls bool, pol *policies.Policy, d sqlstore.Dialect) *env {
+	t.Helper()
 	e := &env{t: t, ctx: context.Background(), store: sqltest.Open(t, d),
 		clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), log: &bytes.Buffer{},
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}

@@ -43,10 +43,11 @@ func loadCatalogs() (catalogs, error) {
 type localizer struct {
 	lang string
 	msgs map[string]string
+	zone *time.Location // the provider's zone, for times people typed
 }
 
 func (s *Server) localizer(lang string) *localizer {
-	return &localizer{lang: lang, msgs: s.catalogs[lang]}
+	return &localizer{lang: lang, msgs: s.catalogs[lang], zone: s.zone}
 }
 
 // T returns the message for key, formatted with args. A missing key
@@ -77,6 +78,18 @@ func (l *localizer) Time(t time.Time) string {
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	return t.UTC().Format("02.01.2006 15:04 UTC")
+}
+
+// Zoned formats a time people typed as their phone showed it, in the
+// provider's zone, with the zone's name.
+func (l *localizer) Zoned(t time.Time) string {
+	if t.IsZero() || l.zone == nil {
+		return l.Time(t)
+	}
+	if l.lang == "en" {
+		return t.In(l.zone).Format("2006-01-02 15:04 MST")
+	}
+	return t.In(l.zone).Format("02.01.2006 15:04 MST")
 }
 
 // TimePtr formats an optional time.

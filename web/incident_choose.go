@@ -24,7 +24,7 @@ func (s *Server) incidentChoose(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pl, err := policies.ParsePlatform(f.Platform)
+	pl, err := s.policy.ParsePlatform(f.Platform)
 	if err != nil {
 		s.failChoice(c, f, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
 		return

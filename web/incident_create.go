@@ -5,19 +5,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/policies"
 )
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // incidentCreate flags a message by its reference: one of the worker's
 // recent captured messages (its metadata comes from the capture), or the
-// WhatsApp message id and, optionally, media type and file hash given by
-// hand. Files received elsewhere go through incidentUpload.
+// message as the worker describes it (chat, time received, kind), or, as
+// the API does, the WhatsApp message id with, optionally, media type and
+// file hash. Files received elsewhere go through incidentUpload.
 func (s *Server) incidentCreate(c *gin.Context) {
 	var f flagForm
 	if err := bind(c, &f); err != nil {
@@ -46,7 +47,7 @@ func (s *Server) incidentCreate(c *gin.Context) {
 }
 
 func (s *Server) flagInput(f flagForm) (incident.FlagInput, error) {
-	pl, err := policies.ParsePlatform(f.Platform)
+	pl, err := s.policy.ParsePlatform(f.Platform)
 	if err != nil {
 		return incident.FlagInput{}, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err)
 	}
@@ -61,9 +62,13 @@ func (s *Server) flagInput(f flagForm) (incident.FlagInput, error) {
 	if strings.TrimSpace(f.Category) == "" {
 		return incident.FlagInput{}, fmt.Errorf("%w: choose a category", incident.ErrInvalidInput)
 	}
+	seen, err := s.seenInput(f)
+	if err != nil {
+		return incident.FlagInput{}, err
+	}
 	return incident.FlagInput{
 		Channel:     incident.ChannelWhatsApp,
-		Message:     incident.MessageRef{ID: strings.TrimSpace(f.MessageID), MediaType: mt, FileSHA256: hash},
+		Message:     incident.MessageRef{ID: strings.TrimSpace(f.MessageID), MediaType: mt, FileSHA256: hash, Seen: seen},
 		Category:    f.Category,
 		Description: f.Description,
 		Platform:    pl,
@@ -82,10 +87,36 @@ func (s *Server) pickedInput(c *gin.Context, f flagForm, id string) (incident.Fl
 		return incident.FlagInput{}, err
 	}
 	f.MessageID, f.MediaType, f.FileSHA256 = ref.ID, "", ""
+	f.SeenChat, f.ReceivedAt, f.Kind = "", "", "" // the capture knows the message
 	in, err := s.flagInput(f)
 	if err != nil {
 		return incident.FlagInput{}, err
 	}
 	in.Message = ref
 	return in, nil
+}
+
+// seenInput reads the message as the worker described it; all empty
+// means not described. The time is read in the provider's zone, as the
+// phone shows it; the domain checks the rest.
+func (s *Server) seenInput(f flagForm) (incident.SeenMessage, error) {
+	chat, at, kind := strings.TrimSpace(f.SeenChat), strings.TrimSpace(f.ReceivedAt), strings.TrimSpace(f.Kind)
+	if chat == "" && at == "" && kind == "" {
+		return incident.SeenMessage{}, nil
+	}
+	if chat == "" {
+		return incident.SeenMessage{}, fmt.Errorf("%w: name the chat as WhatsApp shows it", incident.ErrInvalidInput)
+	}
+	seen := incident.SeenMessage{Chat: chat, Kind: incident.MessageKind(kind)}
+	if at == "" {
+		return seen, nil // the domain asks for it
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04", at, s.zone)
+	if err != nil {
+		if t, err = time.ParseInLocation("2006-01-02T15:04:05", at, s.zone); err != nil {
+			return incident.SeenMessage{}, fmt.Errorf("%w: enter the time received as date and time", incident.ErrInvalidInput)
+		}
+	}
+	seen.ReceivedAt = t
+	return seen, nil
 }

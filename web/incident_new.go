@@ -14,9 +14,10 @@ import (
 // newView is the flag form: category, description, the message, platform.
 type newView struct {
 	Categories []policies.Category
-	Platforms  []policies.Platform
+	Platforms  []policies.PlatformGuide
 	MediaTypes []string
-	MaxMiB     int64 // the upload limit in MiB, rounded up
+	Kinds      []incident.MessageKind // what a described message can be
+	MaxMiB     int64                  // the upload limit in MiB, rounded up
 	Form       flagForm
 	// WhatsApp: the worker may pick a recent captured message.
 	WhatsApp bool
@@ -61,6 +62,6 @@ func (s *Server) recentMessage(c *gin.Context, id string) (incident.MessageRef, 
 }
 
 func (s *Server) newView(f flagForm) newView {
-	return newView{Categories: s.policy.Categories, Platforms: policies.Platforms(), MediaTypes: s.policy.UploadTypes,
+	return newView{Categories: s.policy.Categories, Platforms: s.policy.Platforms(), MediaTypes: s.policy.UploadTypes, Kinds: incident.MessageKinds,
 		MaxMiB: (s.policy.UploadMaxBytes + 1<<20 - 1) >> 20, Form: f}
 }

@@ -28,7 +28,12 @@ type showView struct {
 	CanHold    bool // a supervisor may set or lift the legal hold
 	CanDestroy bool // a supervisor may ask to destroy the evidence early
 	Categories []policies.Category
-	Platforms  []policies.Platform
+	Platforms  []policies.PlatformGuide
+	// PlatformName names the incident's platform; nil when the policy no
+	// longer has it.
+	PlatformName *policies.Text
+	// Restricted: suspected CSAM; the page leads with what not to do.
+	Restricted bool
 	// Form holds what the worker typed into the choice form for an
 	// uncaptured message when it comes back with FormError (a catalog key).
 	Form      submitForm
@@ -38,6 +43,19 @@ type showView struct {
 type stepView struct {
 	incident.Step
 	Overdue bool
+	// Guide says how to do the step; nil when the policy no longer has it.
+	Guide *policies.Step
+	// Current is the first open step: its instructions start unfolded.
+	Current bool
+	// Together is the practical help on the step with the young person:
+	// every platform's steps worded for going through them together.
+	Together []togetherView
+}
+
+// togetherView is one platform's steps to go through with the young person.
+type togetherView struct {
+	Name  policies.Text
+	Steps []policies.Step
 }
 
 type requestView struct {
@@ -68,19 +86,20 @@ func (s *Server) renderIncident(c *gin.Context, status int, form submitForm, for
 	v := showView{Inc: inc, CanWalk: reporter && inc.State == incident.StateWalkthrough,
 		CanSubmit:  reporter && inc.State == incident.StateFlagged,
 		CanRelease: (reporter || a.Role == incident.RoleSupervisor) && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil,
-		Categories: s.policy.Categories, Platforms: policies.Platforms(), Form: form, FormError: formError}
+		Categories: s.policy.Categories, Platforms: s.policy.Platforms(), Form: form, FormError: formError}
 	if a.Role == incident.RoleSupervisor && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil {
 		v.CanHold, v.CanDestroy = true, !inc.LegalHold
 	}
 	if cat, err := s.policy.Category(inc.Category); err == nil {
-		v.Category = &cat
+		v.Category, v.Restricted = &cat, cat.Restricted
 	} else if !errors.Is(err, policies.ErrUnknownCategory) {
 		s.fail(c, err)
 		return
 	}
-	for _, st := range steps {
-		v.Steps = append(v.Steps, stepView{Step: st, Overdue: st.State == incident.StepOpen && st.DueAt.Before(now)})
+	if g, err := s.policy.Guide(inc.Platform); err == nil {
+		v.PlatformName = &g.Name
 	}
+	v.Steps = s.stepViews(inc, steps, now)
 	for _, r := range reqs {
 		v.Requests = append(v.Requests, s.requestView(a, r, now))
 	}
@@ -102,4 +121,42 @@ func (s *Server) requestView(a incident.Actor, r incident.Request, now time.Time
 		CanHandOver: sup && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved && r.HandedOverAt == nil,
 		CanDownload: sup && s.bundles != nil && s.svc.DownloadLinksLeft(r) > 0,
 	}
+}
+
+// stepViews pairs each step with the policy's instructions for it.
+func (s *Server) stepViews(inc incident.Incident, steps []incident.Step, now time.Time) []stepView {
+	out := make([]stepView, 0, len(steps))
+	current := false
+	for _, st := range steps {
+		sv := stepView{Step: st, Overdue: st.State == incident.StepOpen && st.DueAt.Before(now)}
+		if st.State == incident.StepOpen && !current {
+			sv.Current, current = true, true
+		}
+		if g, ok := incident.StepGuide(s.policy, inc.Category, st); ok {
+			sv.Guide = &g
+			if g.WithYoungPerson {
+				sv.Together = s.togetherViews()
+			}
+		}
+		out = append(out, sv)
+	}
+	return out
+}
+
+// togetherViews lists, per platform, the steps the policy words for going
+// through together with the young person.
+func (s *Server) togetherViews() []togetherView {
+	var out []togetherView
+	for _, g := range s.policy.Platforms() {
+		tv := togetherView{Name: g.Name}
+		for _, st := range g.Steps {
+			if st.Together.DE != "" || st.Together.EN != "" {
+				tv.Steps = append(tv.Steps, st)
+			}
+		}
+		if len(tv.Steps) > 0 {
+			out = append(out, tv)
+		}
+	}
+	return out
 }

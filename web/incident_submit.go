@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/policies"
 )
 
 // incidentSubmit completes an incident flagged on the phone: category,
@@ -17,7 +16,7 @@ func (s *Server) incidentSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	pl, err := policies.ParsePlatform(f.Platform)
+	pl, err := s.policy.ParsePlatform(f.Platform)
 	if err != nil {
 		s.fail(c, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
 		return

@@ -38,7 +38,7 @@ func (s *Server) incidentUpload(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pl, err := policies.ParsePlatform(f.Platform)
+	pl, err := s.policy.ParsePlatform(f.Platform)
 	if err != nil {
 		s.fail(c, fmt.Errorf("%w: %w", incident.ErrInvalidInput, err))
 		return

@@ -442,7 +442,7 @@ func TestWhatsAppPickRecentMessage(t *testing.T) {
 	w = e.as("otto").get("/incidents/new/details")
 	wantBody(t, w, `value="OTTO-MSG-1"`)
 	w = e.as("susi").get("/incidents/new/details")
-	wantBody(t, w, "keine kürzlich empfangenen Nachrichten", `required aria-describedby="message-id-help"`)
+	wantBody(t, w, "keine kürzlich empfangenen Nachrichten", `required aria-describedby="chat-name-help"`)
 }
 
 func TestWhatsAppNotAvailable(t *testing.T) {
@@ -469,7 +469,7 @@ func TestWhatsAppNotAvailable(t *testing.T) {
 	wantBody(t, e.as("adam").get("/admin/devices"), "nicht verfügbar")
 	w = wanda.get("/incidents/new/details")
 	wantNotBody(t, w, `name="recent"`)
-	wantBody(t, w, `required aria-describedby="message-id-help"`)
+	wantBody(t, w, `required aria-describedby="chat-name-help"`)
 	e.flag(wanda, "wamid.manual", "violence")
 }
 

@@ -19,7 +19,8 @@ func (e evidenceVault) Seal(ctx context.Context, bundleID string, m incident.Man
 	vm := vault.Manifest{
 		BundleID: bundleID, IncidentID: m.IncidentID, Category: m.Category, MetadataOnly: m.MetadataOnly, CapturedAt: m.CapturedAt,
 		Message: vault.Message{ID: m.Message.ID, Chat: m.Message.Chat, Sender: m.Message.Sender, SentAt: m.Message.SentAt,
-			MediaType: m.Message.MediaType, FileName: m.Message.FileName, WhatsAppFileSHA256: m.Message.FileSHA256, Size: m.Message.Size},
+			MediaType: m.Message.MediaType, FileName: m.Message.FileName, WhatsAppFileSHA256: m.Message.FileSHA256, Size: m.Message.Size,
+			SeenChat: m.Message.Seen.Chat, ReceivedAt: m.Message.Seen.ReceivedAt, Kind: string(m.Message.Seen.Kind)},
 	}
 	vp := make([]vault.Part, len(parts))
 	for i, p := range parts {

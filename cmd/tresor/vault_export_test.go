@@ -53,7 +53,7 @@ func TestVaultExportIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.PlatformAndroid},
+	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
 		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
 	if err != nil {
 		t.Fatal(err)

@@ -126,7 +126,10 @@ func seed(ctx context.Context, s *sqlstore.Store, svc *incident.Service, pol *po
 		return out, err
 	}
 
-	platforms := policies.Platforms()
+	var platforms []policies.Platform
+	for _, g := range pol.Platforms() {
+		platforms = append(platforms, g.ID)
+	}
 	var cats []policies.Category
 	for _, c := range pol.Categories {
 		if c.Securing == policies.SecureContent {

@@ -336,6 +336,17 @@ var migrations = []migration{
 			`ALTER TABLE incidents ADD COLUMN uncaptured_choice TEXT NOT NULL DEFAULT ''`,
 		},
 	},
+	{
+		version: 12,
+		name:    "messages described by the worker",
+		sql: []string{
+			// Without a linked device the worker describes the message as
+			// WhatsApp shows it: chat name or number, time received, kind.
+			`ALTER TABLE incidents ADD COLUMN msg_seen_chat TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE incidents ADD COLUMN msg_received_at {{ts}}`,
+			`ALTER TABLE incidents ADD COLUMN msg_kind TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

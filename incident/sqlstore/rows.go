@@ -23,6 +23,14 @@ func usPtr(t *time.Time) *int64 {
 
 func fromUS(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
+// fromUSPtrValue is fromUSPtr for a time that is zero when absent.
+func fromUSPtrValue(v *int64) time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	return fromUS(*v)
+}
+
 func fromUSPtr(v *int64) *time.Time {
 	if v == nil {
 		return nil
@@ -70,6 +78,9 @@ type incidentRow struct {
 	MsgFileName             string
 	MsgFileSHA256           string `gorm:"column:msg_file_sha256"`
 	MsgSize                 int64
+	MsgSeenChat             string
+	MsgReceivedAt           *int64
+	MsgKind                 string
 	Description             string
 	State                   string
 	Securing                string
@@ -104,7 +115,7 @@ func toIncidentRow(inc *incident.Incident) incidentRow {
 		ID: inc.ID, Category: inc.Category, Channel: string(inc.Channel), ReporterID: inc.ReporterID,
 		Platform: string(inc.Platform), MsgID: m.ID, MsgChat: m.Chat, MsgSender: m.Sender, MsgSenderAlt: m.SenderAlt,
 		MsgFromMe: m.FromMe, MsgMediaType: m.MediaType, MsgFileName: m.FileName, MsgFileSHA256: m.FileSHA256,
-		MsgSize: m.Size, Description: inc.Description, State: string(inc.State), Securing: string(inc.Securing),
+		MsgSize: m.Size, MsgSeenChat: m.Seen.Chat, MsgKind: string(m.Seen.Kind), Description: inc.Description, State: string(inc.State), Securing: string(inc.Securing),
 		Evidence: string(inc.Evidence), NotSecuredReason: inc.NotSecuredReason,
 		NotCaptured: string(inc.NotCaptured), UncapturedChoice: string(inc.Choice), RetentionUntil: usPtr(inc.RetentionUntil),
 		LegalHold: inc.LegalHold, DestroyedAt: usPtr(inc.DestroyedAt), CreatedAt: us(inc.CreatedAt),
@@ -112,6 +123,9 @@ func toIncidentRow(inc *incident.Incident) incidentRow {
 	}
 	if !m.SentAt.IsZero() {
 		r.MsgSentAt = usPtr(&m.SentAt)
+	}
+	if !m.Seen.ReceivedAt.IsZero() {
+		r.MsgReceivedAt = usPtr(&m.Seen.ReceivedAt)
 	}
 	if rc := inc.Receipt; rc != nil {
 		recipients := strings.Join(rc.Recipients, "\n")
@@ -140,7 +154,8 @@ func (r incidentRow) incident() incident.Incident {
 		ID: r.ID, Category: r.Category, Channel: incident.Channel(r.Channel), ReporterID: r.ReporterID,
 		Platform: policies.Platform(r.Platform),
 		Message: incident.MessageRef{ID: r.MsgID, Chat: r.MsgChat, Sender: r.MsgSender, SenderAlt: r.MsgSenderAlt,
-			FromMe: r.MsgFromMe, MediaType: r.MsgMediaType, FileName: r.MsgFileName, FileSHA256: r.MsgFileSHA256, Size: r.MsgSize},
+			FromMe: r.MsgFromMe, MediaType: r.MsgMediaType, FileName: r.MsgFileName, FileSHA256: r.MsgFileSHA256, Size: r.MsgSize,
+			Seen: incident.SeenMessage{Chat: r.MsgSeenChat, ReceivedAt: fromUSPtrValue(r.MsgReceivedAt), Kind: incident.MessageKind(r.MsgKind)}},
 		Description: r.Description, State: incident.State(r.State), Securing: policies.SecuringMode(r.Securing),
 		Evidence: incident.EvidenceDecision(r.Evidence), NotSecuredReason: r.NotSecuredReason,
 		NotCaptured: incident.CaptureGap(r.NotCaptured), Choice: incident.UncapturedChoice(r.UncapturedChoice),

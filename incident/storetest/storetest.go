@@ -71,7 +71,7 @@ func sample(id, reporter string) incident.Incident {
 	until := t0.Add(365 * 24 * time.Hour)
 	return incident.Incident{
 		ID: id, Category: "violence", Channel: incident.ChannelWhatsApp, ReporterID: reporter,
-		Platform: policies.PlatformAndroid,
+		Platform: policies.Platform("android"),
 		Message: incident.MessageRef{ID: "msg-" + id, Chat: "491701234567@s.whatsapp.net", Sender: "491701234567@s.whatsapp.net",
 			SenderAlt: "1234@lid", SentAt: t0.Add(-time.Hour), MediaType: "image/jpeg", FileName: "a.jpg",
 			FileSHA256: "ab12", Size: 1234},
@@ -302,8 +302,8 @@ func testSteps(t *testing.T, s incident.Store) {
 	in := sample("i1", "w1")
 	tx(t, s, func(tx incident.Tx) error { return tx.CreateIncident(ctx, &in) })
 	steps := []incident.Step{
-		{IncidentID: "i1", Key: "chat", Position: 1, Platform: policies.PlatformIPhone, Title: policies.Text{DE: "Chat", EN: "Chat"}, State: incident.StepOpen, DueAt: t0},
-		{IncidentID: "i1", Key: "gallery", Position: 2, Platform: policies.PlatformIPhone, Title: policies.Text{DE: "Fotos", EN: "Photos"}, State: incident.StepOpen, DueAt: t0.Add(time.Hour)},
+		{IncidentID: "i1", Key: "chat", Position: 1, Platform: policies.Platform("iphone"), Title: policies.Text{DE: "Chat", EN: "Chat"}, State: incident.StepOpen, DueAt: t0},
+		{IncidentID: "i1", Key: "gallery", Position: 2, Platform: policies.Platform("iphone"), Title: policies.Text{DE: "Fotos", EN: "Photos"}, State: incident.StepOpen, DueAt: t0.Add(time.Hour)},
 	}
 	tx(t, s, func(tx incident.Tx) error { return tx.CreateSteps(ctx, steps) })
 	done := t0.Add(time.Minute)
