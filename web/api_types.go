@@ -99,6 +99,7 @@ type apiUser struct {
 	Username    string    `json:"username"`
 	DisplayName string    `json:"display_name"`
 	Role        string    `json:"role"`
+	Email       string    `json:"email"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -154,6 +155,11 @@ type apiUserBody struct {
 	DisplayName string `json:"display_name"`
 	Role        string `json:"role"`
 	Password    string `json:"password"`
+	Email       string `json:"email"`
+}
+
+type apiEmailBody struct {
+	Email *string `json:"email"`
 }
 
 type apiDisabledBody struct {
@@ -210,6 +216,6 @@ func toAPIRequest(r incident.Request) apiRequest {
 }
 
 func toAPIUser(u incident.User) apiUser {
-	return apiUser{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Disabled: u.Disabled,
+	return apiUser{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Email: u.Email, Disabled: u.Disabled,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
