@@ -21,6 +21,10 @@
 //   - Asynchronous steps run as durable jobs: a job's effect and its
 //     completion commit together, so a crash in the middle repeats the job
 //     rather than losing or doubling its effect.
+//   - Notifications are jobs queued in the transaction of the change they
+//     tell about, each sent or recorded as not sent with an audit entry
+//     of ids only. A mail is composed from a fixed text per [Notice] and a
+//     link, so no text of an incident or request can reach it.
 //
 // Evidence content never passes through this package's types except as a
 // stream handed from the [Messenger] to the [Vault]; incidents, requests and
@@ -30,6 +34,7 @@
 //
 // The package owns its ports and imports no adapter: [Store] (persistence,
 // implemented in incident/sqlstore and checked by incident/storetest),
-// [Vault] (the evidence vault), [Messenger] (WhatsApp) and the clock and
+// [Vault] (the evidence vault), [Messenger] (WhatsApp), [Mailer] (SMTP in
+// incident/smtpmail, in memory in incident/mailtest) and the clock and
 // randomness given as [Option]s.
 package incident
