@@ -20,8 +20,8 @@ func TestFlowFromFlagToClosed(t *testing.T) {
 		if inc.State != incident.StateAwaitingApproval {
 			t.Fatalf("state after flag = %s, want awaiting_approval (violence needs approval)", inc.State)
 		}
-		if n := w.runJobs(); n != 0 {
-			t.Fatalf("%d jobs ran before approval", n)
+		if n := w.runJobs(); n != 2 {
+			t.Fatalf("%d jobs ran before approval, want only the notifications of the two supervisors", n)
 		}
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "Beweissicherung für Anzeige nötig"); err != nil {
@@ -258,6 +258,7 @@ func (f failingTx) Append(ctx context.Context, e audit.Entry) (audit.Entry, erro
 func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSG-T", "violence")
+		w.runJobs() // the notifications of the new request
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
 		broken := w.service(failingStore{Store: w.store, failAppend: true})
@@ -338,6 +339,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 			sups = append(sups, w.user(fmt.Sprintf("sup%d", i), incident.RoleSupervisor))
 		}
 		inc := w.flag("MSG-C", "violence")
+		w.runJobs() // the notifications of the new request
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
 		var wg sync.WaitGroup
@@ -366,8 +368,8 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 		if got := w.verify().Entries - before; got != 1 {
 			t.Fatalf("%d audit entries for one approval", got)
 		}
-		if n := w.runJobs(); n != 2 { // one secure, one revoke
-			t.Fatalf("ran %d jobs, want 2", n)
+		if n := w.runJobs(); n != 3 { // one secure, one revoke, one notification to the requester
+			t.Fatalf("ran %d jobs, want 3", n)
 		}
 	})
 }
@@ -375,6 +377,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 func TestRevokeNeverBeforeSecured(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSG-N", "violence")
+		w.runJobs() // the notifications of the new request
 		// Forge an incident that reached revoking without evidence, the
 		// way a bug or a hand-edited database might, and queue a revoke.
 		err := w.store.Tx(w.ctx, func(tx incident.Tx) error {
