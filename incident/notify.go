@@ -29,6 +29,19 @@ type Mail struct {
 	Text    string
 }
 
+// ErrMailHeader: a recipient or subject that cannot go into a mail
+// header as it is.
+var ErrMailHeader = errors.New("a mail's recipient and subject must each be one line, and the recipient not empty")
+
+// Check refuses a mail without recipient or with a line break in its
+// recipient or subject. Every Mailer calls it before sending anything.
+func (m Mail) Check() error {
+	if m.To == "" || strings.ContainsAny(m.To+m.Subject, "\r\n") {
+		return ErrMailHeader
+	}
+	return nil
+}
+
 // Notice is what a notification says. Each has one fixed text: a mail
 // never carries a description, a name, a reason or evidence, only that
 // something waits and a link to sign in and look.

@@ -29,7 +29,7 @@ func (m *Memory) Send(ctx context.Context, mail incident.Mail) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckHeaders(mail); err != nil {
+	if err := mail.Check(); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -54,18 +54,6 @@ func (m *Memory) Sent() []incident.Mail {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]incident.Mail(nil), m.sent...)
-}
-
-// ErrHeader: a recipient or subject that cannot go into a header as is.
-var ErrHeader = errors.New("mail header value must be one line")
-
-// CheckHeaders refuses header values with line breaks or an empty
-// recipient, the rule every Mailer applies before sending.
-func CheckHeaders(m incident.Mail) error {
-	if m.To == "" || strings.ContainsAny(m.To+m.Subject, "\r\n") {
-		return ErrHeader
-	}
-	return nil
 }
 
 // Received is a mail as the receiving side saw it.

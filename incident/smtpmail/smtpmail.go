@@ -33,7 +33,6 @@ import (
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/incident/mailtest"
 )
 
 // ErrNoStartTLS: the server does not offer STARTTLS and is not on loopback.
@@ -120,12 +119,12 @@ func (m *Mailer) loopback() bool {
 
 // Send delivers one mail: connect, (START)TLS, authenticate, send, quit.
 func (m *Mailer) Send(ctx context.Context, msg incident.Mail) error {
-	if err := mailtest.CheckHeaders(msg); err != nil {
+	if err := msg.Check(); err != nil {
 		return err
 	}
 	to, err := mail.ParseAddress(msg.To)
 	if err != nil || to.Address != msg.To {
-		return fmt.Errorf("%w: recipient is not a bare address", mailtest.ErrHeader)
+		return fmt.Errorf("%w: recipient is not a bare address", incident.ErrMailHeader)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
