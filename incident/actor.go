@@ -45,9 +45,11 @@ type User struct {
 	DisplayName  string
 	Role         Role
 	PasswordHash string
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Email is where notifications go; "" receives none.
+	Email     string
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Actor returns the user acting under their role.

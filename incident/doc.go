@@ -29,6 +29,10 @@
 //     ([CaptureGap]) is never secured before its reporter chose what to
 //     secure ([UncapturedChoice]); "not securable" needs a reason and
 //     the category's approval, and its text never enters the audit log.
+//   - Notifications are jobs queued in the transaction of the change they
+//     tell about, each sent or recorded as not sent with an audit entry
+//     of ids only. A mail is composed from a fixed text per [Notice] and a
+//     link, so no text of an incident or request can reach it.
 //
 // Evidence content never passes through this package's types except as a
 // stream handed from the [Messenger] to the [Vault]; incidents, requests and
@@ -38,6 +42,7 @@
 //
 // The package owns its ports and imports no adapter: [Store] (persistence,
 // implemented in incident/sqlstore and checked by incident/storetest),
-// [Vault] (the evidence vault), [Messenger] (WhatsApp) and the clock and
+// [Vault] (the evidence vault), [Messenger] (WhatsApp), [Mailer] (SMTP in
+// incident/smtpmail, in memory in incident/mailtest) and the clock and
 // randomness given as [Option]s.
 package incident

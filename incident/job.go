@@ -14,6 +14,8 @@ const (
 	JobEscalate JobKind = "escalate" // flag overdue deletion steps to supervisors
 	JobExpire   JobKind = "expire"   // expire a request nobody decided in time
 	JobDestroy  JobKind = "destroy"  // destroy a bundle at the end of retention
+	JobNotify   JobKind = "notify"   // mail one person that something waits (Notice, RecipientID)
+	JobRemind   JobKind = "remind"   // tell the supervisors again that a request is about to expire
 )
 
 // JobState is a job's life: pending until done or dead.
@@ -32,6 +34,9 @@ type Job struct {
 	Kind       JobKind
 	IncidentID string
 	RequestID  string
+	// RecipientID and Notice are set for JobNotify: whom to tell what.
+	RecipientID string
+	Notice      Notice
 	// Key is unique per job: enqueueing an existing key does nothing.
 	Key         string
 	State       JobState

@@ -194,6 +194,13 @@ func (s *Service) escalate(ctx context.Context, j Job) error {
 		if escalated == 0 {
 			return nil
 		}
+		targets, err := s.escalationTargets(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.notifyUsers(ctx, tx, NoticeStepsOverdue, inc.ID, "", inc.ID+":"+strconv.FormatInt(j.ID, 10), targets); err != nil {
+			return err
+		}
 		// The version check makes a concurrent confirmation win: this
 		// job then retries on the fresh steps instead of reopening one.
 		inc.UpdatedAt = now
@@ -217,6 +224,9 @@ func (s *Service) expire(ctx context.Context, j Job) error {
 			return fmt.Errorf("failed to update request: %w", err)
 		}
 		if err := s.record(ctx, tx, System, "request.expired", inc.ID, map[string]string{"request_id": r.ID, "kind": string(r.Kind)}); err != nil {
+			return err
+		}
+		if err := s.notifyRequester(ctx, tx, NoticeRequestExpired, r); err != nil {
 			return err
 		}
 		if r.Kind != RequestSecure || inc.State != StateAwaitingApproval {

@@ -79,6 +79,16 @@ func (r *Request) Approvals() int {
 	return n
 }
 
+// decidedBy reports whether the user with id already decided r.
+func (r *Request) decidedBy(id string) bool {
+	for _, d := range r.Decisions {
+		if d.ActorID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // decide applies one decision under the four-eyes rules. It changes r only
 // when it returns nil.
 func (r *Request) decide(a Actor, approve bool, reason string, now time.Time) error {
@@ -94,10 +104,8 @@ func (r *Request) decide(a Actor, approve bool, reason string, now time.Time) er
 	if a.ID == r.RequesterID {
 		return fmt.Errorf("%w: request %s", ErrSelfApproval, r.ID)
 	}
-	for _, d := range r.Decisions {
-		if d.ActorID == a.ID {
-			return fmt.Errorf("%w: %s already decided request %s", ErrAlreadyDecided, a.ID, r.ID)
-		}
+	if r.decidedBy(a.ID) {
+		return fmt.Errorf("%w: %s already decided request %s", ErrAlreadyDecided, a.ID, r.ID)
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {

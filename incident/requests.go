@@ -46,6 +46,16 @@ func (s *Service) openRequest(ctx context.Context, tx Tx, a Actor, inc *Incident
 	if err := s.record(ctx, tx, a, "request.opened", inc.ID, details); err != nil {
 		return Request{}, err
 	}
+	deciders, err := mayDecide(ctx, tx, r)
+	if err != nil {
+		return Request{}, err
+	}
+	if err := s.notifyUsers(ctx, tx, NoticeRequestWaiting, inc.ID, r.ID, r.ID, deciders); err != nil {
+		return Request{}, err
+	}
+	if err := s.enqueue(ctx, tx, Job{Kind: JobRemind, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobRemind, r.ID), RunAt: r.ExpiresAt.Add(-s.remindLead())}); err != nil {
+		return Request{}, err
+	}
 	return r, s.enqueue(ctx, tx, Job{Kind: JobExpire, IncidentID: inc.ID, RequestID: r.ID, Key: jobKey(JobExpire, r.ID), RunAt: r.ExpiresAt})
 }
 
@@ -159,6 +169,11 @@ func (s *Service) Decide(ctx context.Context, a Actor, requestID string, approve
 			"reason_sha256": digest(strings.TrimSpace(reason)), "approvals": strconv.Itoa(r.Approvals()),
 		}); err != nil {
 			return err
+		}
+		if r.State != RequestPending {
+			if err := s.notifyRequester(ctx, tx, NoticeRequestDecided, r); err != nil {
+				return err
+			}
 		}
 		return s.applyDecision(ctx, tx, a, &inc, &r)
 	})

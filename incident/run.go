@@ -86,6 +86,10 @@ func (s *Service) runJob(ctx context.Context, j Job) error {
 		return s.expire(ctx, j)
 	case JobDestroy:
 		return s.destroy(ctx, j)
+	case JobNotify:
+		return s.notify(ctx, j)
+	case JobRemind:
+		return s.remind(ctx, j)
 	default:
 		return fmt.Errorf("unknown job kind %q", j.Kind)
 	}

@@ -22,9 +22,13 @@ type Service struct {
 	policy *policies.Policy
 	vault  Vault
 	msgr   Messenger
-	clock  func() time.Time
-	rand   io.Reader
-	lease  time.Duration
+	// mailer sends notifications to publicURL's pages; nil records
+	// them as not sent.
+	mailer    Mailer
+	publicURL string
+	clock     func() time.Time
+	rand      io.Reader
+	lease     time.Duration
 	// pwParams overrides argon2id's cost when set.
 	pwParams *password.Params
 	// dummyHash makes sign-in for unknown users as slow as for real ones.

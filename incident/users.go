@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tresor-evidence/tresor/incident/password"
@@ -19,6 +20,7 @@ type NewUser struct {
 	DisplayName string
 	Role        Role
 	Password    string
+	Email       string // optional: where notifications go
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
@@ -49,6 +51,10 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 	if _, err := ParseRole(string(in.Role)); err != nil {
 		return User{}, err
 	}
+	email, err := ParseEmail(in.Email)
+	if err != nil {
+		return User{}, err
+	}
 	hash, err := password.Hash(in.Password, s.passwordParams(), s.rand)
 	if err != nil {
 		return User{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
@@ -59,7 +65,7 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 	}
 	now := s.now()
 	u := User{ID: id, Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: in.Role,
-		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+		PasswordHash: hash, Email: email, CreatedAt: now, UpdatedAt: now}
 	if u.DisplayName == "" {
 		u.DisplayName = u.Username
 	}
@@ -67,7 +73,7 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to create user %q: %w", u.Username, err)
 		}
-		return s.record(ctx, tx, a, "user.created", "", map[string]string{"user_id": u.ID, "role": string(u.Role)})
+		return s.record(ctx, tx, a, "user.created", "", map[string]string{"user_id": u.ID, "role": string(u.Role), "email_set": strconv.FormatBool(u.Email != "")})
 	})
 	if err != nil {
 		return User{}, err

@@ -20,8 +20,8 @@ func TestFlowFromFlagToClosed(t *testing.T) {
 		if inc.State != incident.StateAwaitingApproval {
 			t.Fatalf("state after flag = %s, want awaiting_approval (violence needs approval)", inc.State)
 		}
-		if n := w.runJobs(); n != 0 {
-			t.Fatalf("%d jobs ran before approval", n)
+		if n := w.runJobs(); n != 2 {
+			t.Fatalf("%d jobs ran before approval, want only the notifications of the two supervisors", n)
 		}
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "Beweissicherung für Anzeige nötig"); err != nil {
@@ -258,6 +258,7 @@ func (f failingTx) Append(ctx context.Context, e audit.Entry) (audit.Entry, erro
 func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSG-T", "violence")
+		w.runJobs() // the notifications of the new request
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
 		broken := w.service(failingStore{Store: w.store, failAppend: true})
@@ -338,6 +339,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 			sups = append(sups, w.user(fmt.Sprintf("sup%d", i), incident.RoleSupervisor))
 		}
 		inc := w.flag("MSG-C", "violence")
+		w.runJobs() // the notifications of the new request
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
 		var wg sync.WaitGroup
@@ -366,8 +368,8 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 		if got := w.verify().Entries - before; got != 1 {
 			t.Fatalf("%d audit entries for one approval", got)
 		}
-		if n := w.runJobs(); n != 2 { // one secure, one revoke
-			t.Fatalf("ran %d jobs, want 2", n)
+		if n := w.runJobs(); n != 3 { // one secure, one revoke, one notification to the requester
+			t.Fatalf("ran %d jobs, want 3", n)
 		}
 	})
 }
@@ -375,6 +377,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 func TestRevokeNeverBeforeSecured(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSG-N", "violence")
+		w.runJobs() // the notifications of the new request
 		// Forge an incident that reached revoking without evidence, the
 		// way a bug or a hand-edited database might, and queue a revoke.
 		err := w.store.Tx(w.ctx, func(tx incident.Tx) error {
@@ -513,13 +516,13 @@ func TestJobRetriesWithBackoff(t *testing.T) {
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
-		ran, err := w.svc.RunDue(w.ctx) // secure inc2
-		if !ran || err != nil {
-			t.Fatal(ran, err)
+		// The notifications and the secure job run, then the revoke fails.
+		var err error
+		for ran := true; ran && err == nil; {
+			ran, err = w.svc.RunDue(w.ctx)
 		}
-		ran, err = w.svc.RunDue(w.ctx) // revoke fails
-		if !ran || err == nil {
-			t.Fatalf("revoke with a dropped connection: ran=%v err=%v", ran, err)
+		if err == nil || !strings.Contains(err.Error(), "connection dropped") {
+			t.Fatalf("revoke with a dropped connection: err=%v", err)
 		}
 		if ran, _ := w.svc.RunDue(w.ctx); ran {
 			t.Fatal("failed job retried without backoff")
@@ -692,8 +695,12 @@ func TestLeaseRenewedWhileSealing(t *testing.T) {
 		svc := incident.NewService(w.store, w.pol, v, w.msgr, incident.WithClock(w.clock.Now), incident.WithLease(lease),
 			incident.WithPasswordParams(cheap))
 		inc := w.flag("MSG-SLOW", "threat")
+		w.runJobs() // the notifications of the new request
 		if _, err := svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
+		}
+		if ran, err := svc.RunDue(w.ctx); !ran || err != nil { // the requester's notification
+			t.Fatalf("notification job: %v %v", ran, err)
 		}
 		if ran, err := svc.RunDue(w.ctx); !ran || err != nil {
 			t.Fatalf("secure job: %v %v", ran, err)
@@ -716,7 +723,7 @@ func TestJobGivesUpAndSaysSo(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.msgr.revokeErr = errors.New("whatsapp: still offline")
-		for range incident.MaxAttempts + 5 { // the secure job and the expiry of the request run too
+		for range incident.MaxAttempts + 15 { // the secure job, the notifications, the reminder and the expiry of the request run too
 			if _, err := w.svc.RunDue(w.ctx); err != nil && !strings.Contains(err.Error(), "still offline") {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 )
 
 var (
+	usernameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
 	phoneRE     = regexp.MustCompile(`^\+?[0-9]+([ /-]?[0-9]+)*$`)
 	mediaTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$`)
 )
@@ -44,6 +45,10 @@ func (d *decoder) policy(p *Policy, doc *yaml.Node) error {
 		},
 		"step_deadline": func(v *yaml.Node) (err error) {
 			p.StepDeadline, err = d.duration(v, "step_deadline")
+			return err
+		},
+		"escalate_to": func(v *yaml.Node) (err error) {
+			p.EscalateTo, err = d.usernames(v)
 			return err
 		},
 		"capture_window": func(v *yaml.Node) (err error) {
@@ -210,4 +215,26 @@ func (d *decoder) uploadTypes(n *yaml.Node) ([]string, error) {
 		return nil
 	})
 	return ts, err
+}
+
+// usernames decodes escalate_to: a list of distinct account names.
+func (d *decoder) usernames(n *yaml.Node) ([]string, error) {
+	names := []string{}
+	seen := map[string]int{}
+	err := d.sequence(n, "escalate_to", func(i int, item *yaml.Node) error {
+		s, err := d.str(item, fmt.Sprintf("escalate_to[%d]", i))
+		if err != nil {
+			return err
+		}
+		if !usernameRE.MatchString(s) {
+			return d.errorf(item, "escalate_to: %q is not a user name (2-63 lowercase letters, digits, '.', '_' or '-')", clip(s))
+		}
+		if line, dup := seen[s]; dup {
+			return d.errorf(item, "escalate_to: duplicate user name %q (first at line %d)", clip(s), line)
+		}
+		seen[s] = item.Line
+		names = append(names, s)
+		return nil
+	})
+	return names, err
 }

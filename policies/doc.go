@@ -18,7 +18,7 @@
 //
 // An override file changes only what it names:
 //
-//   - A top-level setting (step_deadline, capture_window, upload_max_bytes,
+//   - A top-level setting (step_deadline, escalate_to, capture_window, upload_max_bytes,
 //     flag_emoji, flag_label) or section (four_eyes) replaces that setting.
 //     A replaced four_eyes section starts from the built-in defaults
 //     (approvals 1, request_ttl 24h), not from the earlier file's values.

@@ -111,6 +111,11 @@ type Policy struct {
 	// StepDeadline is how long a deletion step may stay open before it
 	// escalates to a supervisor (default 48h).
 	StepDeadline time.Duration
+	// EscalateTo names the supervisor accounts (user names) told by mail
+	// when deletion steps are overdue. Empty, the default, tells every
+	// supervisor; names that are no active supervisor's are skipped, and
+	// if none is left every supervisor is told.
+	EscalateTo []string
 	// CaptureWindow is how long received WhatsApp messages are kept so
 	// that they can be flagged (default 72h).
 	CaptureWindow time.Duration

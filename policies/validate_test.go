@@ -3,6 +3,7 @@ package policies
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,9 @@ func TestParseInvalid(t *testing.T) {
 
 		// Unknown keys at every depth.
 		{"unknown top-level key", "step_deadline: 1h\nfoo: 1\n", 2, `unknown key "foo"`},
+		{"escalate_to not a user name", "escalate_to:\n  - Susi Leitung\n", 2, `"Susi Leitung" is not a user name`},
+		{"escalate_to duplicate", "escalate_to: [susi, susi]\n", 1, `duplicate user name "susi"`},
+		{"escalate_to not a list", "escalate_to: susi\n", 1, "escalate_to"},
 		{"unknown four_eyes key", "four_eyes:\n  approvals: 1\n  quorum: 2\n", 3, `unknown key "quorum" in four_eyes`},
 		{"unknown category key", cat + "    colour: red\n", 8, `unknown key "colour" in category "test"`},
 		{"unknown text key", catWith("{de: Test, en: Test}", "{de: Test, en: Test, fr: Essai}"), 3, `unknown key "fr"`},
@@ -180,6 +184,12 @@ func TestParseValid(t *testing.T) {
 		{"flags", "flag_emoji: \"🚩\"\nflag_label: \"\"\n", func(p *Policy) error {
 			if p.FlagEmoji != "🚩" || p.FlagLabel != "" {
 				return fmt.Errorf("flags = %q, %q", p.FlagEmoji, p.FlagLabel)
+			}
+			return nil
+		}},
+		{"escalate_to", "escalate_to: [susi, sven.k]\n", func(p *Policy) error {
+			if !slices.Equal(p.EscalateTo, []string{"susi", "sven.k"}) {
+				return fmt.Errorf("EscalateTo = %q", p.EscalateTo)
 			}
 			return nil
 		}},

@@ -103,6 +103,7 @@ type apiUser struct {
 	Username    string    `json:"username"`
 	DisplayName string    `json:"display_name"`
 	Role        string    `json:"role"`
+	Email       string    `json:"email"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -160,6 +161,11 @@ type apiUserBody struct {
 	DisplayName string `json:"display_name"`
 	Role        string `json:"role"`
 	Password    string `json:"password"`
+	Email       string `json:"email"`
+}
+
+type apiEmailBody struct {
+	Email *string `json:"email"`
 }
 
 type apiDisabledBody struct {
@@ -218,6 +224,6 @@ func toAPIRequest(r incident.Request) apiRequest {
 }
 
 func toAPIUser(u incident.User) apiUser {
-	return apiUser{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Disabled: u.Disabled,
+	return apiUser{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Email: u.Email, Disabled: u.Disabled,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }

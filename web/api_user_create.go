@@ -20,7 +20,7 @@ func (s *Server) apiUserCreate(c *gin.Context) {
 		s.failJSON(c, err)
 		return
 	}
-	u, err := s.svc.AddUser(c.Request.Context(), actor(c), incident.NewUser{Username: b.Username, DisplayName: b.DisplayName, Role: role, Password: b.Password})
+	u, err := s.svc.AddUser(c.Request.Context(), actor(c), incident.NewUser{Username: b.Username, DisplayName: b.DisplayName, Role: role, Password: b.Password, Email: b.Email})
 	if err != nil {
 		s.failJSON(c, err)
 		return

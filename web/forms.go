@@ -80,6 +80,11 @@ type userForm struct {
 	DisplayName string `form:"display_name"`
 	Role        string `form:"role"`
 	Password    string `form:"password"`
+	Email       string `form:"email"`
+}
+
+type emailForm struct {
+	Email string `form:"email"`
 }
 
 type disableForm struct {

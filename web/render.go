@@ -132,7 +132,10 @@ type view struct {
 	Stage incident.SessionStage
 	Path  string
 	Flash string // a translated confirmation, or ""
-	Data  any
+	// Waiting is the supervisor's count of requests waiting for their
+	// decision, shown in the header.
+	Waiting int
+	Data    any
 }
 
 // Is reports whether the signed-in user has role r (for navigation).
@@ -172,6 +175,14 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	if rs.session != nil {
 		u := rs.user
 		v.User, v.Stage = &u, rs.session.Stage
+		if v.Is(string(incident.RoleSupervisor)) {
+			n, err := s.svc.Waiting(c.Request.Context(), u.Actor())
+			if err != nil {
+				// The count is a hint; the page itself must still show.
+				s.log.Error("waiting count", "request_id", rs.requestID, "err", err.Error())
+			}
+			v.Waiting = n
+		}
 	}
 	if done := c.Query("done"); done != "" && l.Has("flash."+done) {
 		v.Flash = l.T("flash." + done)

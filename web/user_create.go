@@ -18,7 +18,7 @@ func (s *Server) userCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	_, err = s.svc.AddUser(c.Request.Context(), actor(c), incident.NewUser{Username: f.Username, DisplayName: f.DisplayName, Role: role, Password: f.Password})
+	_, err = s.svc.AddUser(c.Request.Context(), actor(c), incident.NewUser{Username: f.Username, DisplayName: f.DisplayName, Role: role, Password: f.Password, Email: f.Email})
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -13,6 +13,8 @@ import (
 type usersView struct {
 	Users []userItem
 	Roles []incident.Role
+	// MailConfigured says whether notifications are sent at all.
+	MailConfigured bool
 }
 
 type userItem struct {
@@ -30,7 +32,7 @@ func (s *Server) userList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	v := usersView{Roles: incident.Roles}
+	v := usersView{Roles: incident.Roles, MailConfigured: s.svc.MailConfigured()}
 	for _, u := range us {
 		_, err := s.sessions.SecondFactor(ctx, u.ID)
 		if err != nil && !errors.Is(err, incident.ErrNotFound) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,7 +26,10 @@ type config struct {
 	TLSCertFile    string // TRESOR_TLS_CERT_FILE
 	TLSKeyFile     string // TRESOR_TLS_KEY_FILE
 	TrustedProxies []string
-	MaxInFlight    int // TRESOR_MAX_IN_FLIGHT, default 0: 2 per CPU
+	MaxInFlight    int    // TRESOR_MAX_IN_FLIGHT, default 0: 2 per CPU
+	SMTPURL        string // TRESOR_SMTP_URL(_FILE): smtp://user:password@host:587 or smtps://…; "" sends no mail
+	SMTPFrom       string // TRESOR_SMTP_FROM: the sender, e.g. "Tresor <tresor@example.org>"
+	PublicURL      string // TRESOR_PUBLIC_URL: https://tresor.example.org, the base of links in mails
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -44,6 +48,11 @@ const envVars = `Environment:
   TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE   serve HTTPS with these files
   TRESOR_TRUSTED_PROXIES        comma-separated proxy addresses whose X-Forwarded-For is trusted
   TRESOR_MAX_IN_FLIGHT          requests worked on at once; the rest wait in turn (default 2 per CPU)
+  TRESOR_SMTP_URL[_FILE]        mail server for notifications: smtp://user:password@host:587 (STARTTLS,
+                                required unless the host is loopback) or smtps://…:465 (TLS); unset: no
+                                mail is sent and each notification is recorded as not sent
+  TRESOR_SMTP_FROM              sender of notifications, e.g. "Tresor <tresor@example.org>"
+  TRESOR_PUBLIC_URL             address people open Tresor at, for the links in mails (https://…)
 `
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -92,6 +101,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, p := range strings.Split(getenv("TRESOR_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if c.SMTPURL, err = secretEnv(getenv, "TRESOR_SMTP_URL"); err != nil {
+		return config{}, err
+	}
+	c.SMTPFrom, c.PublicURL = strings.TrimSpace(getenv("TRESOR_SMTP_FROM")), strings.TrimRight(strings.TrimSpace(getenv("TRESOR_PUBLIC_URL")), "/")
+	if c.SMTPURL != "" {
+		if c.SMTPFrom == "" || c.PublicURL == "" {
+			return config{}, fmt.Errorf("TRESOR_SMTP_URL needs TRESOR_SMTP_FROM (the sender) and TRESOR_PUBLIC_URL (for the links in mails)")
+		}
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return config{}, fmt.Errorf("TRESOR_PUBLIC_URL must be an address such as https://tresor.example.org, not %q", c.PublicURL)
 		}
 	}
 	if v := getenv("TRESOR_MAX_IN_FLIGHT"); v != "" {

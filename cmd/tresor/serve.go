@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/smtpmail"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/vault"
 	"github.com/tresor-evidence/tresor/wa"
@@ -53,7 +54,17 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, mgr, incident.WithClock(c.now))
+	opts := []incident.Option{incident.WithClock(c.now)}
+	if cfg.SMTPURL != "" {
+		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom, smtpmail.Options{Now: c.now})
+		if err != nil {
+			return fmt.Errorf("TRESOR_SMTP_URL: %w", err)
+		}
+		opts = append(opts, incident.WithMailer(m, cfg.PublicURL))
+	} else {
+		fmt.Fprintln(c.stderr, "TRESOR_SMTP_URL is not set: notifications are recorded in the audit log as not sent")
+	}
+	svc := incident.NewService(s, pol, evidenceVault{v}, mgr, opts...)
 	mgr.SetFlagger(svc)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -13,17 +13,19 @@ func (c *cli) cmdUser(ctx context.Context, args []string) error {
 	return c.subcommand(ctx, "user", map[string]command{
 		"add":     {"create an account (password from stdin or --password-file)", (*cli).cmdUserAdd},
 		"list":    {"list accounts", (*cli).cmdUserList},
+		"email":   {"set or clear (\"\") an account's e-mail address for notifications", (*cli).cmdUserEmail},
 		"disable": {"disable an account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, true) }},
 		"enable":  {"enable a disabled account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, false) }},
 	}, args)
 }
 
 func (c *cli) cmdUserAdd(ctx context.Context, args []string) error {
-	fs := c.flags("user add", "user add --role ROLE [--name DISPLAY] [--password-file FILE] USERNAME < password\n\n"+
+	fs := c.flags("user add", "user add --role ROLE [--name DISPLAY] [--email ADDR] [--password-file FILE] USERNAME < password\n\n"+
 		"Roles: worker, supervisor, auditor, admin. The password is read from --password-file\n"+
 		"or the first line of standard input, never from the command line.")
 	role := fs.String("role", "", "worker, supervisor, auditor or admin")
 	name := fs.String("name", "", "display name")
+	email := fs.String("email", "", "e-mail address for notifications")
 	pwFile := fs.String("password-file", "", "file holding the password")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -40,7 +42,7 @@ func (c *cli) cmdUserAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
-		u, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: fs.Arg(0), DisplayName: *name, Role: r, Password: pw})
+		u, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: fs.Arg(0), DisplayName: *name, Role: r, Password: pw, Email: *email})
 		if err != nil {
 			return err
 		}
@@ -60,13 +62,17 @@ func (c *cli) cmdUserList(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tNAME")
+		fmt.Fprintln(tw, "USERNAME\tROLE\tSTATUS\tE-MAIL\tNAME")
 		for _, u := range users {
 			status := "active"
 			if u.Disabled {
 				status = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Username, u.Role, status, u.DisplayName)
+			addr := u.Email
+			if addr == "" {
+				addr = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.Role, status, addr, u.DisplayName)
 		}
 		return tw.Flush()
 	})
@@ -90,6 +96,24 @@ func (c *cli) setDisabled(ctx context.Context, args []string, disabled bool) err
 			return err
 		}
 		fmt.Fprintf(c.stdout, "%sd %q\n", verb, u.Username)
+		return nil
+	})
+}
+
+func (c *cli) cmdUserEmail(ctx context.Context, args []string) error {
+	fs := c.flags("user email", "user email USERNAME ADDR\n\nSets where USERNAME's notifications go; an empty ADDR (\"\") clears it.")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usageError("want USERNAME and ADDR")
+	}
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+		u, err := svc.SetUserEmail(ctx, incident.System, fs.Arg(0), fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "e-mail address of %q set\n", u.Username)
 		return nil
 	})
 }

@@ -15,7 +15,8 @@ import (
 )
 
 func (t *tx) Enqueue(ctx context.Context, j incident.Job) error {
-	r := jobRow{Kind: string(j.Kind), IncidentID: j.IncidentID, RequestID: j.RequestID, JobKey: j.Key,
+	r := jobRow{Kind: string(j.Kind), IncidentID: j.IncidentID, RequestID: j.RequestID,
+		RecipientID: j.RecipientID, Notice: string(j.Notice), JobKey: j.Key,
 		State: string(incident.JobPending), RunAt: us(j.RunAt), LockedUntil: 0, CreatedAt: us(j.CreatedAt)}
 	// ON CONFLICT DO NOTHING keeps the transaction usable on PostgreSQL,
 	// where a failed unique insert would abort it.

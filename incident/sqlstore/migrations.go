@@ -347,6 +347,18 @@ var migrations = []migration{
 			`ALTER TABLE incidents ADD COLUMN msg_kind TEXT NOT NULL DEFAULT ''`,
 		},
 	},
+	{
+		version: 13,
+		name:    "e-mail notifications",
+		sql: []string{
+			// Where an account's notifications go; '' receives none.
+			`ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT ''`,
+			// A notification job names whom it tells (a user id) and
+			// which fixed notice; the mail text is never stored.
+			`ALTER TABLE jobs ADD COLUMN recipient_id TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE jobs ADD COLUMN notice TEXT NOT NULL DEFAULT ''`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -45,6 +45,7 @@ type userRow struct {
 	DisplayName  string
 	Role         string
 	PasswordHash string
+	Email        string
 	Disabled     bool
 	CreatedAt    int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt    int64 `gorm:"autoUpdateTime:false"`
@@ -54,12 +55,12 @@ func (userRow) TableName() string { return "users" }
 
 func toUserRow(u *incident.User) userRow {
 	return userRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role),
-		PasswordHash: u.PasswordHash, Disabled: u.Disabled, CreatedAt: us(u.CreatedAt), UpdatedAt: us(u.UpdatedAt)}
+		PasswordHash: u.PasswordHash, Email: u.Email, Disabled: u.Disabled, CreatedAt: us(u.CreatedAt), UpdatedAt: us(u.UpdatedAt)}
 }
 
 func (r userRow) user() incident.User {
 	return incident.User{ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: incident.Role(r.Role),
-		PasswordHash: r.PasswordHash, Disabled: r.Disabled, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
+		PasswordHash: r.PasswordHash, Email: r.Email, Disabled: r.Disabled, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
 }
 
 type incidentRow struct {
@@ -274,6 +275,8 @@ type jobRow struct {
 	Kind        string
 	IncidentID  string
 	RequestID   string
+	RecipientID string
+	Notice      string
 	JobKey      string
 	State       string
 	RunAt       int64
@@ -288,6 +291,7 @@ func (jobRow) TableName() string { return "jobs" }
 
 func (r jobRow) job() incident.Job {
 	return incident.Job{ID: r.ID, Kind: incident.JobKind(r.Kind), IncidentID: r.IncidentID, RequestID: r.RequestID,
+		RecipientID: r.RecipientID, Notice: incident.Notice(r.Notice),
 		Key: r.JobKey, State: incident.JobState(r.State), RunAt: fromUS(r.RunAt), Attempts: r.Attempts,
 		LastError: r.LastError, Token: r.Token, LockedUntil: fromUS(r.LockedUntil), CreatedAt: fromUS(r.CreatedAt)}
 }
