@@ -58,7 +58,7 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 		if err := tx.CreateIncident(ctx, &inc); err != nil {
 			return fmt.Errorf("failed to create incident: %w", err)
 		}
-		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, a, ActionIncidentFlagged, inc.ID, map[string]string{
 			"channel": string(in.Channel), "message_id": in.Message.ID, "file_sha256": in.Message.FileSHA256,
 		}); err != nil {
 			return err
@@ -131,7 +131,7 @@ func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in 
 	if err := tx.UpdateIncident(ctx, inc); err != nil {
 		return fmt.Errorf("failed to update incident: %w", err)
 	}
-	if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, map[string]string{
+	if err := s.record(ctx, tx, a, ActionIncidentSubmitted, inc.ID, map[string]string{
 		"category": cat.ID, "platform": string(in.Platform), "securing": string(cat.Securing),
 	}); err != nil {
 		return err

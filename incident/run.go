@@ -34,7 +34,7 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 		if !dead {
 			return nil
 		}
-		return s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{"job": j.Key, "attempts": fmt.Sprint(j.Attempts)})
+		return s.record(ctx, tx, System, ActionJobDead, j.IncidentID, map[string]string{"job": j.Key, "attempts": fmt.Sprint(j.Attempts)})
 	})
 	if err != nil {
 		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)

@@ -59,12 +59,12 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 		if err := tx.CreateIncident(ctx, &inc); err != nil {
 			return fmt.Errorf("failed to create incident: %w", err)
 		}
-		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, a, ActionIncidentFlagged, inc.ID, map[string]string{
 			"channel": string(ChannelUpload), "message_id": in.Message.ID,
 		}); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, a, "evidence.staged", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, a, ActionEvidenceStaged, inc.ID, map[string]string{
 			"bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
 			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "manifest_sha256": receipt.ManifestSHA256,
 		}); err != nil {
