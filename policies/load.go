@@ -94,6 +94,8 @@ func builtin() *Policy {
 		StepDeadline:   48 * time.Hour,
 		CaptureWindow:  72 * time.Hour,
 		UploadMaxBytes: 100 << 20,
+		TimeZone:       mustLocation(DefaultTimeZone),
+		Processing:     defaultProcessing(),
 	}
 }
 
@@ -210,6 +212,7 @@ func (p *Policy) clone() *Policy {
 	}
 	c.EmergencyContacts = slices.Clone(p.EmergencyContacts)
 	c.UploadTypes = slices.Clone(p.UploadTypes)
+	c.Processing = p.Processing.clone()
 	c.Walkthrough = make(map[Platform][]Step, len(p.Walkthrough))
 	for pl, steps := range p.Walkthrough {
 		c.Walkthrough[pl] = slices.Clone(steps)

@@ -102,6 +102,12 @@ type Policy struct {
 	// FlagLabel is the WhatsApp Business label name that flags a message;
 	// "" disables flagging by label.
 	FlagLabel string
+	// TimeZone is the zone pages show times in (default Europe/Berlin);
+	// exports and the audit log keep UTC.
+	TimeZone *time.Location
+	// Processing is what the record of processing activities needs from
+	// the provider; see [Policy.RecordOfProcessing].
+	Processing Processing
 }
 
 // Category returns the category with the given id. The error wraps
