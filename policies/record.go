@@ -89,7 +89,7 @@ func (p *Policy) RecordOfProcessing() Record {
 		Subjects:   Text{DE: "Absender der Nachricht und Personen, die sie zeigt oder nennt.", EN: "The message's sender and the people it shows or names."},
 		Purpose:    Text{DE: "Beweise für Strafverfolgung, Jugendamt oder Beratung erhalten, ohne sie auf Telefonen zu behalten.", EN: "Keep evidence for prosecution, youth welfare or counselling without keeping it on phones."},
 		Retention:  evidenceRetention(p),
-		Access:     Text{DE: "Niemand auf dem Server: Öffnen braucht einen Schlüssel, der nicht auf dem Server liegt. Herausgabe nur nach Freigabe durch eine zweite Leitungsperson (Vier-Augen-Prinzip).", EN: "No one on the server: opening needs a key that is not kept on the server. Handover only after a second supervisor approved it (four eyes)."},
+		Access:     Text{DE: "Niemand auf dem Server: Öffnen braucht einen Schlüssel, der nicht auf dem Server liegt. Herausgabe nur, wenn eine Leitungsperson sie freigibt, die sie nicht selbst beantragt hat (Vier-Augen-Prinzip).", EN: "No one on the server: opening needs a key that is not kept on the server. Handover only after a supervisor other than the requester approved it (four eyes)."},
 		Recipients: pr.Recipients,
 	})
 	add(DataAuditLog, Activity{
@@ -128,7 +128,7 @@ func evidenceRetention(p *Policy) Text {
 		en = append(en, fmt.Sprintf("%s: %s", c.Name.EN, days(c.Retention, "en")))
 	}
 	return Text{
-		DE: "Ab der Sicherung – " + strings.Join(de, "; ") + ". Danach vernichtet Tresor den Beweis und protokolliert es; nicht, solange ein Sperrvermerk (Legal Hold) gilt.",
+		DE: "Ab der Sicherung – " + strings.Join(de, "; ") + ". Danach vernichtet Tresor den Beweis und protokolliert es; nicht, solange eine Löschsperre (Aufbewahrungspflicht) gilt.",
 		EN: "From securing – " + strings.Join(en, "; ") + ". Tresor then destroys the evidence and logs it; not while a legal hold applies.",
 	}
 }
@@ -143,4 +143,47 @@ func days(d time.Duration, lang string) string {
 		return "1 " + unit[lang][0]
 	}
 	return fmt.Sprintf("%d %s", n, unit[lang][1])
+}
+
+// Field is one labelled line of an activity.
+type Field struct {
+	Label Text
+	Value Text
+	// Missing marks a value still to be filled in.
+	Missing bool
+}
+
+// Fields returns the activity's entries with their labels, in the order
+// the record shows them. Every rendering (page, text, Markdown) uses
+// these labels, so that the record reads the same everywhere.
+func (a Activity) Fields() []Field {
+	f := func(de, en string, v Text) Field {
+		return Field{Label: Text{DE: de, EN: en}, Value: v, Missing: v == ToBeFilledIn}
+	}
+	return []Field{
+		f("Daten", "Data", a.Data),
+		f("Betroffene", "Data subjects", a.Subjects),
+		f("Zweck", "Purpose", a.Purpose),
+		f("Rechtsgrundlage", "Legal basis", a.LegalBasis),
+		f("Speicherdauer", "Retention", a.Retention),
+		f("Wer sie sehen kann", "Who can see it", a.Access),
+		f("Empfänger", "Recipients", a.Recipients),
+	}
+}
+
+// RecordLabels are the record's headings, in both languages.
+var RecordLabels = struct {
+	Title, Intro, Controller, DataProtectionOfficer, Activities, Transfer, TransferBasis, TimeZone, Missing, MissingHelp Text
+}{
+	Title: Text{DE: "Verzeichnis von Verarbeitungstätigkeiten (Art. 30 DSGVO)", EN: "Record of processing activities (Art. 30 GDPR)"},
+	Intro: Text{DE: "Erzeugt aus der Richtlinie dieses Tresor-Servers. Was Tresor speichert, wofür und wie lange, ergibt sich aus dem Programm und der Richtlinie; Verantwortlicher, Datenschutzbeauftragte, Rechtsgrundlagen und Empfänger trägt der Träger in der Richtlinie ein (Abschnitt processing).",
+		EN: "Generated from this Tresor server's policy. What Tresor stores, why and for how long follows from the program and the policy; the provider enters the controller, data-protection officer, legal bases and recipients in the policy (section processing)."},
+	Controller:            Text{DE: "Verantwortlicher", EN: "Controller"},
+	DataProtectionOfficer: Text{DE: "Datenschutzbeauftragte Person", EN: "Data-protection officer"},
+	Activities:            Text{DE: "Gespeicherte Daten", EN: "Data stored"},
+	Transfer:              Text{DE: "Übermittlung an WhatsApp (Meta)", EN: "Transfer to WhatsApp (Meta)"},
+	TransferBasis:         Text{DE: "Rechtsgrundlage der Übermittlung", EN: "Legal basis of the transfer"},
+	TimeZone:              Text{DE: "Zeitzone der Anzeige", EN: "Time zone of pages"},
+	Missing:               Text{DE: "Noch einzutragen", EN: "Still to be filled in"},
+	MissingHelp:           Text{DE: "Diese Angaben fehlen noch in der Richtlinie (Abschnitt processing):", EN: "The policy still lacks these entries (section processing):"},
 }

@@ -9,8 +9,9 @@ import (
 
 func (c *cli) cmdPolicy(ctx context.Context, args []string) error {
 	return c.subcommand(ctx, "policy", map[string]command{
-		"check": {"validate a policy override folder", (*cli).cmdPolicyCheck},
-		"show":  {"print the embedded default policy", (*cli).cmdPolicyShow},
+		"check":  {"validate a policy override folder", (*cli).cmdPolicyCheck},
+		"show":   {"print the embedded default policy", (*cli).cmdPolicyShow},
+		"record": {"print the record of processing activities (Art. 30 GDPR)", (*cli).cmdPolicyRecord},
 	}, args)
 }
 
