@@ -111,8 +111,10 @@ type Detail struct {
 	Incident Incident
 	Steps    []Step
 	Requests []Request
-	// Trail is set for auditors and supervisors.
-	Trail []audit.Entry
+	// Trail is set for auditors and supervisors, and People names the
+	// accounts acting in it.
+	Trail  []audit.Entry
+	People map[string]Person
 }
 
 // IncidentDetail reads an incident the actor may see with its steps,
@@ -132,7 +134,10 @@ func (s *Service) IncidentDetail(ctx context.Context, a Actor, id string) (Detai
 			return err
 		}
 		if a.Role == RoleAuditor || a.Role == RoleSupervisor {
-			d.Trail, err = tx.AuditEntries(ctx, AuditFilter{IncidentID: id})
+			if d.Trail, err = tx.AuditEntries(ctx, AuditFilter{IncidentID: id}); err != nil {
+				return err
+			}
+			d.People, err = people(ctx, tx, d.Trail)
 		}
 		return err
 	})
