@@ -25,6 +25,9 @@ type Record struct {
 	Missing []string
 }
 
+// Unfilled reports whether t is still to be filled in.
+func (Record) Unfilled(t Text) bool { return t == ToBeFilledIn }
+
 // Activity is one kind of data and how Tresor processes it.
 type Activity struct {
 	Kind       DataKind
@@ -171,10 +174,13 @@ func (a Activity) Fields() []Field {
 	}
 }
 
-// RecordLabels are the record's headings, in both languages.
-var RecordLabels = struct {
+// RecordHeadings are the record's headings.
+type RecordHeadings struct {
 	Title, Intro, Controller, DataProtectionOfficer, Activities, Transfer, TransferBasis, TimeZone, Missing, MissingHelp Text
-}{
+}
+
+// RecordLabels are the record's headings, in both languages.
+var RecordLabels = RecordHeadings{
 	Title: Text{DE: "Verzeichnis von Verarbeitungstätigkeiten (Art. 30 DSGVO)", EN: "Record of processing activities (Art. 30 GDPR)"},
 	Intro: Text{DE: "Erzeugt aus der Richtlinie dieses Tresor-Servers. Was Tresor speichert, wofür und wie lange, ergibt sich aus dem Programm und der Richtlinie; Verantwortlicher, Datenschutzbeauftragte, Rechtsgrundlagen und Empfänger trägt der Träger in der Richtlinie ein (Abschnitt processing).",
 		EN: "Generated from this Tresor server's policy. What Tresor stores, why and for how long follows from the program and the policy; the provider enters the controller, data-protection officer, legal bases and recipients in the policy (section processing)."},
