@@ -68,7 +68,7 @@ func trailSubject(l *localizer, e audit.Entry, stepTitles map[string]string) str
 	}
 	if kind, ok := e.Details["kind"]; ok {
 		if key := "request.kind." + kind; l.Has(key) {
-			return l.T("trail.request") + ": " + l.T(key)
+			return l.T(key)
 		}
 	}
 	if pl, ok := e.Details["platform"]; ok {
@@ -79,19 +79,14 @@ func trailSubject(l *localizer, e audit.Entry, stepTitles map[string]string) str
 	return ""
 }
 
-// trailOutcome says what came of an action that can end in more than one
-// way: a deletion on WhatsApp, a step, a decision, a securing, an export.
+// trailOutcome says what came of an action whose label does not say it:
+// a deletion on WhatsApp, a securing, an export. (A step's or a
+// decision's action is its outcome: "Löschschritt nicht möglich".)
 func trailOutcome(l *localizer, e audit.Entry) string {
 	var key string
 	switch incident.Action(e.Action) {
 	case incident.ActionMessageRevoked:
 		key = "trail.outcome." + e.Details["outcome"]
-	case incident.ActionStepDone:
-		key = "trail.outcome.done"
-	case incident.ActionStepImpossible:
-		key = "trail.outcome.impossible"
-	case incident.ActionRequestApprovalAdded, incident.ActionRequestApproved, incident.ActionRequestRejected:
-		key = "trail.outcome.approve_" + e.Details["approve"]
 	case incident.ActionEvidenceSecured:
 		key = "trail.outcome.metadata_only_" + e.Details["metadata_only"]
 	case incident.ActionAuditExported:

@@ -52,8 +52,7 @@ func TestTrailActionLabels(t *testing.T) {
 	for _, o := range []incident.RevokeOutcome{incident.RevokedForEveryone, incident.DeletedForMe, incident.RevokeNotPossible, incident.RevokeLeftToWorker} {
 		outcomes = append(outcomes, "trail.outcome."+string(o))
 	}
-	outcomes = append(outcomes, "trail.outcome.done", "trail.outcome.impossible", "trail.outcome.approve_true", "trail.outcome.approve_false",
-		"trail.outcome.metadata_only_true", "trail.outcome.metadata_only_false", "trail.outcome.format_csv", "trail.outcome.format_jsonl",
+	outcomes = append(outcomes, "trail.outcome.metadata_only_true", "trail.outcome.metadata_only_false", "trail.outcome.format_csv", "trail.outcome.format_jsonl",
 		"trail.outcome.format_json", "trail.outcome.format_"+incident.ExportReport)
 	for _, k := range outcomes {
 		for _, l := range []*localizer{de, en} {
@@ -83,13 +82,13 @@ func TestTrailRows(t *testing.T) {
 		{"revoked for everyone", audit.Entry{Actor: "system", Action: "message.revoked", Details: map[string]string{"outcome": "revoked_for_everyone"}},
 			trailRow{Action: "Löschen auf WhatsApp", Who: "Tresor (automatisch)", Outcome: "für alle gelöscht"}},
 		{"step impossible", audit.Entry{Actor: "u1", Action: "step.impossible", Details: map[string]string{"step": "gallery", "state": "impossible"}},
-			trailRow{Action: "Löschschritt nicht möglich", Who: "Wanda Weber (Fachkraft)", Subject: "Aus der Galerie löschen", Outcome: "nicht möglich"}},
+			trailRow{Action: "Löschschritt nicht möglich", Who: "Wanda Weber (Fachkraft)", Subject: "Aus der Galerie löschen"}},
 		{"step done", audit.Entry{Actor: "u1", Action: "step.done", Details: map[string]string{"step": "gallery"}},
-			trailRow{Action: "Löschschritt erledigt", Who: "Wanda Weber (Fachkraft)", Subject: "Aus der Galerie löschen", Outcome: "erledigt"}},
+			trailRow{Action: "Löschschritt erledigt", Who: "Wanda Weber (Fachkraft)", Subject: "Aus der Galerie löschen"}},
 		{"step of another walkthrough", audit.Entry{Actor: "system", Action: "step.escalated", Details: map[string]string{"step": "icloud"}},
 			trailRow{Action: "Löschschritt überfällig, an die Leitung gemeldet", Who: "Tresor (automatisch)", Subject: "unbekannter Schritt"}},
 		{"rejected", audit.Entry{Actor: "u2", Action: "request.rejected", Details: map[string]string{"kind": "secure", "approve": "false"}},
-			trailRow{Action: "Anfrage abgelehnt", Who: "susi (Leitung)", Subject: "Anfrage: Sicherung", Outcome: "abgelehnt"}},
+			trailRow{Action: "Anfrage abgelehnt", Who: "susi (Leitung)", Subject: "Sicherung"}},
 		{"metadata only", audit.Entry{Actor: "system", Action: "evidence.secured", Details: map[string]string{"metadata_only": "true"}},
 			trailRow{Action: "Beweis gesichert", Who: "Tresor (automatisch)", Outcome: "nur Metadaten"}},
 		{"report", audit.Entry{Actor: "u2", Action: "audit.exported", Details: map[string]string{"format": "report"}},
