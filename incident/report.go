@@ -20,19 +20,7 @@ func (s *Service) IncidentReport(ctx context.Context, a Actor, id string) (Detai
 	var d Detail
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error
-		if d.Incident, err = visibleIncident(ctx, tx, a, id); err != nil {
-			return err
-		}
-		if d.Steps, err = tx.Steps(ctx, id); err != nil {
-			return err
-		}
-		if d.Requests, err = tx.Requests(ctx, RequestFilter{IncidentID: id}); err != nil {
-			return err
-		}
-		if d.Trail, err = tx.AuditEntries(ctx, AuditFilter{IncidentID: id}); err != nil {
-			return err
-		}
-		if d.People, err = people(ctx, tx, d.Trail); err != nil {
+		if d, err = readDetail(ctx, tx, a, id, true); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, ActionAuditExported, id, map[string]string{"format": ExportReport, "entries": strconv.Itoa(len(d.Trail))})

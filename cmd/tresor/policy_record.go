@@ -30,15 +30,7 @@ func (c *cli) cmdPolicyRecord(ctx context.Context, args []string) error {
 	default:
 		return usageError("--format %q: want text or markdown", *format)
 	}
-	dir := c.getenv("TRESOR_POLICY_DIR")
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		dir = fs.Arg(0)
-	default:
-		return usageError("want at most one DIR")
-	}
-	p, err := policies.Load(dir)
+	p, _, err := c.loadPolicy(fs)
 	if err != nil {
 		return err
 	}
