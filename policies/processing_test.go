@@ -130,6 +130,9 @@ processing:
 	if slices.Contains(r.Missing, "recipients") || !slices.Contains(r.Missing, "controller") {
 		t.Errorf("missing %v: recipients is filled in, controller is not", r.Missing)
 	}
+	if r.Measures.DE == "" || r.Measures.EN == "" {
+		t.Errorf("measures %+v lack a language", r.Measures)
+	}
 	if r.TimeZone != "Europe/Berlin" || r.WhatsAppTransfer.LegalBasis != ToBeFilledIn || !strings.Contains(r.WhatsAppTransfer.Description.DE, "Meta") {
 		t.Errorf("time zone %q, transfer %+v", r.TimeZone, r.WhatsAppTransfer)
 	}

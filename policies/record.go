@@ -18,6 +18,9 @@ type Record struct {
 	// WhatsAppTransfer describes what goes to WhatsApp (Meta) and on what
 	// basis.
 	WhatsAppTransfer Transfer
+	// Measures describes, in general, the technical and organisational
+	// security measures Tresor itself takes (Art. 30(1)(g), Art. 32 GDPR).
+	Measures Text
 	// TimeZone is the zone pages show times in.
 	TimeZone string
 	// Missing lists the policy keys under processing still to be filled
@@ -56,6 +59,10 @@ func (p *Policy) RecordOfProcessing() Record {
 		DataProtectionOfficer: pr.DataProtectionOfficer,
 		TimeZone:              p.TimeZone.String(),
 		Missing:               pr.Missing(),
+		Measures: Text{
+			DE: "Beweise sind mit age verschlüsselt; der Schlüssel zum Öffnen liegt nicht auf dem Server. Sichern und Herausgeben nur nach Freigabe durch eine zweite Person (Vier-Augen-Prinzip). Rollen mit getrennten Rechten; Leitung, Datenschutz und IT melden sich mit zweitem Faktor (TOTP) an. Jeder Schritt steht im manipulationssicheren Audit-Protokoll (Hash-Kette, Merkle-Baum, signierte Prüfpunkte), ohne Freitexte und Inhalte. Vorgehaltene Nachrichten und Geheimnisse des zweiten Faktors sind verschlüsselt gespeichert. Transportverschlüsselung (TLS), Datenträgerverschlüsselung und Sicherungen richtet der Betrieb ein (SECURITY.md).",
+			EN: "Evidence is encrypted with age; the key that opens it is not kept on the server. Securing and handing over only after a second person approved (four eyes). Roles with separate rights; supervisors, the data-protection officer and IT sign in with a second factor (TOTP). Every step is in the tamper-evident audit log (hash chain, Merkle tree, signed checkpoints), without free text or content. Captured messages and second-factor secrets are stored encrypted. Transport encryption (TLS), disk encryption and backups are set up by operations (SECURITY.md).",
+		},
 		WhatsAppTransfer: Transfer{LegalBasis: pr.WhatsAppTransfer, Description: Text{
 			DE: "Ein verknüpftes Gerät ist ein WhatsApp-Client (whatsmeow, kein offizieller Client): Tresor verbindet sich dazu mit den Servern von WhatsApp (WhatsApp Ireland Ltd., Meta-Konzern). WhatsApp erfährt dabei, dass das Konto ein weiteres Gerät nutzt, wann es verbunden ist und welche Nachrichten Tresor löscht oder erneut anfordert; Nachrichteninhalte sind Ende-zu-Ende-verschlüsselt. Meta kann Daten auch in Drittländern wie den USA verarbeiten. Ohne verknüpftes Gerät findet keine Übermittlung statt.",
 			EN: "A linked device is a WhatsApp client (whatsmeow, not an official client): Tresor connects to WhatsApp's servers (WhatsApp Ireland Ltd., Meta group). WhatsApp learns that the account uses another device, when it is connected, and which messages Tresor deletes or asks for again; message content is end-to-end encrypted. Meta may process data in third countries such as the USA. Without a linked device nothing is transferred.",
@@ -176,7 +183,7 @@ func (a Activity) Fields() []Field {
 
 // RecordHeadings are the record's headings.
 type RecordHeadings struct {
-	Title, Intro, Controller, DataProtectionOfficer, Activities, Transfer, TransferBasis, TimeZone, Missing, MissingHelp Text
+	Title, Intro, Controller, DataProtectionOfficer, Activities, Transfer, TransferBasis, Measures, TimeZone, Missing, MissingHelp Text
 }
 
 // RecordLabels are the record's headings, in both languages.
@@ -189,6 +196,7 @@ var RecordLabels = RecordHeadings{
 	Activities:            Text{DE: "Gespeicherte Daten", EN: "Data stored"},
 	Transfer:              Text{DE: "Übermittlung an WhatsApp (Meta)", EN: "Transfer to WhatsApp (Meta)"},
 	TransferBasis:         Text{DE: "Rechtsgrundlage der Übermittlung", EN: "Legal basis of the transfer"},
+	Measures:              Text{DE: "Technische und organisatorische Maßnahmen (allgemein)", EN: "Technical and organisational measures (general)"},
 	TimeZone:              Text{DE: "Zeitzone der Anzeige", EN: "Time zone of pages"},
 	Missing:               Text{DE: "Noch einzutragen", EN: "Still to be filled in"},
 	MissingHelp:           Text{DE: "Diese Angaben fehlen noch in der Richtlinie (Abschnitt processing):", EN: "The policy still lacks these entries (section processing):"},

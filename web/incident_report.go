@@ -52,12 +52,11 @@ func (s *Server) incidentReport(c *gin.Context) {
 		return
 	}
 	l := s.localizer(st(c).lang)
+	u := st(c).user
 	v := reportView{Inc: d.Incident, Controller: s.policy.Processing.Controller, Made: s.now(),
-		Reporter: personLabel(l, d.Incident.ReporterID, d.People), MadeBy: personLabel(l, a.ID, d.People),
-		Trail: trailRows(l, d.Trail, d.People, d.Steps)}
-	if u := st(c).user; u.ID == a.ID {
-		v.MadeBy = displayName(u) + " (" + l.T("role."+string(u.Role)) + ")"
-	}
+		Reporter: personLabel(l, d.Incident.ReporterID, d.People),
+		MadeBy:   personLabel(l, u.ID, map[string]incident.Person{u.ID: {ID: u.ID, Name: displayName(u), Role: u.Role}}),
+		Trail:    trailRows(l, d.Trail, d.People, d.Steps)}
 	if cat, err := s.policy.Category(d.Incident.Category); err == nil {
 		v.Category = &cat
 	} else if !errors.Is(err, policies.ErrUnknownCategory) {

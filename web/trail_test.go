@@ -154,7 +154,7 @@ func TestProcessingRecordPage(t *testing.T) {
 	wantStatus(t, w, http.StatusOK)
 	wantBody(t, w, "Verzeichnis von Verarbeitungstätigkeiten (Art. 30 DSGVO)", "10 Angaben fehlen noch", "processing.controller",
 		"Meldungen", "Vorgehaltene WhatsApp-Nachrichten", "Gesicherte Beweise (Tresor)", "Audit-Protokoll", "Benutzerkonten",
-		"WhatsApp-Gerätedaten", "Übermittlung an WhatsApp (Meta)", `class="missing">noch einzutragen`, "3 Tage ab Empfang", "tresor policy record")
+		"WhatsApp-Gerätedaten", "Übermittlung an WhatsApp (Meta)", "Technische und organisatorische Maßnahmen (allgemein)", `class="missing">noch einzutragen`, "3 Tage ab Empfang", "tresor policy record")
 	wantBody(t, anna.get("/audit"), `href="/audit/record"`)
 
 	pol, err := policies.Parse("record.yaml", []byte(`processing:

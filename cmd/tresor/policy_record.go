@@ -77,6 +77,8 @@ func writeRecord(w io.Writer, r policies.Record, lang string, md bool) error {
 	fmt.Fprintf(&b, "%s\n\n", t(r.WhatsAppTransfer.Description))
 	field(t(l.TransferBasis), t(r.WhatsAppTransfer.LegalBasis))
 	b.WriteString("\n")
+	heading(2, t(l.Measures))
+	fmt.Fprintf(&b, "%s\n\n", t(r.Measures))
 	if len(r.Missing) > 0 {
 		heading(2, t(l.Missing))
 		fmt.Fprintf(&b, "%s\n\n", t(l.MissingHelp))
