@@ -36,7 +36,7 @@ func (s *Service) RecordAuthChange(ctx context.Context, a Actor, ev AuthEvent, s
 				return err
 			}
 		}
-		return s.record(ctx, tx, a, string(ev), "", map[string]string{"user_id": subjectID})
+		return s.record(ctx, tx, a, Action(ev), "", map[string]string{"user_id": subjectID})
 	})
 }
 

@@ -30,7 +30,7 @@ func (s *Service) RecordCaptureLost(ctx context.Context, l CaptureLoss, note fun
 				return err
 			}
 		}
-		return s.record(ctx, tx, System, "whatsapp.capture_lost", "", map[string]string{
+		return s.record(ctx, tx, System, ActionCaptureLost, "", map[string]string{
 			"user_id": l.WorkerID, "what": l.What, "message_id": l.MessageID, "reason": l.Reason,
 		})
 	})

@@ -51,7 +51,7 @@ func (s *Service) IssueDownload(ctx context.Context, a Actor, requestID string) 
 		if err := tx.UpdateRequest(ctx, &r); err != nil {
 			return fmt.Errorf("failed to update request: %w", err)
 		}
-		return s.record(ctx, tx, a, "release.link_issued", inc.ID, map[string]string{
+		return s.record(ctx, tx, a, ActionReleaseLinkIssued, inc.ID, map[string]string{
 			"request_id": r.ID, "expires_at": expires.Format(time.RFC3339), "link": strconv.Itoa(r.DownloadLinks),
 		})
 	})
@@ -102,7 +102,7 @@ func (s *Service) RedeemDownload(ctx context.Context, a Actor, requestID, token 
 			return fmt.Errorf("failed to update request: %w", err)
 		}
 		receipt = *inc.Receipt
-		return s.record(ctx, tx, a, "evidence.downloaded", inc.ID, map[string]string{
+		return s.record(ctx, tx, a, ActionEvidenceDownloaded, inc.ID, map[string]string{
 			"request_id": r.ID, "bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
 			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "recipient_sha256": digest(r.Recipient),
 		})

@@ -62,7 +62,7 @@ func (s *Service) SetUserEmail(ctx context.Context, a Actor, username, email str
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to update user: %w", err)
 		}
-		return s.record(ctx, tx, a, "user.email_changed", "", map[string]string{"user_id": u.ID, "email_set": fmt.Sprint(email != "")})
+		return s.record(ctx, tx, a, ActionUserEmailChanged, "", map[string]string{"user_id": u.ID, "email_set": fmt.Sprint(email != "")})
 	})
 	return u, err
 }

@@ -35,6 +35,6 @@ func (s *Service) RecordExport(ctx context.Context, a Actor, f AuditFilter, form
 				return err
 			}
 		}
-		return s.record(ctx, tx, a, "audit.exported", f.IncidentID, details)
+		return s.record(ctx, tx, a, ActionAuditExported, f.IncidentID, details)
 	})
 }

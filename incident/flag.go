@@ -94,7 +94,7 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 		if in.NotCaptured != "" {
 			details["not_captured"] = string(in.NotCaptured)
 		}
-		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, details); err != nil {
+		if err := s.record(ctx, tx, a, ActionIncidentFlagged, inc.ID, details); err != nil {
 			return err
 		}
 		if in.Category == "" || in.NotCaptured != "" {
@@ -171,7 +171,7 @@ func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in 
 	if inc.Choice == ChoiceNotSecurable && !cat.RequireApproval {
 		// Nothing to secure and nobody to ask: the decision is the
 		// worker's, on the record, and the deletion goes on.
-		if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, details); err != nil {
+		if err := s.record(ctx, tx, a, ActionIncidentSubmitted, inc.ID, details); err != nil {
 			return err
 		}
 		return s.markNotSecured(ctx, tx, a, inc, map[string]string{"choice": string(inc.Choice), "reason_sha256": digest(inc.NotSecuredReason)})
@@ -187,7 +187,7 @@ func (s *Service) submit(ctx context.Context, tx Tx, a Actor, inc *Incident, in 
 	if err := tx.UpdateIncident(ctx, inc); err != nil {
 		return fmt.Errorf("failed to update incident: %w", err)
 	}
-	if err := s.record(ctx, tx, a, "incident.submitted", inc.ID, details); err != nil {
+	if err := s.record(ctx, tx, a, ActionIncidentSubmitted, inc.ID, details); err != nil {
 		return err
 	}
 	if cat.RequireApproval {

@@ -73,7 +73,7 @@ func (s *Service) finishSecure(ctx context.Context, j Job, cat policies.Category
 		if err := s.updateState(ctx, tx, inc, StateRevoking); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, System, "evidence.secured", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, System, ActionEvidenceSecured, inc.ID, map[string]string{
 			"bundle_id": receipt.BundleID, "ciphertext_sha256": receipt.CiphertextSHA256,
 			"ciphertext_size": strconv.FormatInt(receipt.CiphertextSize, 10), "manifest_sha256": receipt.ManifestSHA256,
 			"metadata_only": strconv.FormatBool(metadataOnly), "retention_until": until.Format("2006-01-02T15:04:05Z"),
@@ -152,12 +152,12 @@ func (s *Service) revoke(ctx context.Context, j Job) error {
 		}
 		// The detail (WhatsApp's answer) may name a chat: it stays on the
 		// incident, the immutable log keeps its hash.
-		if err := s.record(ctx, tx, System, "message.revoked", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, System, ActionMessageRevoked, inc.ID, map[string]string{
 			"outcome": string(rev.Outcome), "detail_sha256": digest(rev.Detail),
 		}); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, System, "walkthrough.started", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, System, ActionWalkthroughStarted, inc.ID, map[string]string{
 			"platform": string(inc.Platform), "steps": strconv.Itoa(len(steps)),
 		}); err != nil {
 			return err
@@ -186,7 +186,7 @@ func (s *Service) escalate(ctx context.Context, j Job) error {
 			if err := tx.UpdateStep(ctx, st); err != nil {
 				return fmt.Errorf("failed to update step: %w", err)
 			}
-			if err := s.record(ctx, tx, System, "step.escalated", inc.ID, map[string]string{"step": st.Key}); err != nil {
+			if err := s.record(ctx, tx, System, ActionStepEscalated, inc.ID, map[string]string{"step": st.Key}); err != nil {
 				return err
 			}
 			escalated++
@@ -223,7 +223,7 @@ func (s *Service) expire(ctx context.Context, j Job) error {
 		if err := tx.UpdateRequest(ctx, &r); err != nil {
 			return fmt.Errorf("failed to update request: %w", err)
 		}
-		if err := s.record(ctx, tx, System, "request.expired", inc.ID, map[string]string{"request_id": r.ID, "kind": string(r.Kind)}); err != nil {
+		if err := s.record(ctx, tx, System, ActionRequestExpired, inc.ID, map[string]string{"request_id": r.ID, "kind": string(r.Kind)}); err != nil {
 			return err
 		}
 		if err := s.notifyRequester(ctx, tx, NoticeRequestExpired, r); err != nil {
@@ -278,7 +278,7 @@ func (s *Service) destroy(ctx context.Context, j Job) error {
 		return s.finish(ctx, j, noop)
 	case inc.LegalHold:
 		return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
-			return s.record(ctx, tx, System, "retention.held", inc.ID, map[string]string{"bundle_id": inc.Receipt.BundleID})
+			return s.record(ctx, tx, System, ActionRetentionHeld, inc.ID, map[string]string{"bundle_id": inc.Receipt.BundleID})
 		})
 	case j.RequestID == "" && inc.RetentionUntil != nil && s.now().Before(*inc.RetentionUntil):
 		return s.finish(ctx, j, noop)
@@ -320,6 +320,6 @@ func (s *Service) destroy(ctx context.Context, j Job) error {
 			// must say what really happened.
 			details["note"] = "legal hold was set while the bundle was being destroyed"
 		}
-		return s.record(ctx, tx, System, "evidence.destroyed", inc.ID, details)
+		return s.record(ctx, tx, System, ActionEvidenceDestroyed, inc.ID, details)
 	})
 }

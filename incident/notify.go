@@ -256,7 +256,7 @@ func (s *Service) notify(ctx context.Context, j Job) error {
 	if reason != "" {
 		details["reason"] = reason
 		return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
-			return s.record(ctx, tx, System, "notification.not_sent", inc.ID, details)
+			return s.record(ctx, tx, System, ActionNotificationNotSent, inc.ID, details)
 		})
 	}
 	if err := s.mailer.Send(ctx, composeMail(j.Notice, u.Email, s.link(j.Notice, j.IncidentID))); err != nil {
@@ -264,7 +264,7 @@ func (s *Service) notify(ctx context.Context, j Job) error {
 	}
 	details["attempt"] = strconv.Itoa(j.Attempts)
 	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
-		return s.record(ctx, tx, System, "notification.sent", inc.ID, details)
+		return s.record(ctx, tx, System, ActionNotificationSent, inc.ID, details)
 	})
 }
 

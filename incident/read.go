@@ -120,8 +120,10 @@ type Detail struct {
 	Incident Incident
 	Steps    []Step
 	Requests []Request
-	// Trail is set for auditors and supervisors.
-	Trail []audit.Entry
+	// Trail is set for auditors and supervisors, and People names the
+	// accounts acting in it.
+	Trail  []audit.Entry
+	People map[string]Person
 }
 
 // IncidentDetail reads an incident the actor may see with its steps,
@@ -132,23 +134,35 @@ func (s *Service) IncidentDetail(ctx context.Context, a Actor, id string) (Detai
 		return Detail{}, err
 	}
 	var d Detail
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		if d.Incident, err = visibleIncident(ctx, tx, a, id); err != nil {
-			return err
-		}
-		if d.Steps, err = tx.Steps(ctx, id); err != nil {
-			return err
-		}
-		if d.Requests, err = tx.Requests(ctx, RequestFilter{IncidentID: id}); err != nil {
-			return err
-		}
-		if a.Role == RoleAuditor || a.Role == RoleSupervisor {
-			d.Trail, err = tx.AuditEntries(ctx, AuditFilter{IncidentID: id})
-		}
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		d, err = readDetail(ctx, tx, a, id, a.Role == RoleAuditor || a.Role == RoleSupervisor)
 		return err
 	})
 	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
+// readDetail reads an incident the actor may see, its steps and requests,
+// and with trail its audit trail and the people acting in it.
+func readDetail(ctx context.Context, tx Tx, a Actor, id string, trail bool) (d Detail, err error) {
+	if d.Incident, err = visibleIncident(ctx, tx, a, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Steps, err = tx.Steps(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Requests, err = tx.Requests(ctx, RequestFilter{IncidentID: id}); err != nil {
+		return Detail{}, err
+	}
+	if !trail {
+		return d, nil
+	}
+	if d.Trail, err = tx.AuditEntries(ctx, AuditFilter{IncidentID: id}); err != nil {
+		return Detail{}, err
+	}
+	if d.People, err = people(ctx, tx, d.Trail); err != nil {
 		return Detail{}, err
 	}
 	return d, nil

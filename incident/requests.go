@@ -43,7 +43,7 @@ func (s *Service) openRequest(ctx context.Context, tx Tx, a Actor, inc *Incident
 	if r.Kind == RequestRelease {
 		details["recipient_sha256"], details["purpose_sha256"], details["legal_basis_sha256"] = digest(r.Recipient), digest(r.Purpose), digest(r.LegalBasis)
 	}
-	if err := s.record(ctx, tx, a, "request.opened", inc.ID, details); err != nil {
+	if err := s.record(ctx, tx, a, ActionRequestOpened, inc.ID, details); err != nil {
 		return Request{}, err
 	}
 	deciders, err := mayDecide(ctx, tx, r)
@@ -157,12 +157,12 @@ func (s *Service) Decide(ctx context.Context, a Actor, requestID string, approve
 		if err := tx.UpdateRequest(ctx, &r); err != nil {
 			return fmt.Errorf("failed to update request: %w", err)
 		}
-		action := "request.approval_added"
+		action := ActionRequestApprovalAdded
 		switch r.State {
 		case RequestApproved:
-			action = "request.approved"
+			action = ActionRequestApproved
 		case RequestRejected:
-			action = "request.rejected"
+			action = ActionRequestRejected
 		}
 		if err := s.record(ctx, tx, a, action, inc.ID, map[string]string{
 			"request_id": r.ID, "kind": string(r.Kind), "approve": strconv.FormatBool(approve),
@@ -199,7 +199,7 @@ func (s *Service) applyDecision(ctx context.Context, tx Tx, a Actor, inc *Incide
 		if err := s.updateState(ctx, tx, inc, StateFlagged); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "incident.returned", inc.ID, map[string]string{"request_id": r.ID})
+		return s.record(ctx, tx, a, ActionIncidentReturned, inc.ID, map[string]string{"request_id": r.ID})
 	case r.Kind == RequestSecure && r.State == RequestApproved:
 		if err := s.updateState(ctx, tx, inc, StateSecuring); err != nil {
 			return err
@@ -260,7 +260,7 @@ func (s *Service) RecordHandover(ctx context.Context, a Actor, requestID, note s
 		if err := tx.UpdateRequest(ctx, &r); err != nil {
 			return fmt.Errorf("failed to update request: %w", err)
 		}
-		return s.record(ctx, tx, a, "evidence.handed_over", r.IncidentID, map[string]string{
+		return s.record(ctx, tx, a, ActionEvidenceHandedOver, r.IncidentID, map[string]string{
 			"request_id": r.ID, "recipient_sha256": digest(r.Recipient), "note_sha256": digest(r.HandoverNote),
 		})
 	})

@@ -36,7 +36,7 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 		if !dead {
 			return nil
 		}
-		if err := s.record(ctx, tx, System, "job.dead", j.IncidentID, map[string]string{
+		if err := s.record(ctx, tx, System, ActionJobDead, j.IncidentID, map[string]string{
 			"job": j.Key, "attempts": fmt.Sprint(j.Attempts), "permanent": strconv.FormatBool(permanent),
 		}); err != nil {
 			return err

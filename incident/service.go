@@ -79,8 +79,8 @@ func (s *Service) newID() (string, error) {
 }
 
 // record appends one audit entry inside tx.
-func (s *Service) record(ctx context.Context, tx Tx, a Actor, action, incidentID string, details map[string]string) error {
-	_, err := tx.Append(ctx, audit.Entry{Time: s.now(), Actor: a.ID, Action: action, IncidentID: incidentID, Details: details})
+func (s *Service) record(ctx context.Context, tx Tx, a Actor, action Action, incidentID string, details map[string]string) error {
+	_, err := tx.Append(ctx, audit.Entry{Time: s.now(), Actor: a.ID, Action: string(action), IncidentID: incidentID, Details: details})
 	if err != nil {
 		return fmt.Errorf("failed to append audit entry %s: %w", action, err)
 	}

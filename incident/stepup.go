@@ -71,14 +71,14 @@ func (s *Service) StepUp(ctx context.Context, a Actor, verify func(ctx context.C
 		})
 	case errors.Is(verr, ErrStepUpFailed):
 		err := s.store.Tx(ctx, func(tx Tx) error {
-			if err := s.record(ctx, tx, a, string(AuthStepUpFailed), "", map[string]string{"user_id": a.ID}); err != nil {
+			if err := s.record(ctx, tx, a, Action(AuthStepUpFailed), "", map[string]string{"user_id": a.ID}); err != nil {
 				return err
 			}
 			t, err := tx.Throttle(ctx, key)
 			if err != nil || !t.Locked(s.now()) {
 				return err
 			}
-			return s.record(ctx, tx, a, string(AuthStepUpLocked), "", map[string]string{
+			return s.record(ctx, tx, a, Action(AuthStepUpLocked), "", map[string]string{
 				"user_id": a.ID, "until": t.LockedUntil.Format(time.RFC3339)})
 		})
 		return errors.Join(verr, err)

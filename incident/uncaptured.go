@@ -115,7 +115,7 @@ func (s *Service) markNotSecured(ctx context.Context, tx Tx, a Actor, inc *Incid
 	if err := s.updateState(ctx, tx, inc, StateRevoking); err != nil {
 		return err
 	}
-	if err := s.record(ctx, tx, a, "incident.not_secured", inc.ID, details); err != nil {
+	if err := s.record(ctx, tx, a, ActionIncidentNotSecured, inc.ID, details); err != nil {
 		return err
 	}
 	return s.enqueue(ctx, tx, Job{Kind: JobRevoke, IncidentID: inc.ID, Key: jobKey(JobRevoke, inc.ID)})
@@ -169,7 +169,7 @@ func (s *Service) SubmitUpload(ctx context.Context, a Actor, id string, in Submi
 			return fmt.Errorf("%w: incident %s changed while the file was sealed", ErrConflict, inc.ID)
 		}
 		inc.Receipt, inc.DestroyedAt = &receipt, nil
-		if err := s.record(ctx, tx, a, "evidence.staged", inc.ID, receiptDetails(receipt)); err != nil {
+		if err := s.record(ctx, tx, a, ActionEvidenceStaged, inc.ID, receiptDetails(receipt)); err != nil {
 			return err
 		}
 		return s.submit(ctx, tx, a, &inc, in)
@@ -197,7 +197,7 @@ func (s *Service) returnForChoice(ctx context.Context, tx Tx, inc *Incident) err
 	if err := s.updateState(ctx, tx, inc, StateFlagged); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, System, "incident.content_unavailable", inc.ID, map[string]string{"not_captured": string(inc.NotCaptured)})
+	return s.record(ctx, tx, System, ActionContentUnavailable, inc.ID, map[string]string{"not_captured": string(inc.NotCaptured)})
 }
 
 // secureJob is the incident's secure job. After a worker's choice it has

@@ -237,9 +237,10 @@ func TestPermanentErrorEndsJobAtOnce(t *testing.T) {
 		inc := w.flag("GONE-1", "violence")
 		w.approve(inc.ID)
 		w.msgr.fetchErr = fmt.Errorf("message GONE-1 not captured: %w", incident.ErrPermanent)
-		ran, err := w.svc.RunDue(w.ctx)
-		if !ran {
-			t.Fatal("the secure job did not run")
+		// Notification jobs queued with the request run first.
+		var err error
+		for ran := true; ran && err == nil; {
+			ran, err = w.svc.RunDue(w.ctx)
 		}
 		wantErr(t, err, incident.ErrPermanent)
 		for _, j := range w.jobs(inc.ID) {

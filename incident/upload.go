@@ -59,12 +59,12 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 		if err := tx.CreateIncident(ctx, &inc); err != nil {
 			return fmt.Errorf("failed to create incident: %w", err)
 		}
-		if err := s.record(ctx, tx, a, "incident.flagged", inc.ID, map[string]string{
+		if err := s.record(ctx, tx, a, ActionIncidentFlagged, inc.ID, map[string]string{
 			"channel": string(ChannelUpload), "message_id": in.Message.ID,
 		}); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, a, "evidence.staged", inc.ID, receiptDetails(receipt)); err != nil {
+		if err := s.record(ctx, tx, a, ActionEvidenceStaged, inc.ID, receiptDetails(receipt)); err != nil {
 			return err
 		}
 		return s.submit(ctx, tx, a, &inc, SubmitInput{Category: in.Category, Description: in.Description, Platform: in.Platform})

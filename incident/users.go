@@ -73,7 +73,7 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to create user %q: %w", u.Username, err)
 		}
-		return s.record(ctx, tx, a, "user.created", "", map[string]string{"user_id": u.ID, "role": string(u.Role), "email_set": strconv.FormatBool(u.Email != "")})
+		return s.record(ctx, tx, a, ActionUserCreated, "", map[string]string{"user_id": u.ID, "role": string(u.Role), "email_set": strconv.FormatBool(u.Email != "")})
 	})
 	if err != nil {
 		return User{}, err
@@ -108,9 +108,9 @@ func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string,
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to update user: %w", err)
 		}
-		action := "user.enabled"
+		action := ActionUserEnabled
 		if disabled {
-			action = "user.disabled"
+			action = ActionUserDisabled
 		}
 		return s.record(ctx, tx, a, action, "", map[string]string{"user_id": u.ID})
 	})
@@ -166,9 +166,9 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 	}
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		if authErr != nil {
-			return s.record(ctx, tx, System, "auth.failed", "", map[string]string{"username_sha256": digest(username)})
+			return s.record(ctx, tx, System, ActionAuthFailed, "", map[string]string{"username_sha256": digest(username)})
 		}
-		return s.record(ctx, tx, u.Actor(), "auth.succeeded", "", map[string]string{"user_id": u.ID})
+		return s.record(ctx, tx, u.Actor(), ActionAuthSucceeded, "", map[string]string{"user_id": u.ID})
 	})
 	if err != nil {
 		return User{}, err
@@ -223,7 +223,7 @@ func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, rol
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to update user: %w", err)
 		}
-		return s.record(ctx, tx, a, "user.role_changed", "", map[string]string{"user_id": u.ID, "from": string(old), "to": string(role)})
+		return s.record(ctx, tx, a, ActionUserRoleChanged, "", map[string]string{"user_id": u.ID, "from": string(old), "to": string(role)})
 	})
 	return u, err
 }

@@ -84,14 +84,14 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 		if reason != "" {
 			details["reason_sha256"] = digest(reason)
 		}
-		if err := s.record(ctx, tx, a, "step."+string(to), inc.ID, details); err != nil {
+		if err := s.record(ctx, tx, a, stepAction(to), inc.ID, details); err != nil {
 			return err
 		}
 		if followUp.Key != "" {
 			if err := tx.CreateSteps(ctx, []Step{followUp}); err != nil {
 				return fmt.Errorf("failed to add the follow-up step: %w", err)
 			}
-			if err := s.record(ctx, tx, a, "step.follow_up", inc.ID, map[string]string{
+			if err := s.record(ctx, tx, a, ActionStepFollowUp, inc.ID, map[string]string{
 				"step": followUp.Key, "after": key, "due_at": followUp.DueAt.UTC().Format("2006-01-02T15:04:05Z"),
 			}); err != nil {
 				return err
@@ -110,7 +110,7 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 		if err := s.updateState(ctx, tx, &inc, StateClosed); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, a, "incident.closed", inc.ID, nil)
+		return s.record(ctx, tx, a, ActionIncidentClosed, inc.ID, nil)
 	})
 	if err != nil {
 		return Step{}, err
@@ -145,9 +145,9 @@ func (s *Service) SetLegalHold(ctx context.Context, a Actor, incidentID string, 
 		if err := tx.UpdateIncident(ctx, &inc); err != nil {
 			return fmt.Errorf("failed to update incident: %w", err)
 		}
-		action := "retention.hold_set"
+		action := ActionRetentionHoldSet
 		if !hold {
-			action = "retention.hold_lifted"
+			action = ActionRetentionHoldLifted
 		}
 		if err := s.record(ctx, tx, a, action, inc.ID, map[string]string{"reason_sha256": digest(reason)}); err != nil {
 			return err

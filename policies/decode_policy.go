@@ -82,6 +82,18 @@ func (d *decoder) policy(p *Policy, doc *yaml.Node) error {
 			p.FlagEmoji = s
 			return nil
 		},
+		"time_zone": func(v *yaml.Node) (err error) {
+			loc, err := d.timeZone(v)
+			if err == nil {
+				p.TimeZone = loc
+			}
+			return err
+		},
+		"processing": func(v *yaml.Node) error {
+			pr, err := d.processing(v)
+			p.Processing = pr
+			return err
+		},
 		"flag_label": func(v *yaml.Node) error {
 			s, err := d.str(v, "flag_label")
 			if err != nil {

@@ -19,9 +19,10 @@
 // An override file changes only what it names:
 //
 //   - A top-level setting (step_deadline, escalate_to, capture_window, upload_max_bytes,
-//     flag_emoji, flag_label) or section (four_eyes) replaces that setting.
-//     A replaced four_eyes section starts from the built-in defaults
-//     (approvals 1, request_ttl 24h), not from the earlier file's values.
+//     flag_emoji, flag_label, time_zone) or section (four_eyes, processing)
+//     replaces that setting. A replaced section starts from the built-in
+//     defaults (four_eyes: approvals 1, request_ttl 24h; processing: every
+//     entry [ToBeFilledIn]), not from the earlier file's values.
 //   - categories merge by id: a category with an existing id replaces that
 //     category wholly, in place; a new id is appended.
 //   - walkthrough merges by platform key: a platform given replaces that
@@ -61,7 +62,18 @@
 //     categories, emergency contacts or steps, or an empty walkthrough;
 //   - has a text without both a non-blank "de" and "en";
 //   - has an emergency contact without a phone number;
-//   - has an upload type not of the form type/subtype.
+//   - has an upload type not of the form type/subtype;
+//   - names a time_zone that is not an IANA zone name ("Europe/Berlin").
+//
+// # Record of processing activities
+//
+// [Policy.RecordOfProcessing] builds the record the GDPR (Art. 30) asks
+// of the provider: every kind of data Tresor stores ([DataKinds]) with its
+// purpose, legal basis, retention, who may see it and its recipients,
+// and the transfer to WhatsApp. Retention comes from the policy's own
+// settings; controller, data-protection officer, legal bases and
+// recipients come from its processing section and read "to be filled in"
+// until the provider sets them ([Processing.Missing]).
 //
 // # Suspected CSAM
 //

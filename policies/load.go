@@ -95,6 +95,8 @@ func builtin() *Policy {
 		UploadMaxBytes: 100 << 20,
 
 		MediaHashMismatch: MediaMismatchSeal,
+		TimeZone:          mustLocation(DefaultTimeZone),
+		Processing:        defaultProcessing(),
 	}
 }
 
@@ -209,6 +211,7 @@ func (p *Policy) clone() *Policy {
 	}
 	c.EmergencyContacts = slices.Clone(p.EmergencyContacts)
 	c.UploadTypes = slices.Clone(p.UploadTypes)
+	c.Processing = p.Processing.clone()
 	c.Walkthrough = p.Platforms()
 	return &c
 }

@@ -135,6 +135,12 @@ type Policy struct {
 	// uploaded) but its plaintext does not match the file hash the
 	// message states (default MediaMismatchSeal).
 	MediaHashMismatch MediaMismatch
+	// TimeZone is the zone pages show times in (default Europe/Berlin);
+	// exports and the audit log keep UTC.
+	TimeZone *time.Location
+	// Processing is what the record of processing activities needs from
+	// the provider; see [Policy.RecordOfProcessing].
+	Processing Processing
 }
 
 // MediaMismatch is a MediaHashMismatch decision.

@@ -66,6 +66,7 @@
 //     loss on the worker's device row, shown on the worker's WhatsApp
 //     page. With the database away as well, the loss note waits in the
 //     spool; failing that, only the log line tells.
+//
 // A flag on a message Tresor holds no content of opens the incident with
 // incident.FlagInput.NotCaptured saying why: view-once (whatsmeow's
 // events.UndecryptableMessage with IsUnavailable and UnavailableType

@@ -12,11 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -41,7 +43,7 @@ type viewport struct {
 }
 
 var viewports = []viewport{
-	{name: "phone", width: 360, height: 740, mobile: true},
+	{name: "phone", width: 390, height: 844, mobile: true},
 	{name: "desktop", width: 1280, height: 900},
 }
 
@@ -412,8 +414,50 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	anna.press(`header nav a[href="/incidents"]`)
 	anna.see("Alle Meldungen", id, "abgeschlossen")
 	anna.press(`main a[href="/incidents/` + id + `"]`)
-	anna.see("Meldung", "Audit-Spur", "step.impossible", "step.done", "incident.closed", "Als CSV herunterladen")
+	impossible := ""
+	steps, err := e.svc.Steps(context.Background(), incident.System, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range steps {
+		if st.State == incident.StepImpossible {
+			impossible = st.Title.DE
+		}
+	}
+	// The trail names people and actions in German, with the step, the
+	// outcome and the time in Berlin (the test clock runs at 08:00 UTC).
+	trail := []string{"Audit-Spur", "Zeiten in der Zeitzone Europe/Berlin.", "27.11.2026 09:0",
+		"Meldung angelegt", "Wer: wanda (Fachkraft)", "Anfrage freigegeben\nBetrifft: Sicherung", "Wer: susi (Leitung)",
+		"Beweis gesichert: mit Inhalt", "Wer: Tresor (automatisch)", "Löschen auf WhatsApp: nicht möglich",
+		"Löschschritt nicht möglich\nBetrifft: " + impossible, "Löschschritt erledigt", "Meldung abgeschlossen"}
+	anna.see("Meldung", append(trail, "Als CSV herunterladen", "Löschnachweis drucken")...)
+	anna.seeNo("step.impossible", "incident.closed", "message.revoked", "UTC", e.users["wanda"].ID)
 	anna.shot("trail")
+	if h := run(anna, chromedp.Evaluate[float64](`Math.max(...[...document.querySelectorAll("ol.trail > li")].map(li => li.getBoundingClientRect().height))`)); h > 160 {
+		t.Errorf("anna (%s): the tallest trail entry is %.0f px high, want a compact card", vp.name, h)
+	}
+
+	// The printable deletion-trail report: the same trail, the steps and
+	// who did them, and for checking, each entry's code and hash.
+	anna.press(`main a[href="/incidents/` + id + `/report"]`)
+	anna.see("Löschnachweis", append(trail, "Träger", "noch einzutragen", "Gemeldet von", "Löschschritte", impossible+": nicht möglich",
+		"Anfragen und Entscheidungen", "Prüfsummen der Einträge", "message.revoked", "Erstellt am 27.11.2026 09:0")...)
+	anna.shot("report")
+	anna.seePrinted("header.top", ".no-print")
+	anna.shot("report-print")
+	anna.media("")
+
+	// The record of processing activities, from the audit start page.
+	anna.visit("/audit")
+	anna.press(`main a[href="/audit/record"]`)
+	anna.see("Verzeichnis von Verarbeitungstätigkeiten (Art. 30 DSGVO)", "10 Angaben fehlen noch", "processing.controller",
+		"Gesicherte Beweise (Tresor)", "Rechtsgrundlage", "noch einzutragen", "Vorgehaltene WhatsApp-Nachrichten", "3 Tage ab Empfang",
+		"Übermittlung an WhatsApp (Meta)", "Zeitzone der Anzeige")
+	anna.shot("record")
+	anna.seePrinted("header.top", ".no-print")
+	anna.shot("record-print")
+	anna.media("")
+	anna.visit("/incidents/" + id)
 	csv := anna.download(`main a[href^="/audit/export?incident=` + id + `"]`)
 	for _, want := range []string{"incident.flagged", "request.approved", "evidence.secured", "message.revoked", "step.impossible", "step.done", "incident.closed", id} {
 		if !strings.Contains(csv, want) {
@@ -424,6 +468,43 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 		t.Fatal("the export carries the reason's text; the audit log keeps only its hash")
 	}
 	t.Logf("deletion trail export: %d lines", strings.Count(csv, "\n"))
+}
+
+// seeNo asserts that the visible text of the page's main part has none
+// of texts (raw codes, ids, UTC).
+func (p *page) seeNo(texts ...string) {
+	p.t.Helper()
+	body := p.mainText()
+	for _, s := range texts {
+		if strings.Contains(body, s) {
+			p.t.Errorf("%s (%s): page shows %q; page:\n%s", p.who, p.vp.name, s, body)
+		}
+	}
+}
+
+// seePrinted switches the page to print media and asserts that the
+// elements matching hidden do not print and that the page is no wider
+// than the window. The caller switches back.
+func (p *page) seePrinted(hidden ...string) {
+	p.t.Helper()
+	p.media("print")
+	for _, sel := range hidden {
+		shown := run(p, chromedp.Evaluate[[]string](`[...document.querySelectorAll(`+strconv.Quote(sel)+`)].filter(el => getComputedStyle(el).display !== "none").map(el => el.tagName)`))
+		if n := p.count(sel); n == 0 || len(shown) > 0 {
+			p.t.Errorf("%s (%s): printing shows %v of %d %q elements, want them all hidden", p.who, p.vp.name, shown, n, sel)
+		}
+	}
+	p.checkLayout()
+}
+
+// media emulates a CSS media type ("print"), or the screen with "".
+func (p *page) media(m string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m}); err != nil {
+		p.t.Fatalf("%s (%s): emulate media %q: %v", p.who, p.vp.name, m, err)
+	}
 }
 
 // download clicks a link that downloads a file and returns the file.

@@ -39,15 +39,16 @@ func loadCatalogs() (catalogs, error) {
 	return out, nil
 }
 
-// localizer translates for one request.
+// localizer translates for one request, and shows times in the policy's
+// time zone.
 type localizer struct {
 	lang string
 	msgs map[string]string
-	zone *time.Location // the provider's zone, for times people typed
+	loc  *time.Location // nil: UTC
 }
 
 func (s *Server) localizer(lang string) *localizer {
-	return &localizer{lang: lang, msgs: s.catalogs[lang], zone: s.zone}
+	return &localizer{lang: lang, msgs: s.catalogs[lang], loc: s.policy.TimeZone}
 }
 
 // T returns the message for key, formatted with args. A missing key
@@ -69,27 +70,42 @@ func (l *localizer) Has(key string) bool { _, ok := l.msgs[key]; return ok }
 // Text picks a policy text in the request's language.
 func (l *localizer) Text(t policies.Text) string { return t.In(l.lang) }
 
-// Time formats a time in UTC for the language.
+// Time formats a time in the policy's time zone for the language. Pages
+// name no zone: everyone reading them works in the provider's; the trail
+// and the printed report say which it is (Zone).
 func (l *localizer) Time(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	if l.lang == "en" {
-		return t.UTC().Format("2006-01-02 15:04 UTC")
+	if l.loc != nil {
+		t = t.In(l.loc)
+	} else {
+		t = t.UTC()
 	}
-	return t.UTC().Format("02.01.2006 15:04 UTC")
+	if l.lang == "en" {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("02.01.2006 15:04")
+}
+
+// Zone names the time zone times are shown in.
+func (l *localizer) Zone() string {
+	if l.loc == nil {
+		return "UTC"
+	}
+	return l.loc.String()
 }
 
 // Zoned formats a time people typed as their phone showed it, in the
 // provider's zone, with the zone's name.
 func (l *localizer) Zoned(t time.Time) string {
-	if t.IsZero() || l.zone == nil {
+	if t.IsZero() || l.loc == nil {
 		return l.Time(t)
 	}
 	if l.lang == "en" {
-		return t.In(l.zone).Format("2006-01-02 15:04 MST")
+		return t.In(l.loc).Format("2006-01-02 15:04 MST")
 	}
-	return t.In(l.zone).Format("02.01.2006 15:04 MST")
+	return t.In(l.loc).Format("02.01.2006 15:04 MST")
 }
 
 // TimePtr formats an optional time.

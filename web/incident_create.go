@@ -111,9 +111,9 @@ func (s *Server) seenInput(f flagForm) (incident.SeenMessage, error) {
 	if at == "" {
 		return seen, nil // the domain asks for it
 	}
-	t, err := time.ParseInLocation("2006-01-02T15:04", at, s.zone)
+	t, err := time.ParseInLocation("2006-01-02T15:04", at, s.policy.TimeZone)
 	if err != nil {
-		if t, err = time.ParseInLocation("2006-01-02T15:04:05", at, s.zone); err != nil {
+		if t, err = time.ParseInLocation("2006-01-02T15:04:05", at, s.policy.TimeZone); err != nil {
 			return incident.SeenMessage{}, fmt.Errorf("%w: enter the time received as date and time", incident.ErrInvalidInput)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/policies"
 )
 
@@ -20,8 +19,9 @@ type showView struct {
 	Category   *policies.Category
 	Steps      []stepView
 	Requests   []requestView
-	Trail      []audit.Entry
+	Trail      []trailRow
 	ShowTrail  bool
+	CanReport  bool // an auditor may print the deletion-trail report
 	CanWalk    bool // the reporter works through the steps
 	CanSubmit  bool // the reporter completes a phone flag
 	CanRelease bool // evidence in the vault may be asked for
@@ -104,7 +104,8 @@ func (s *Server) renderIncident(c *gin.Context, status int, form submitForm, for
 		v.Requests = append(v.Requests, s.requestView(a, r, now))
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
-		v.Trail, v.ShowTrail = d.Trail, true
+		v.Trail, v.ShowTrail = trailRows(s.localizer(st(c).lang), d.Trail, d.People, steps), true
+		v.CanReport = a.Role == incident.RoleAuditor
 	}
 	s.render(c, status, "incident_show", v)
 }

@@ -204,7 +204,7 @@ func TestAuditor(t *testing.T) {
 	anna := e.as("anna")
 	w := anna.get("/incidents/" + id)
 	wantStatus(t, w, http.StatusOK)
-	if !strings.Contains(w.Body.String(), "incident.flagged") || strings.Contains(w.Body.String(), "/decide") {
+	if !strings.Contains(w.Body.String(), "Meldung angelegt") || strings.Contains(w.Body.String(), "/decide") {
 		t.Fatal("auditor page: no trail, or a decide form")
 	}
 	w = anna.post("/audit/verify")

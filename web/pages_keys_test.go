@@ -63,18 +63,12 @@ func TestNoRawTranslationKey(t *testing.T) {
 	}
 	incidents := []string{waiting, csamRef, csamSeen, followUp, closed, rejected, phone.ID}
 
-	// The trail still shows audit action codes ("incident.flagged");
-	// issue 10 point 4 replaces them with labels. They are codes, not
-	// keys, and are left to that change.
+	// The printed deletion-trail report lists each entry's action code
+	// beside its hash on purpose, to be checked against an export; codes
+	// are not catalog keys. Everywhere else the trail shows labels.
 	actions := map[string]bool{}
-	for _, id := range incidents {
-		entries, err := e.svc.Trail(e.ctx, e.users["anna"].Actor(), incident.AuditFilter{IncidentID: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, en := range entries {
-			actions[en.Action] = true
-		}
+	for _, a := range incident.Actions() {
+		actions[string(a)] = true
 	}
 
 	byRole := map[incident.Role]string{incident.RoleWorker: "wanda", incident.RoleSupervisor: "susi", incident.RoleAuditor: "anna", incident.RoleAdmin: "adam"}

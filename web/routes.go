@@ -114,6 +114,8 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/audit", access: signedIn, roles: auditors, handler: (*Server).auditIndex},
 		{method: http.MethodPost, path: "/audit/verify", access: signedIn, roles: auditors, long: true, handler: (*Server).auditVerify},
 		{method: http.MethodGet, path: "/audit/export", access: signedIn, roles: auditors, handler: (*Server).auditExport},
+		{method: http.MethodGet, path: "/audit/record", access: signedIn, roles: auditors, handler: (*Server).processingRecord},
+		{method: http.MethodGet, path: "/incidents/:id/report", access: signedIn, roles: auditors, handler: (*Server).incidentReport},
 
 		{method: http.MethodGet, path: "/admin/users", access: signedIn, roles: admins, handler: (*Server).userList},
 		{method: http.MethodPost, path: "/admin/users", access: signedIn, roles: admins, handler: (*Server).userCreate},

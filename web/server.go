@@ -72,9 +72,6 @@ type Server struct {
 	bundles   Bundles  // nil: no release downloads
 	links     *linkHub
 	engine    *gin.Engine
-	// zone reads times people type, such as when a message was received,
-	// as their phone shows them.
-	zone *time.Location
 }
 
 // New builds the server and its router.
@@ -103,11 +100,6 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	zone, zerr := time.LoadLocation(defaultZone)
-	if zerr != nil {
-		return nil, fmt.Errorf("web: time zone %s: %w", defaultZone, zerr)
-	}
-	s.zone = zone
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -366,7 +366,7 @@ func TestWhatsAppDeviceStates(t *testing.T) {
 		want    []string
 		canLink bool
 	}{
-		{DeviceView{Status: incident.DeviceConnected, PhoneSeenAt: seen}, []string{"Verknüpft und verbunden", "14.11.2026 09:30 UTC"}, false},
+		{DeviceView{Status: incident.DeviceConnected, PhoneSeenAt: seen}, []string{"Verknüpft und verbunden", "14.11.2026 10:30"}, false},
 		{DeviceView{Status: incident.DeviceConnected, PhoneSeenAt: seen, PhoneWarning: true}, []string{"seit 12 Tagen nicht online"}, false},
 		{DeviceView{Status: incident.DeviceDisconnected}, []string{"Verbindung unterbrochen"}, false},
 		{DeviceView{Status: incident.DeviceLoggedOut, Detail: "logged out from another device"}, []string{"Abgemeldet", "logged out from another device", "verknüpfen Sie es neu"}, true},
@@ -400,8 +400,8 @@ func TestWhatsAppAdminDevices(t *testing.T) {
 	e.wa.setDevice(DeviceView{WorkerID: e.users["susi"].ID, Status: incident.DeviceBanned, Detail: "temporarily banned: code 101"})
 	w := e.as("adam").get("/admin/devices")
 	wantStatus(t, w, http.StatusOK)
-	wantBody(t, w, "WhatsApp-Geräte", "wanda", "Verknüpft und verbunden", "Telefon seit 12 Tagen nicht gesehen", "14.11.2026 09:30 UTC",
-		"01.10.2026 08:00 UTC", "susi", "Von WhatsApp gesperrt", "temporarily banned: code 101", "otto", "Nicht verknüpft")
+	wantBody(t, w, "WhatsApp-Geräte", "wanda", "Verknüpft und verbunden", "Telefon seit 12 Tagen nicht gesehen", "14.11.2026 10:30",
+		"01.10.2026 10:00", "susi", "Von WhatsApp gesperrt", "temporarily banned: code 101", "otto", "Nicht verknüpft")
 	wantNotBody(t, w, "<form method=\"post\" action=\"/whatsapp", "anna", ">adam<")
 	wantStatus(t, e.as("wanda").get("/admin/devices"), http.StatusForbidden)
 }
@@ -420,7 +420,7 @@ func TestWhatsAppPickRecentMessage(t *testing.T) {
 	w := wanda.get("/incidents/new/details")
 	wantStatus(t, w, http.StatusOK)
 	wantBody(t, w, `name="recent" value="3EB0A1B2C3D4"`, `name="recent" value="3EB0FFEE"`, `id="recent-none" name="recent" value="" checked`,
-		"27.11.2026 07:45 UTC", "…4567", "image/jpeg", "240.0 KiB", "Gruppe", "…5486", "…6543", "Text")
+		"27.11.2026 08:45", "…4567", "image/jpeg", "240.0 KiB", "Gruppe", "…5486", "…6543", "Text")
 	wantNotBody(t, w, "OTTO-MSG-1", "491701234567", "IMG-1.jpg", `name="message_id" maxlength="200" required`)
 
 	// Picking fills the reference from the capture.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/tresor-evidence/tresor/policies"
@@ -9,8 +10,9 @@ import (
 
 func (c *cli) cmdPolicy(ctx context.Context, args []string) error {
 	return c.subcommand(ctx, "policy", map[string]command{
-		"check": {"validate a policy override folder", (*cli).cmdPolicyCheck},
-		"show":  {"print the embedded default policy", (*cli).cmdPolicyShow},
+		"check":  {"validate a policy override folder", (*cli).cmdPolicyCheck},
+		"show":   {"print the embedded default policy", (*cli).cmdPolicyShow},
+		"record": {"print the record of processing activities (Art. 30 GDPR)", (*cli).cmdPolicyRecord},
 	}, args)
 }
 
@@ -20,15 +22,7 @@ func (c *cli) cmdPolicyCheck(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	dir := c.getenv("TRESOR_POLICY_DIR")
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		dir = fs.Arg(0)
-	default:
-		return usageError("want at most one DIR")
-	}
-	p, err := policies.Load(dir)
+	p, dir, err := c.loadPolicy(fs)
 	if err != nil {
 		return err
 	}
@@ -48,4 +42,20 @@ func (c *cli) cmdPolicyShow(ctx context.Context, args []string) error {
 	}
 	_, err := c.stdout.Write(policies.DefaultYAML())
 	return err
+}
+
+// loadPolicy loads the embedded defaults with the folder named by the
+// command's one optional argument, else by TRESOR_POLICY_DIR, applied on
+// top; it returns the folder used ("" for none).
+func (c *cli) loadPolicy(fs *flag.FlagSet) (*policies.Policy, string, error) {
+	dir := c.getenv("TRESOR_POLICY_DIR")
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		dir = fs.Arg(0)
+	default:
+		return nil, "", usageError("want at most one DIR")
+	}
+	p, err := policies.Load(dir)
+	return p, dir, err
 }
