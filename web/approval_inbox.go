@@ -31,6 +31,17 @@ type overdueItem struct {
 
 // approvalInbox lists what waits for a supervisor.
 func (s *Server) approvalInbox(c *gin.Context) {
+	v, err := s.inbox(c, nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "approval_inbox", v)
+}
+
+// inbox gathers the supervisor's work. A decision to show again (a wrong
+// code) is put into its request's form.
+func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 	ctx := c.Request.Context()
 	a := actor(c)
 	now := s.now()
@@ -41,18 +52,16 @@ func (s *Server) approvalInbox(c *gin.Context) {
 	}{{incident.RequestPending, &v.Pending}, {incident.RequestApproved, &v.Handovers}} {
 		reqs, err := s.svc.Requests(ctx, a, incident.RequestFilter{State: sel.state, Limit: 500})
 		if err != nil {
-			s.fail(c, err)
-			return
+			return inboxView{}, err
 		}
 		for _, r := range reqs {
-			rv := s.requestView(a, r, now)
+			rv := s.requestView(a, r, now).retrying(retry)
 			if sel.state == incident.RequestApproved && !rv.CanHandOver {
 				continue
 			}
 			inc, err := s.svc.Incident(ctx, a, r.IncidentID)
 			if err != nil {
-				s.fail(c, err)
-				return
+				return inboxView{}, err
 			}
 			item := inboxItem{Req: rv, Inc: inc}
 			if cat, err := s.policy.Category(inc.Category); err == nil {
@@ -63,14 +72,12 @@ func (s *Server) approvalInbox(c *gin.Context) {
 	}
 	walking, err := s.svc.Incidents(ctx, a, incident.IncidentFilter{States: []incident.State{incident.StateWalkthrough}, Limit: 500})
 	if err != nil {
-		s.fail(c, err)
-		return
+		return inboxView{}, err
 	}
 	for _, inc := range walking {
 		steps, err := s.svc.Steps(ctx, a, inc.ID)
 		if err != nil {
-			s.fail(c, err)
-			return
+			return inboxView{}, err
 		}
 		for _, st := range steps {
 			if st.State == incident.StepOpen && st.DueAt.Before(now) {
@@ -78,5 +85,5 @@ func (s *Server) approvalInbox(c *gin.Context) {
 			}
 		}
 	}
-	s.render(c, http.StatusOK, "approval_inbox", v)
+	return v, nil
 }

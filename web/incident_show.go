@@ -41,16 +41,27 @@ type requestView struct {
 	CanDecide   bool
 	CanHandOver bool
 	CanDownload bool
+	Retry       *decideRetry // the decision form as sent, when it must be sent again
 }
 
 // incidentShow shows one incident the user may see; others' give 404.
 func (s *Server) incidentShow(c *gin.Context) {
-	ctx := c.Request.Context()
-	a := actor(c)
-	d, err := s.svc.IncidentDetail(ctx, a, c.Param("id"))
+	v, err := s.showIncident(c, c.Param("id"), nil)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	s.render(c, http.StatusOK, "incident_show", v)
+}
+
+// showIncident gathers an incident's page. A decision to show again (a
+// wrong code) is put into its request's form.
+func (s *Server) showIncident(c *gin.Context, id string, retry *decideRetry) (showView, error) {
+	ctx := c.Request.Context()
+	a := actor(c)
+	d, err := s.svc.IncidentDetail(ctx, a, id)
+	if err != nil {
+		return showView{}, err
 	}
 	inc, steps, reqs := d.Incident, d.Steps, d.Requests
 	now := s.now()
@@ -65,19 +76,18 @@ func (s *Server) incidentShow(c *gin.Context) {
 	if cat, err := s.policy.Category(inc.Category); err == nil {
 		v.Category = &cat
 	} else if !errors.Is(err, policies.ErrUnknownCategory) {
-		s.fail(c, err)
-		return
+		return showView{}, err
 	}
 	for _, st := range steps {
 		v.Steps = append(v.Steps, stepView{Step: st, Overdue: st.State == incident.StepOpen && st.DueAt.Before(now)})
 	}
 	for _, r := range reqs {
-		v.Requests = append(v.Requests, s.requestView(a, r, now))
+		v.Requests = append(v.Requests, s.requestView(a, r, now).retrying(retry))
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
 		v.Trail, v.ShowTrail = d.Trail, true
 	}
-	s.render(c, http.StatusOK, "incident_show", v)
+	return v, nil
 }
 
 // requestView says what the user may do with a request.

@@ -44,7 +44,7 @@ func (s *Server) incidentUpload(c *gin.Context) {
 		return
 	}
 	if !s.uploadCSRF(c, mr) {
-		s.failStatus(c, http.StatusForbidden)
+		s.formExpired(c)
 		return
 	}
 	var f submitForm
@@ -82,7 +82,7 @@ func (s *Server) incidentUpload(c *gin.Context) {
 	}
 	mt := sniffType(head)
 	if !slices.Contains(s.policy.UploadTypes, mt) {
-		s.fail(c, fmt.Errorf("%w: %s", errUnsupportedMedia, mt))
+		s.fail(c, &refusedTypeError{detected: mt})
 		return
 	}
 	inc, err := s.svc.FlagUpload(c.Request.Context(), actor(c),
