@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/policies"
 )
 
 // inboxView is the supervisor's work: pending requests with the incident's
@@ -19,14 +18,15 @@ type inboxView struct {
 }
 
 type inboxItem struct {
-	Req      requestView
-	Inc      incident.Incident
-	Category *policies.Category
+	Req   requestView
+	Inc   incident.Incident
+	Label string // the incident for people: category and date
 }
 
 type overdueItem struct {
-	Inc  incident.Incident
-	Step incident.Step
+	Inc   incident.Incident
+	Label string
+	Step  incident.Step
 }
 
 // approvalInbox lists what waits for a supervisor.
@@ -45,6 +45,8 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 	ctx := c.Request.Context()
 	a := actor(c)
 	now := s.now()
+	l := s.localizer(st(c).lang)
+	names := s.categoryLabels(l)
 	var v inboxView
 	for _, sel := range []struct {
 		state incident.RequestState
@@ -63,11 +65,7 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 			if err != nil {
 				return inboxView{}, err
 			}
-			item := inboxItem{Req: rv, Inc: inc}
-			if cat, err := s.policy.Category(inc.Category); err == nil {
-				item.Category = &cat
-			}
-			*sel.into = append(*sel.into, item)
+			*sel.into = append(*sel.into, inboxItem{Req: rv, Inc: inc, Label: s.incidentLabel(l, names, inc)})
 		}
 	}
 	walking, err := s.svc.Incidents(ctx, a, incident.IncidentFilter{States: []incident.State{incident.StateWalkthrough}, Limit: 500})
@@ -81,7 +79,7 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 		}
 		for _, st := range steps {
 			if st.State == incident.StepOpen && st.DueAt.Before(now) {
-				v.Overdue = append(v.Overdue, overdueItem{Inc: inc, Step: st})
+				v.Overdue = append(v.Overdue, overdueItem{Inc: inc, Label: s.incidentLabel(l, names, inc), Step: st})
 			}
 		}
 	}
