@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 // row in the list.
 func TestBrowserForms(t *testing.T) {
 	exe := requireChromium(t)
+	axe := axeScript(t)
 	shots := screenshotDir(t)
 	for _, vp := range pageViewports {
 		t.Run(vp.name, func(t *testing.T) {
@@ -98,6 +101,38 @@ func TestBrowserForms(t *testing.T) {
 			if done != 1 {
 				t.Fatalf("%d audit entries for step %s, want 1", done, stepKey)
 			}
+
+			// A form from before the session changed: "expired", with the
+			// way back.
+			if !run(wanda, chromedp.Evaluate[bool](`document.querySelectorAll("main form input[name=csrf]").forEach(i => i.value = "stale"); true`)) {
+				t.Fatal("the forms' tokens were not replaced")
+			}
+			wanda.submitExpect(`main li.step-open .step-actions form.inline button[type=submit]`, http.StatusForbidden)
+			wanda.see("Formular abgelaufen", "Das Formular ist abgelaufen, bitte laden Sie die Seite neu")
+			wanda.checkWidth()
+			wanda.checkAxe(axe)
+			wanda.shot("form-expired")
+			wanda.press(`main a.button[href="/incidents/` + pe.walking + `"]`)
+			wanda.see("Meldung", "Löschschritte offen")
+
+			// A file of a type the policy does not take: the page names the
+			// kinds that are taken, in words.
+			wanda.visit("/incidents/new/details")
+			wanda.do(chromedp.Click(chromedp.CSS(`main a[href="#upload"]`), chromedp.NodeVisible))
+			wanda.do(chromedp.Click(chromedp.CSS("#up-cat-violence"), chromedp.NodeVisible))
+			wanda.do(chromedp.Click(chromedp.CSS("#up-pl-android"), chromedp.NodeVisible))
+			file := filepath.Join(t.TempDir(), "notiz.jpg")
+			if err := os.WriteFile(file, []byte("only text, whatever the name says"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			wanda.do(chromedp.SetUploadFiles(chromedp.CSS("#up-file"), []string{file}))
+			wanda.submitExpect(`main form[action="/incidents/upload"] button[type=submit]`, http.StatusUnsupportedMediaType)
+			wanda.see("Dateityp nicht erlaubt", "Erlaubte Dateiarten: Foto (JPEG)", "Ihre Datei wurde erkannt als: Textdatei (TXT).")
+			if m := mediaTypeOnPage.FindString(wanda.mainText()); m != "" {
+				t.Errorf("the page shows the media type %q", m)
+			}
+			wanda.checkAxe(axe)
+			wanda.shot("type-refused")
 		})
 	}
 }

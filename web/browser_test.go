@@ -107,7 +107,7 @@ func newBrowser(t *testing.T, exe string) context.Context {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	start, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	start, stop := context.WithTimeout(context.Background(), stepTimeout)
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- chromedp.Do(ctx) }() // starts the browser, bound to ctx
@@ -117,7 +117,7 @@ func newBrowser(t *testing.T, exe string) context.Context {
 			t.Fatalf("failed to start Chromium (%s): %v", exe, err)
 		}
 	case <-start.Done():
-		t.Fatalf("Chromium (%s) did not start within 30s", exe)
+		t.Fatalf("Chromium (%s) did not start within %s", exe, stepTimeout)
 	}
 	return ctx
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 // mediaTypeOnPage finds a media type such as image/jpeg in a page's text.
@@ -134,4 +136,26 @@ func mainOf(page string) string {
 		page, _, _ = strings.Cut(after, "</main>")
 	}
 	return page
+}
+
+// TestConfirmStepTwiceAPI: the API answers a repeated confirmation like
+// the first, with the step as recorded.
+func TestConfirmStepTwiceAPI(t *testing.T) {
+	e := newEnv(t)
+	id := e.flag(e.as("wanda"), "MSG-API-TWICE", "violence")
+	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+		t.Fatal(err)
+	}
+	e.runJobs()
+	steps, err := e.svc.Steps(e.ctx, incident.System, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanda := e.bearerClient(e.apiToken("wanda"))
+	var first, again apiStep
+	wantStatus(t, wanda.api(http.MethodPost, "/api/v1/incidents/"+id+"/steps/"+steps[0].Key+"/confirm", "", &first), http.StatusOK)
+	wantStatus(t, wanda.api(http.MethodPost, "/api/v1/incidents/"+id+"/steps/"+steps[0].Key+"/confirm", "", &again), http.StatusOK)
+	if first.State != "done" || first.DoneAt == nil || again.DoneAt == nil || !again.DoneAt.Equal(*first.DoneAt) || again.State != first.State {
+		t.Fatalf("first %+v, again %+v", first, again)
+	}
 }
