@@ -68,6 +68,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var refused *refusedTypeError
 	switch {
 	case errors.As(err, &refused):
+		v.Detail = "" // the list says it better than "only the policy's types"
 		v.Hint = l.T("forms.types_allowed", l.fileKinds(s.policy.UploadTypes))
 		if refused.detected != "" {
 			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.detected))
