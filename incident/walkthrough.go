@@ -6,7 +6,10 @@ import (
 	"strings"
 )
 
-// ConfirmStep records that the worker did a deletion step.
+// ConfirmStep records that the worker did a deletion step. Confirming a
+// step the same worker already confirmed is a no-op success that returns
+// the step as recorded and writes no second audit entry, also once the
+// incident is closed.
 func (s *Service) ConfirmStep(ctx context.Context, a Actor, incidentID, key string) (Step, error) {
 	if err := knownID("incident", incidentID); err != nil {
 		return Step{}, err
@@ -32,6 +35,22 @@ func (s *Service) MarkStepImpossible(ctx context.Context, a Actor, incidentID, k
 	return s.resolveStep(ctx, a, incidentID, key, StepImpossible, reason)
 }
 
+// alreadyDone finds the step key when confirming it again would repeat
+// what actor a already recorded: it is done, by a, and to is done too.
+// Marking a step impossible, or a step another user closed, is never a
+// repeat.
+func alreadyDone(steps []Step, key string, to StepState, a Actor) (Step, bool) {
+	if to != StepDone {
+		return Step{}, false
+	}
+	for _, st := range steps {
+		if st.Key == key && st.State == StepDone && st.DoneBy == a.ID {
+			return st, true
+		}
+	}
+	return Step{}, false
+}
+
 // resolveStep closes one open step; when it was the last, the incident closes.
 func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key string, to StepState, reason string) (Step, error) {
 	var done Step
@@ -43,12 +62,20 @@ func (s *Service) resolveStep(ctx context.Context, a Actor, incidentID, key stri
 		if inc.ReporterID != a.ID {
 			return fmt.Errorf("%w: only the reporting worker confirms deletion steps", ErrForbidden)
 		}
-		if inc.State != StateWalkthrough {
-			return fmt.Errorf("%w: incident %s is %s, not in the walkthrough", ErrInvalidTransition, inc.ID, inc.State)
-		}
 		steps, err := tx.Steps(ctx, inc.ID)
 		if err != nil {
 			return err
+		}
+		if st, ok := alreadyDone(steps, key, to, a); ok {
+			// A second tap on "done" (a double click, a resent form, a
+			// retried API call) is the same decision again: it succeeds
+			// without changing anything and without a second audit entry,
+			// also after the last step closed the incident.
+			done = st
+			return nil
+		}
+		if inc.State != StateWalkthrough {
+			return fmt.Errorf("%w: incident %s is %s, not in the walkthrough", ErrInvalidTransition, inc.ID, inc.State)
 		}
 		open := 0
 		var found bool

@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/policies"
 )
 
 // inboxView is the supervisor's work: pending requests with the incident's
@@ -19,21 +18,35 @@ type inboxView struct {
 }
 
 type inboxItem struct {
-	Req      requestView
-	Inc      incident.Incident
-	Category *policies.Category
+	Req   requestView
+	Inc   incident.Incident
+	Label string // the incident for people: category and date
 }
 
 type overdueItem struct {
-	Inc  incident.Incident
-	Step incident.Step
+	Inc   incident.Incident
+	Label string
+	Step  incident.Step
 }
 
 // approvalInbox lists what waits for a supervisor.
 func (s *Server) approvalInbox(c *gin.Context) {
+	v, err := s.inbox(c, nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "approval_inbox", v)
+}
+
+// inbox gathers the supervisor's work. A decision to show again (a wrong
+// code) is put into its request's form.
+func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 	ctx := c.Request.Context()
 	a := actor(c)
 	now := s.now()
+	l := s.localizer(st(c).lang)
+	names := s.categoryLabels(l)
 	var v inboxView
 	for _, sel := range []struct {
 		state incident.RequestState
@@ -41,42 +54,34 @@ func (s *Server) approvalInbox(c *gin.Context) {
 	}{{incident.RequestPending, &v.Pending}, {incident.RequestApproved, &v.Handovers}} {
 		reqs, err := s.svc.Requests(ctx, a, incident.RequestFilter{State: sel.state, Limit: 500})
 		if err != nil {
-			s.fail(c, err)
-			return
+			return inboxView{}, err
 		}
 		for _, r := range reqs {
-			rv := s.requestView(a, r, now)
+			rv := s.requestView(a, r, now).retrying(retry)
 			if sel.state == incident.RequestApproved && !rv.CanHandOver {
 				continue
 			}
 			inc, err := s.svc.Incident(ctx, a, r.IncidentID)
 			if err != nil {
-				s.fail(c, err)
-				return
+				return inboxView{}, err
 			}
-			item := inboxItem{Req: rv, Inc: inc}
-			if cat, err := s.policy.Category(inc.Category); err == nil {
-				item.Category = &cat
-			}
-			*sel.into = append(*sel.into, item)
+			*sel.into = append(*sel.into, inboxItem{Req: rv, Inc: inc, Label: s.incidentLabel(l, names, inc)})
 		}
 	}
 	walking, err := s.svc.Incidents(ctx, a, incident.IncidentFilter{States: []incident.State{incident.StateWalkthrough}, Limit: 500})
 	if err != nil {
-		s.fail(c, err)
-		return
+		return inboxView{}, err
 	}
 	for _, inc := range walking {
 		steps, err := s.svc.Steps(ctx, a, inc.ID)
 		if err != nil {
-			s.fail(c, err)
-			return
+			return inboxView{}, err
 		}
 		for _, st := range steps {
 			if st.State == incident.StepOpen && st.DueAt.Before(now) {
-				v.Overdue = append(v.Overdue, overdueItem{Inc: inc, Step: st})
+				v.Overdue = append(v.Overdue, overdueItem{Inc: inc, Label: s.incidentLabel(l, names, inc), Step: st})
 			}
 		}
 	}
-	s.render(c, http.StatusOK, "approval_inbox", v)
+	return v, nil
 }

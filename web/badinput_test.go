@@ -36,7 +36,7 @@ func TestBadInput(t *testing.T) {
 		c.csrf = ""
 		w := c.post("/requests/"+req.ID+"/decide", "decision", "approve", "reason", "ok", "code", e.code("susi"))
 		wantStatus(t, w, http.StatusForbidden)
-		page(t, w.Body.String(), "Nicht erlaubt")
+		page(t, w.Body.String(), "Formular abgelaufen")
 		unchanged(t)
 	})
 	t.Run("wrong CSRF token", func(t *testing.T) {
@@ -58,8 +58,10 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("wrong step-up code", func(t *testing.T) {
 		w := e.as("susi").post("/requests/"+req.ID+"/decide", "decision", "approve", "reason", "ok", "code", "000000")
-		wantStatus(t, w, http.StatusForbidden)
-		page(t, w.Body.String(), "Authenticator")
+		wantStatus(t, w, http.StatusUnprocessableEntity)
+		if !strings.Contains(w.Body.String(), "noch ist nichts entschieden") {
+			t.Fatalf("page does not say nothing was decided:\n%s", w.Body.String())
+		}
 		unchanged(t)
 	})
 	t.Run("reused step-up code", func(t *testing.T) {
@@ -68,7 +70,7 @@ func TestBadInput(t *testing.T) {
 		if _, err := e.srv.checkSecondFactor(e.ctx, e.users["susi"].ID, code, false); err != nil {
 			t.Fatal(err)
 		}
-		wantStatus(t, e.as("susi").post("/requests/"+req.ID+"/decide", "decision", "approve", "reason", "ok", "code", code), http.StatusForbidden)
+		wantStatus(t, e.as("susi").post("/requests/"+req.ID+"/decide", "decision", "approve", "reason", "ok", "code", code), http.StatusUnprocessableEntity)
 		unchanged(t)
 	})
 	t.Run("missing reason", func(t *testing.T) {

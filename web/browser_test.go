@@ -109,7 +109,7 @@ func newBrowser(t *testing.T, exe string) context.Context {
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	start, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	start, stop := context.WithTimeout(context.Background(), stepTimeout)
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- chromedp.Do(ctx) }() // starts the browser, bound to ctx
@@ -119,7 +119,7 @@ func newBrowser(t *testing.T, exe string) context.Context {
 			t.Fatalf("failed to start Chromium (%s): %v", exe, err)
 		}
 	case <-start.Done():
-		t.Fatalf("Chromium (%s) did not start within 30s", exe)
+		t.Fatalf("Chromium (%s) did not start within %s", exe, stepTimeout)
 	}
 	return ctx
 }
@@ -153,7 +153,9 @@ func (f *flow) open(who string) *page {
 	return p
 }
 
-const stepTimeout = 20 * time.Second
+// stepTimeout guards against a hang only: a loaded CI machine can take
+// many seconds for a full-page screenshot or an axe-core run.
+const stepTimeout = 90 * time.Second
 
 func (p *page) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
@@ -345,7 +347,7 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	susi.see("Zweiter Faktor", "Code aus der App")
 	susi.fill("#code", e.code("susi"))
 	susi.press(`main form button[type=submit]`)
-	susi.see("Freigaben", "Offene Anfragen", "Gewalt oder andere Straftat", "Video einer Prügelei auf dem Schulhof", id)
+	susi.see("Freigaben", "Offene Anfragen", "Gewalt oder andere Straftat ·", "Video einer Prügelei auf dem Schulhof")
 	susi.shot("inbox")
 	e.clock.Advance(30 * time.Second) // a code works once: the decision needs the next one
 	req := e.pending(id)
@@ -412,7 +414,7 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	anna.see("Prüfung", "Das Audit-Protokoll ist unverändert:", "Merkle-Wurzel")
 	anna.shot("verified")
 	anna.press(`header nav a[href="/incidents"]`)
-	anna.see("Alle Meldungen", id, "abgeschlossen")
+	anna.see("Alle Meldungen", "Gewalt oder andere Straftat ·", "abgeschlossen")
 	anna.press(`main a[href="/incidents/` + id + `"]`)
 	impossible := ""
 	steps, err := e.svc.Steps(context.Background(), incident.System, id)

@@ -21,7 +21,7 @@ func (s *Server) checkCSRF(c *gin.Context) {
 		return
 	}
 	if !csrfEqual(c.PostForm(csrfField), s.expectedCSRF(c)) {
-		s.failStatus(c, http.StatusForbidden)
+		s.formExpired(c)
 		c.Abort()
 		return
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -49,7 +50,11 @@ var errUnsupportedMedia = errors.New("the file type is not allowed by the policy
 // errorView is the data of the error page.
 type errorView struct {
 	Status int
+	Title  string // catalog key of the heading
+	Text   string // catalog key of what happened
 	Detail string // a catalog key naming the domain rule, or ""
+	Hint   string // a translated sentence with the facts to go on (allowed file types, the size limit), or ""
+	Back   string // the page the refused form came from, or ""
 }
 
 // fail renders the error page for err. Unexpected errors are logged with
@@ -59,11 +64,35 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
 	}
-	s.renderError(c, status, detailKey(err))
+	v := s.errorView(c, status, detailKey(err))
+	l := s.localizer(st(c).lang)
+	var tooBig *http.MaxBytesError
+	var refused *refusedTypeError
+	switch {
+	case errors.As(err, &refused):
+		v.Detail = "" // the list says it better than "only the policy's types"
+		v.Hint = l.T("forms.types_allowed", l.fileKinds(s.policy.UploadTypes))
+		if refused.detected != "" {
+			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.detected))
+		}
+	case errors.As(err, &tooBig):
+		v.Hint = l.T("forms.size_limit", l.size(tooBig.Limit))
+	}
+	s.renderErrorView(c, v)
 }
 
 // failStatus renders the error page for a status without a domain error.
 func (s *Server) failStatus(c *gin.Context, status int) { s.renderError(c, status, "") }
+
+// formExpired answers a form whose CSRF token does not match the session:
+// the session ended or changed since the page was loaded (signed out,
+// signed in again, a server restart of the session store). It is told
+// apart from a refusal, with the way back to the form.
+func (s *Server) formExpired(c *gin.Context) {
+	v := s.errorView(c, http.StatusForbidden, "")
+	v.Title, v.Text = "forms.expired", "forms.expired_text"
+	s.renderErrorView(c, v)
+}
 
 // detailKey names the rule an error broke, for a clearer page.
 func detailKey(err error) string {
@@ -93,9 +122,26 @@ func detailKey(err error) string {
 	return ""
 }
 
+// errorView is the error page for a status: its heading and text, and,
+// for a refused form, the page to go back to.
+func (s *Server) errorView(c *gin.Context, status int, detail string) errorView {
+	v := errorView{Status: status, Title: fmt.Sprint("error.", status), Text: fmt.Sprint("error.", status, ".text"), Detail: detail}
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+		v.Back = formPage(c)
+	}
+	return v
+}
+
 func (s *Server) renderError(c *gin.Context, status int, detail string) {
-	retryAfter(c, status)
-	s.render(c, status, "error", errorView{Status: status, Detail: detail})
+	s.renderErrorView(c, s.errorView(c, status, detail))
+}
+
+func (s *Server) renderErrorView(c *gin.Context, v errorView) {
+	retryAfter(c, v.Status)
+	if v.Back != "" {
+		st(c).page = v.Back // the language switch returns to the form, not to its action
+	}
+	s.render(c, v.Status, "error", v)
 	c.Abort()
 }
 
@@ -143,9 +189,23 @@ type apiError struct {
 }
 
 type apiErrorBody struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Field names the body field that was wrong, for a client to show the
+	// error beside it and keep the rest of what was typed.
+	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+}
+
+// errorField names the request field an error is about, or "".
+func errorField(err error) string {
+	switch {
+	case errors.Is(err, errWrongCode):
+		return "code"
+	case errors.Is(err, incident.ErrReasonRequired):
+		return "reason"
+	}
+	return ""
 }
 
 // failJSON answers an API call with the error's status and code. Domain
@@ -158,7 +218,7 @@ func (s *Server) failJSON(c *gin.Context, err error) {
 		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
 		msg = http.StatusText(status)
 	}
-	s.jsonError(c, status, errorCode(err), msg)
+	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: errorCode(err), Message: msg, Field: errorField(err), RequestID: st(c).requestID}})
 }
 
 // jsonError writes an error body and stops the chain.

@@ -68,8 +68,10 @@ func TestWorkerSupervisorFlow(t *testing.T) {
 	if inc := e.incident(id); inc.State != incident.StateClosed {
 		t.Fatalf("state after all steps = %s", inc.State)
 	}
-	// Confirming again is a conflict.
-	wantStatus(t, wanda.post("/incidents/"+id+"/steps/"+steps[1].Key+"/confirm"), http.StatusConflict)
+	// Confirming a done step again (a second tap) shows it as done; marking
+	// the impossible one done is still refused.
+	wantRedirect(t, wanda.post("/incidents/"+id+"/steps/"+steps[1].Key+"/confirm"), "/incidents/"+id)
+	wantStatus(t, wanda.post("/incidents/"+id+"/steps/"+steps[0].Key+"/confirm"), http.StatusConflict)
 
 	// Release: worker asks, the other supervisor approves, susi records the handover.
 	wantRedirect(t, wanda.post("/incidents/"+id+"/release", "purpose", "Strafanzeige", "recipient", "Polizei", "legal_basis", "§ 158 StPO", "reason", "Anzeige"), "/incidents/"+id)

@@ -58,6 +58,7 @@ type decideForm struct {
 	Decision string `form:"decision"` // "approve" or "reject"
 	Reason   string `form:"reason"`
 	Code     string `form:"code"`
+	Page     string `form:"page"` // the page the form is on, to show it again after a wrong code
 }
 
 type downloadForm struct {

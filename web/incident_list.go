@@ -53,18 +53,14 @@ func (s *Server) incidentList(c *gin.Context) {
 // listRow is one line of the list, already in the reader's language:
 // formatting here instead of in the template keeps long lists cheap.
 type listRow struct {
-	ID, Created, Category, State, StateLabel string
+	ID, Label, State, StateLabel string
 }
 
 func (s *Server) listRows(l *localizer, incs []incident.Incident) []listRow {
-	names := s.categoryNames()
+	names := s.categoryLabels(l)
 	rows := make([]listRow, len(incs))
 	for i, inc := range incs {
-		cat := l.T("incident.uncategorised")
-		if inc.Category != "" {
-			cat = l.Text(names[inc.Category])
-		}
-		rows[i] = listRow{ID: inc.ID, Created: l.Time(inc.CreatedAt), Category: cat, State: string(inc.State),
+		rows[i] = listRow{ID: inc.ID, Label: s.incidentLabel(l, names, inc), State: string(inc.State),
 			StateLabel: l.T("state." + string(inc.State))}
 	}
 	return rows

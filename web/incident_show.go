@@ -63,6 +63,7 @@ type requestView struct {
 	CanDecide   bool
 	CanHandOver bool
 	CanDownload bool
+	Retry       *decideRetry // the decision form as sent, when it must be sent again
 }
 
 // incidentShow shows one incident the user may see; others' give 404.
@@ -73,12 +74,23 @@ func (s *Server) incidentShow(c *gin.Context) {
 // renderIncident renders the incident page, with the choice form filled
 // in from form and the error formError when they are set.
 func (s *Server) renderIncident(c *gin.Context, status int, form submitForm, formError string) {
-	ctx := c.Request.Context()
-	a := actor(c)
-	d, err := s.svc.IncidentDetail(ctx, a, c.Param("id"))
+	v, err := s.showIncident(c, c.Param("id"), nil)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	v.Form, v.FormError = form, formError
+	s.render(c, status, "incident_show", v)
+}
+
+// showIncident gathers an incident's page. A decision to show again (a
+// wrong code) is put into its request's form.
+func (s *Server) showIncident(c *gin.Context, id string, retry *decideRetry) (showView, error) {
+	ctx := c.Request.Context()
+	a := actor(c)
+	d, err := s.svc.IncidentDetail(ctx, a, id)
+	if err != nil {
+		return showView{}, err
 	}
 	inc, steps, reqs := d.Incident, d.Steps, d.Requests
 	now := s.now()
@@ -86,28 +98,27 @@ func (s *Server) renderIncident(c *gin.Context, status int, form submitForm, for
 	v := showView{Inc: inc, CanWalk: reporter && inc.State == incident.StateWalkthrough,
 		CanSubmit:  reporter && inc.State == incident.StateFlagged,
 		CanRelease: (reporter || a.Role == incident.RoleSupervisor) && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil,
-		Categories: s.policy.Categories, Platforms: s.policy.Platforms(), Form: form, FormError: formError}
+		Categories: s.policy.Categories, Platforms: s.policy.Platforms()}
 	if a.Role == incident.RoleSupervisor && inc.Evidence == incident.EvidenceSecured && inc.DestroyedAt == nil {
 		v.CanHold, v.CanDestroy = true, !inc.LegalHold
 	}
 	if cat, err := s.policy.Category(inc.Category); err == nil {
 		v.Category, v.Restricted = &cat, cat.Restricted
 	} else if !errors.Is(err, policies.ErrUnknownCategory) {
-		s.fail(c, err)
-		return
+		return showView{}, err
 	}
 	if g, err := s.policy.Guide(inc.Platform); err == nil {
 		v.PlatformName = &g.Name
 	}
 	v.Steps = s.stepViews(inc, steps, now)
 	for _, r := range reqs {
-		v.Requests = append(v.Requests, s.requestView(a, r, now))
+		v.Requests = append(v.Requests, s.requestView(a, r, now).retrying(retry))
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
 		v.Trail, v.ShowTrail = trailRows(s.localizer(st(c).lang), d.Trail, d.People, steps), true
 		v.CanReport = a.Role == incident.RoleAuditor
 	}
-	s.render(c, status, "incident_show", v)
+	return v, nil
 }
 
 // requestView says what the user may do with a request.

@@ -84,7 +84,7 @@ func (s *Server) uploadedPart(file *multipart.Part) (incident.Part, error) {
 	}
 	mt := sniffType(head)
 	if !slices.Contains(s.policy.UploadTypes, mt) {
-		return incident.Part{}, fmt.Errorf("%w: %s", errUnsupportedMedia, mt)
+		return incident.Part{}, &refusedTypeError{detected: mt}
 	}
 	return incident.Part{Name: partName(mt), MediaType: mt, Size: -1,
 		Content: &capReader{r: br, left: s.policy.UploadMaxBytes, limit: s.policy.UploadMaxBytes}}, nil
@@ -105,7 +105,7 @@ func (s *Server) readUploadForm(c *gin.Context, choice bool) (f submitForm, file
 		return f, nil, false
 	}
 	if !s.uploadCSRF(c, mr) {
-		s.failStatus(c, http.StatusForbidden)
+		s.formExpired(c)
 		return f, nil, false
 	}
 	if file, err = uploadFields(mr, &f, choice); err != nil {

@@ -150,12 +150,13 @@ func (v view) Active() bool { return v.User != nil && v.Stage == incident.StageA
 type partial struct {
 	L    *localizer
 	CSRF string
+	Page string // the path of the page the fragment is on
 	Req  *requestView
 	Inc  incident.Incident
 }
 
 // Req wraps a request for a fragment.
-func (v view) Req(r requestView) partial { return partial{L: v.L, CSRF: v.CSRF, Req: &r} }
+func (v view) Req(r requestView) partial { return partial{L: v.L, CSRF: v.CSRF, Page: v.Path, Req: &r} }
 
 // Inc wraps an incident for a fragment.
 func (v view) Inc(inc incident.Incident) partial { return partial{L: v.L, CSRF: v.CSRF, Inc: inc} }
@@ -172,6 +173,9 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 		return
 	}
 	v := view{L: l, CSRF: tok, Path: c.Request.URL.Path, Data: data}
+	if rs.page != "" {
+		v.Path = rs.page
+	}
 	if rs.session != nil {
 		u := rs.user
 		v.User, v.Stage = &u, rs.session.Stage

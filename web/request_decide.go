@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,7 +30,7 @@ func (s *Server) requestDecide(c *gin.Context) {
 	a := actor(c)
 	if err := s.stepUp(ctx, a, f.Code); err != nil {
 		if errors.Is(err, errWrongCode) {
-			s.renderError(c, 403, "error.detail.step_up")
+			s.decideAgain(c, f)
 			return
 		}
 		s.fail(c, err)
@@ -40,6 +42,48 @@ func (s *Server) requestDecide(c *gin.Context) {
 		return
 	}
 	s.redirect(c, "/incidents/"+r.IncidentID+"?done=decided")
+}
+
+// decideRetry is a decision form as it was sent, shown again with the
+// error beside the field that was wrong. The code itself is never shown
+// again: it was wrong or used.
+type decideRetry struct {
+	RequestID string
+	Decision  string // "approve", "reject" or ""
+	Reason    string
+	WrongCode bool
+}
+
+// retrying puts a decision to send again into the form of its request.
+func (v requestView) retrying(r *decideRetry) requestView {
+	if r != nil && r.RequestID == v.ID && v.CanDecide {
+		v.Retry = r
+	}
+	return v
+}
+
+// decideAgain answers a decision whose code was wrong with the page the
+// form was on — the incident's, or the inbox — and the form filled in as
+// sent: the supervisor types only a new code.
+func (s *Server) decideAgain(c *gin.Context, f decideForm) {
+	retry := &decideRetry{RequestID: c.Param("id"), Decision: f.Decision, Reason: f.Reason, WrongCode: true}
+	if id, ok := strings.CutPrefix(f.Page, "/incidents/"); ok {
+		v, err := s.showIncident(c, id, retry)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		st(c).page = "/incidents/" + v.Inc.ID
+		s.render(c, http.StatusUnprocessableEntity, "incident_show", v)
+		return
+	}
+	v, err := s.inbox(c, retry)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st(c).page = "/approvals"
+	s.render(c, http.StatusUnprocessableEntity, "approval_inbox", v)
 }
 
 // stepUp checks a fresh TOTP code of the acting user before a decision,

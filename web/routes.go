@@ -73,6 +73,7 @@ func routeTable() []route {
 	return []route{
 		{method: http.MethodGet, path: "/static/style.css", access: public, handler: (*Server).staticCSS},
 		{method: http.MethodGet, path: "/static/whatsapp-link.js", access: public, handler: (*Server).staticLinkJS},
+		{method: http.MethodGet, path: "/static/favicon.svg", access: public, handler: (*Server).staticFavicon},
 		{method: http.MethodGet, path: "/login", access: public, handler: (*Server).loginForm},
 		{method: http.MethodPost, path: "/login", access: public, handler: (*Server).loginSubmit},
 		{method: http.MethodPost, path: "/language", access: public, handler: (*Server).languageSet},

@@ -17,6 +17,10 @@ type reqState struct {
 	preToken  string             // CSRF token of a visitor without session
 	rawBody   io.ReadCloser      // the request body before limitBody wrapped it
 	apiToken  *incident.APIToken // the bearer token of an API call, if any
+	// page is the path of the page being shown when it is not the
+	// request's (a form shown again after a POST), for the links and
+	// forms that point back to the page itself.
+	page string
 }
 
 const stateKey = "tresor.state"

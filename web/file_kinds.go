@@ -1,0 +1,52 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+)
+
+// refusedTypeError is errUnsupportedMedia for one file, with the media
+// type its first bytes showed.
+type refusedTypeError struct{ detected string }
+
+func (e *refusedTypeError) Error() string {
+	return fmt.Sprintf("%v: %s", errUnsupportedMedia, e.detected)
+}
+func (e *refusedTypeError) Unwrap() error { return errUnsupportedMedia }
+
+// fileKind names a media type in words people know ("Fotos (JPEG)"),
+// never as the media type itself: by its catalog entry (forms.kind.EXT,
+// with the extension partExt gives it), or else by the subtype in
+// capitals ("XYZ-Dateien") for a type a provider added to the policy.
+func (l *localizer) fileKind(mediaType string) string {
+	if ext, ok := partExt[mediaType]; ok {
+		if key := "forms.kind." + strings.TrimPrefix(ext, "."); l.Has(key) {
+			return l.T(key)
+		}
+	}
+	_, sub, _ := strings.Cut(mediaType, "/")
+	sub = strings.TrimPrefix(strings.TrimPrefix(sub, "x-"), "vnd.")
+	return l.T("forms.kind.other", strings.ToUpper(sub))
+}
+
+// fileKinds lists media types in words, "A, B oder C".
+func (l *localizer) fileKinds(mediaTypes []string) string {
+	names := make([]string, 0, len(mediaTypes))
+	for _, mt := range mediaTypes {
+		names = append(names, l.fileKind(mt))
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + l.T("forms.or") + " " + names[len(names)-1]
+}
+
+// size names a byte limit in whole megabytes (MiB, as phones count them),
+// rounded down so that a file of the named size fits, or in kilobytes
+// below one megabyte.
+func (l *localizer) size(limit int64) string {
+	if limit >= 1<<20 {
+		return l.T("forms.megabytes", limit>>20)
+	}
+	return l.T("forms.kilobytes", max(limit>>10, 1))
+}
