@@ -53,7 +53,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, mgr, incident.WithClock(c.now))
+	witnesses, err := cfg.witnessKeys()
+	if err != nil {
+		return err
+	}
+	svc := incident.NewService(s, pol, evidenceVault{v}, mgr, incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...))
 	mgr.SetFlagger(svc)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
