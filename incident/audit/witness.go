@@ -8,17 +8,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Witnessed checkpoints
-//
-// A witness (the data-protection officer) holds its own note signing key,
-// kept off the server. Before it adds its signature to a checkpoint note
-// ([Cosign]) it checks that the checkpoint is signed by the server and that
-// the new tree extends the last tree it cosigned (a consistency proof). A
-// witness therefore never signs two trees of which one does not extend the
-// other: whoever holds the server's signing key can rewrite the log and sign
-// the rewritten tree, but cannot get it cosigned, and every cosigned note
-// kept before the rewrite proves it ([OpenCosigned], [Verify]).
-
 var (
 	// ErrNotExtending is matched by errors from [Cosign] when the new
 	// checkpoint does not extend the last cosigned one: the log was
