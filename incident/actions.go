@@ -39,6 +39,7 @@ const (
 	ActionRetentionHoldLifted  Action = "retention.hold_lifted"
 	ActionRetentionHeld        Action = "retention.held"
 	ActionAuditExported        Action = "audit.exported"
+	ActionAuditCosigned        Action = "audit.cosigned" // a witness added its signature to a checkpoint
 	ActionJobDead              Action = "job.dead"
 	// A secure job that could not succeed handed the incident back to its
 	// reporter; a view-once or lost message's content is unavailable.
@@ -76,7 +77,7 @@ func Actions() []Action {
 		ActionStepDone, ActionStepImpossible, ActionStepEscalated, ActionIncidentClosed,
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
 		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
-		ActionAuditExported, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
+		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
 		ActionAuthFailed, ActionAuthSucceeded,

@@ -80,6 +80,21 @@ type Tx interface {
 	// range when incidentID is empty (zero times are open bounds).
 	AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
 
+	// SaveCheckpoint keeps a signed checkpoint; a second one of the same
+	// Size gives ErrDuplicate. Saved checkpoints never change.
+	SaveCheckpoint(ctx context.Context, c Checkpoint) error
+	// Checkpoints lists the saved checkpoints by ascending Size.
+	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+	// Checkpoint returns the saved checkpoint of the given size, and
+	// LatestCheckpoint the largest; ErrNotFound when there is none.
+	Checkpoint(ctx context.Context, size int64) (Checkpoint, error)
+	LatestCheckpoint(ctx context.Context) (Checkpoint, error)
+	// SaveCosignature stores c; a second one for the same Size and
+	// Witness gives ErrDuplicate. Stored cosignatures never change.
+	SaveCosignature(ctx context.Context, c Cosignature) error
+	// Cosignatures lists every stored cosignature by ascending Size.
+	Cosignatures(ctx context.Context) ([]Cosignature, error)
+
 	// Enqueue adds a job. A job whose Key exists already is not added
 	// again (and no error is returned), which makes enqueueing idempotent.
 	Enqueue(ctx context.Context, j Job) error

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
@@ -37,6 +39,8 @@ type Service struct {
 	// verify checks a password against its hash (password.Verify; tests
 	// count its calls).
 	verify func(pw, hash string) error
+	// witnesses are the keys whose cosignatures AddCosignature accepts.
+	witnesses []note.Verifier
 }
 
 // Option configures a Service.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
@@ -19,9 +18,11 @@ import (
 
 func (c *cli) cmdAudit(ctx context.Context, args []string) error {
 	return c.subcommand(ctx, "audit", map[string]command{
-		"verify":     {"verify the whole audit log (and saved checkpoints)", (*cli).cmdAuditVerify},
-		"checkpoint": {"print (and save) a signed checkpoint of the log", (*cli).cmdAuditCheckpoint},
-		"export":     {"export an incident's or a period's entries as JSON lines or CSV", (*cli).cmdAuditExport},
+		"verify":         {"verify the whole audit log (and saved checkpoints)", (*cli).cmdAuditVerify},
+		"checkpoint":     {"print (and save) a signed checkpoint of the log", (*cli).cmdAuditCheckpoint},
+		"export":         {"export an incident's or a period's entries as JSON lines or CSV", (*cli).cmdAuditExport},
+		"witness-keygen": {"create the data-protection officer's witness key (kept off the server)", (*cli).cmdAuditWitnessKeygen},
+		"cosign":         {"on the witness's machine: check the server's latest checkpoint and cosign it", (*cli).cmdAuditCosign},
 	}, args)
 }
 
@@ -34,40 +35,33 @@ func readVerifier(path string) (note.Verifier, error) {
 	return audit.NewVerifier(string(b))
 }
 
-// openCheckpoints checks each signed checkpoint and returns its tree.
-func openCheckpoints(notes [][]byte, v note.Verifier) ([]tlog.Tree, error) {
-	var out []tlog.Tree
-	for _, n := range notes {
-		t, err := audit.OpenCheckpoint(n, v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
 func (c *cli) cmdAuditVerify(ctx context.Context, args []string) error {
-	var files multiFlag
-	fs := c.flags("audit verify", "audit verify [--checkpoint FILE]... [--public-key FILE]\n\n"+
+	var files, witnessFiles multiFlag
+	fs := c.flags("audit verify", "audit verify [--checkpoint FILE]... [--public-key FILE] [--witness-key FILE]...\n\n"+
 		"Checks every entry's hash and link, the Merkle tree, the head row, every checkpoint saved\n"+
-		"in the database and every checkpoint FILE given (a signed note from 'tresor audit checkpoint'\n"+
-		"kept off the server). Exits 1 if anything does not match.")
+		"in the database, every cosigned checkpoint (each must carry a valid signature by a witness\n"+
+		"key) and every checkpoint FILE given (a signed note from 'tresor audit checkpoint' or\n"+
+		"'tresor audit cosign', kept off the server). Exits 1 if anything does not match.")
 	fs.Var(&files, "checkpoint", "a saved signed checkpoint the log must still extend (repeatable)")
 	pub := fs.String("public-key", "", "checkpoint verifier key (default: TRESOR_AUDIT_KEY_FILE + .pub)")
+	fs.Var(&witnessFiles, "witness-key", "a witness verifier key file (repeatable; default: TRESOR_AUDIT_WITNESS_KEYS_FILE)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return c.withService(ctx, func(svc *incident.Service, s *sqlstore.Store, cfg config) error {
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, cfg config) error {
 		if *pub == "" {
 			*pub = cfg.AuditKeyFile + ".pub"
 		}
-		return c.verifyAudit(ctx, svc, s, files, *pub)
+		if len(witnessFiles) == 0 && cfg.WitnessKeysFile != "" {
+			witnessFiles = multiFlag{cfg.WitnessKeysFile}
+		}
+		return c.verifyAudit(ctx, svc, files, *pub, witnessFiles)
 	})
 }
 
-// verifyAudit verifies the log against the given and the saved checkpoints.
-func (c *cli) verifyAudit(ctx context.Context, svc *incident.Service, s *sqlstore.Store, files []string, pub string) error {
+// verifyAudit verifies the log against the given, the saved and the
+// cosigned checkpoints.
+func (c *cli) verifyAudit(ctx context.Context, svc *incident.Service, files []string, pub string, witnessFiles []string) error {
 	var notes [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -76,75 +70,104 @@ func (c *cli) verifyAudit(ctx context.Context, svc *incident.Service, s *sqlstor
 		}
 		notes = append(notes, b)
 	}
-	saved, err := s.Checkpoints(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range saved {
-		notes = append(notes, []byte(n))
-	}
-	var trees []tlog.Tree
-	if len(notes) > 0 {
-		v, err := readVerifier(pub)
+	var witnesses []note.Verifier
+	for _, f := range witnessFiles {
+		vs, err := readWitnessKeys(f)
 		if err != nil {
 			return err
 		}
-		if trees, err = openCheckpoints(notes, v); err != nil {
-			return err
-		}
+		witnesses = append(witnesses, vs...)
 	}
-	res, err := svc.VerifyAudit(ctx, trees...)
+	v, err := readVerifier(pub)
 	if err != nil {
-		if errors.Is(err, audit.ErrTampered) {
+		return err
+	}
+	res, err := svc.CheckAudit(ctx, v, witnesses, notes...)
+	if err != nil {
+		if errors.Is(err, audit.ErrTampered) || errors.Is(err, audit.ErrNotWitnessed) || errors.Is(err, audit.ErrCheckpointSignature) {
 			return fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", err)
 		}
 		return err
 	}
 	fmt.Fprintf(c.stdout, "audit log ok: %d entries, head %s, tree root %s, %d checkpoint(s) extended\n",
-		res.Entries, res.Head, res.Tree.Hash, len(trees))
+		res.Entries, res.Head, res.Tree.Hash, res.Checkpoints)
+	switch {
+	case len(witnesses) == 0:
+		fmt.Fprintf(c.stdout, "%d cosigned checkpoint(s) not checked against a witness key (give --witness-key or set TRESOR_AUDIT_WITNESS_KEYS_FILE)\n", res.Cosignatures)
+	case res.Witnessed.N == 0:
+		fmt.Fprintln(c.stdout, "no witnessed checkpoint yet: run 'tresor audit cosign' on the witness's machine")
+	default:
+		fmt.Fprintf(c.stdout, "newest witnessed checkpoint: %d entries (%d cosignature(s) checked)\n", res.Witnessed.N, res.Cosignatures)
+	}
 	return nil
+}
+
+// witnessKeys reads the configured witness keys; none when the setting is empty.
+func (cfg config) witnessKeys() ([]note.Verifier, error) {
+	if cfg.WitnessKeysFile == "" {
+		return nil, nil
+	}
+	return readWitnessKeys(cfg.WitnessKeysFile)
+}
+
+// readWitnessKeys reads note verifier keys, one a line; blank lines and
+// lines starting with # are skipped.
+func readWitnessKeys(path string) ([]note.Verifier, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read witness keys: %w", err)
+	}
+	var out []note.Verifier
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := audit.NewVerifier(line)
+		if err != nil {
+			return nil, fmt.Errorf("witness keys %s line %d: %w", path, i+1, err)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("witness keys %s: no key in the file", path)
+	}
+	return out, nil
 }
 
 func (c *cli) cmdAuditCheckpoint(ctx context.Context, args []string) error {
 	fs := c.flags("audit checkpoint", "audit checkpoint [--save=false]\n\n"+
-		"Verifies the log, then prints a checkpoint (size and Merkle root) signed with the audit key.\n"+
-		"Keep the output somewhere the server cannot change it; 'tresor audit verify --checkpoint FILE'\n"+
-		"later proves the log still extends it.")
+		"Verifies the log against every saved and cosigned checkpoint, then prints a checkpoint\n"+
+		"(size and Merkle root) signed with the audit key; a log that contradicts a saved checkpoint\n"+
+		"is refused. Keep the output somewhere the server cannot change it; 'tresor audit verify\n"+
+		"--checkpoint FILE' later proves the log still extends it.")
 	save := fs.Bool("save", true, "also keep the checkpoint in the database, so every later verify checks it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return c.withService(ctx, func(svc *incident.Service, s *sqlstore.Store, cfg config) error {
-		return c.checkpoint(ctx, svc, s, cfg, *save)
-	})
-}
-
-// checkpoint verifies the log, signs its tree and prints (and saves) the note.
-func (c *cli) checkpoint(ctx context.Context, svc *incident.Service, s *sqlstore.Store, cfg config, save bool) error {
-	skey, err := os.ReadFile(cfg.AuditKeyFile)
-	if err != nil {
-		return fmt.Errorf("failed to read audit signing key (run 'tresor init' first): %w", err)
-	}
-	signer, err := audit.NewSigner(string(skey))
-	if err != nil {
-		return err
-	}
-	res, err := svc.VerifyAudit(ctx)
-	if err != nil {
-		return fmt.Errorf("refusing to sign a log that does not verify: %w", err)
-	}
-	msg, err := audit.SignCheckpoint(res.Tree, signer)
-	if err != nil {
-		return err
-	}
-	if save && res.Tree.N > 0 {
-		err := s.SaveCheckpoint(ctx, res.Tree.N, res.Tree.Hash.String(), string(msg), c.now().UnixMicro())
-		if err != nil && !errors.Is(err, incident.ErrDuplicate) {
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, cfg config) error {
+		skey, err := os.ReadFile(cfg.AuditKeyFile)
+		if err != nil {
+			return fmt.Errorf("failed to read audit signing key (run 'tresor init' first): %w", err)
+		}
+		signer, err := audit.NewSigner(string(skey))
+		if err != nil {
 			return err
 		}
-	}
-	_, err = c.stdout.Write(msg)
-	return err
+		v, err := readVerifier(cfg.AuditKeyFile + ".pub")
+		if err != nil {
+			return err
+		}
+		cp, err := svc.SignCheckpoint(ctx, signer, v, *save)
+		if err != nil {
+			if errors.Is(err, audit.ErrTampered) {
+				return fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", err)
+			}
+			return err
+		}
+		_, err = io.WriteString(c.stdout, cp.Note)
+		return err
+	})
 }
 
 func (c *cli) cmdAuditExport(ctx context.Context, args []string) error {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -20,6 +21,8 @@ type cli struct {
 	stderr io.Writer
 	getenv func(string) string
 	now    func() time.Time
+	// client talks to a server ('audit cosign'); nil: a default client.
+	client *http.Client
 }
 
 // command is one subcommand. run receives the arguments after its name.

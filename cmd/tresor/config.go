@@ -13,23 +13,26 @@ import (
 // Secrets are never taken from argv; each secret variable X also has an
 // X_FILE form that names a file holding it.
 type config struct {
-	DataDir        string // TRESOR_DATA_DIR, default ./tresor-data
-	DatabaseURL    string // TRESOR_DATABASE_URL(_FILE), default sqlite:DATA/tresor.db
-	Listen         string // TRESOR_LISTEN, default 127.0.0.1:8080
-	PolicyDir      string // TRESOR_POLICY_DIR, optional override directory
-	AuditKeyFile   string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
-	SecretKeyFile  string // TRESOR_SECRET_KEY_FILE, default DATA/secret.key: encrypts second-factor secrets
-	WAKeyFile      string // TRESOR_WA_KEY_FILE, default DATA/wa-capture.key: encrypts captured WhatsApp messages
-	RecipientsFile string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
-	VaultDir       string // TRESOR_VAULT_DIR, default DATA/vault
-	IdentityOut    string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
-	TLSCertFile    string // TRESOR_TLS_CERT_FILE
-	TLSKeyFile     string // TRESOR_TLS_KEY_FILE
-	TrustedProxies []string
-	MaxInFlight    int    // TRESOR_MAX_IN_FLIGHT, default 0: 2 per CPU
-	SMTPURL        string // TRESOR_SMTP_URL(_FILE): smtp://user:password@host:587 or smtps://…; "" sends no mail
-	SMTPFrom       string // TRESOR_SMTP_FROM: the sender, e.g. "Tresor <tresor@example.org>"
-	PublicURL      string // TRESOR_PUBLIC_URL: https://tresor.example.org, the base of links in mails
+	DataDir      string // TRESOR_DATA_DIR, default ./tresor-data
+	DatabaseURL  string // TRESOR_DATABASE_URL(_FILE), default sqlite:DATA/tresor.db
+	Listen       string // TRESOR_LISTEN, default 127.0.0.1:8080
+	PolicyDir    string // TRESOR_POLICY_DIR, optional override directory
+	AuditKeyFile string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
+	// WitnessKeysFile is TRESOR_AUDIT_WITNESS_KEYS_FILE: witness verifier
+	// keys, one a line, whose cosignatures the server accepts; optional.
+	WitnessKeysFile string
+	SecretKeyFile   string // TRESOR_SECRET_KEY_FILE, default DATA/secret.key: encrypts second-factor secrets
+	WAKeyFile       string // TRESOR_WA_KEY_FILE, default DATA/wa-capture.key: encrypts captured WhatsApp messages
+	RecipientsFile  string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
+	VaultDir        string // TRESOR_VAULT_DIR, default DATA/vault
+	IdentityOut     string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
+	TLSCertFile     string // TRESOR_TLS_CERT_FILE
+	TLSKeyFile      string // TRESOR_TLS_KEY_FILE
+	TrustedProxies  []string
+	MaxInFlight     int    // TRESOR_MAX_IN_FLIGHT, default 0: 2 per CPU
+	SMTPURL         string // TRESOR_SMTP_URL(_FILE): smtp://user:password@host:587 or smtps://…; "" sends no mail
+	SMTPFrom        string // TRESOR_SMTP_FROM: the sender, e.g. "Tresor <tresor@example.org>"
+	PublicURL       string // TRESOR_PUBLIC_URL: https://tresor.example.org, the base of links in mails
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -39,6 +42,8 @@ const envVars = `Environment:
   TRESOR_LISTEN                 listen address (default 127.0.0.1:8080)
   TRESOR_POLICY_DIR             folder of policy YAML overriding the embedded defaults
   TRESOR_AUDIT_KEY_FILE         audit checkpoint signing key (default DATA/audit-signing.key)
+  TRESOR_AUDIT_WITNESS_KEYS_FILE  witness verifier keys, one a line ('tresor audit witness-keygen'):
+                                cosignatures by these keys are accepted and checked (optional)
   TRESOR_SECRET_KEY_FILE        32-byte key encrypting second-factor secrets (default DATA/secret.key)
   TRESOR_WA_KEY_FILE            key encrypting captured WhatsApp messages (default DATA/wa-capture.key)
   TRESOR_VAULT_RECIPIENTS_FILE  vault recipients, one age1… per line (default DATA/vault-recipients.txt)
@@ -58,7 +63,7 @@ const envVars = `Environment:
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DataDir: getenv("TRESOR_DATA_DIR"), Listen: getenv("TRESOR_LISTEN"), PolicyDir: getenv("TRESOR_POLICY_DIR"),
-		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), SecretKeyFile: getenv("TRESOR_SECRET_KEY_FILE"),
+		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), WitnessKeysFile: getenv("TRESOR_AUDIT_WITNESS_KEYS_FILE"), SecretKeyFile: getenv("TRESOR_SECRET_KEY_FILE"),
 		WAKeyFile: getenv("TRESOR_WA_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
 		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),
 		TLSCertFile: getenv("TRESOR_TLS_CERT_FILE"), TLSKeyFile: getenv("TRESOR_TLS_KEY_FILE"),

@@ -54,7 +54,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	opts := []incident.Option{incident.WithClock(c.now)}
+	witnesses, err := cfg.witnessKeys()
+	if err != nil {
+		return err
+	}
+	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...)}
 	if cfg.SMTPURL != "" {
 		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom, smtpmail.Options{Now: c.now})
 		if err != nil {

@@ -59,6 +59,21 @@
 // passes them to Verify, and why the checkpoint signing key should not be
 // the only copy on the server.
 //
+// # Witnessed checkpoints
+//
+// The server's signing key proves little against whoever can read the data
+// folder. A witness (the data-protection officer) holds its own note key,
+// kept off the server. Before it adds its signature to a checkpoint note
+// ([Cosign]) it checks that the checkpoint is signed by the server and that
+// the new tree extends the last tree it cosigned (an RFC 6962 consistency
+// proof, tlog.CheckTree). A witness therefore never signs two trees of which
+// one does not extend the other: whoever holds the server's signing key can
+// rewrite the log and sign the rewritten tree, but cannot get it cosigned,
+// and every cosigned note kept before the rewrite proves it to Verify
+// ([OpenCosigned]). The server accepts a cosigned note only for a
+// checkpoint it saved, keeping only its own and valid witness signatures
+// ([AddCosignatures]).
+//
 // Checkpoints given to Verify are trusted: they should come from
 // [OpenCheckpoint] with the auditor's verifier key. A checkpoint the log does
 // not extend is reported as tampering, because Verify cannot tell a forged

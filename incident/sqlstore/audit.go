@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
@@ -241,22 +242,82 @@ func (a auditSource) checkTail(ctx context.Context) error {
 	return nil
 }
 
-// SaveCheckpoint keeps a signed checkpoint so that later verifications
-// also check the log still extends it.
-func (s *Store) SaveCheckpoint(ctx context.Context, size int64, root, note string, at int64) error {
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`,
-		size, root, note, at).Error
+type checkpointRow struct {
+	Size      int64
+	Root      string
+	Note      string
+	CreatedAt int64
+}
+
+func (r checkpointRow) checkpoint() incident.Checkpoint {
+	return incident.Checkpoint{Size: r.Size, Root: r.Root, Note: r.Note, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+}
+
+// SaveCheckpoint implements incident.Tx.
+func (t *tx) SaveCheckpoint(ctx context.Context, c incident.Checkpoint) error {
+	err := t.q(ctx).Exec(`INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)`,
+		c.Size, c.Root, c.Note, c.CreatedAt.UnixMicro()).Error
 	if err != nil {
 		return fmt.Errorf("failed to save checkpoint: %w", translate(err))
 	}
 	return nil
 }
 
-// Checkpoints returns the saved signed checkpoints, oldest first.
-func (s *Store) Checkpoints(ctx context.Context) ([]string, error) {
-	var notes []string
-	if err := s.db.WithContext(ctx).Raw(`SELECT note FROM audit_checkpoints ORDER BY size`).Scan(&notes).Error; err != nil {
+// Checkpoints implements incident.Tx.
+func (t *tx) Checkpoints(ctx context.Context) ([]incident.Checkpoint, error) {
+	var rows []checkpointRow
+	if err := t.q(ctx).Table("audit_checkpoints").Order("size").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("failed to read checkpoints: %w", translate(err))
 	}
-	return notes, nil
+	out := make([]incident.Checkpoint, len(rows))
+	for i, r := range rows {
+		out[i] = r.checkpoint()
+	}
+	return out, nil
+}
+
+// Checkpoint implements incident.Tx.
+func (t *tx) Checkpoint(ctx context.Context, size int64) (incident.Checkpoint, error) {
+	var r checkpointRow
+	if err := t.q(ctx).Table("audit_checkpoints").Where("size = ?", size).Take(&r).Error; err != nil {
+		return incident.Checkpoint{}, fmt.Errorf("failed to read checkpoint %d: %w", size, translate(err))
+	}
+	return r.checkpoint(), nil
+}
+
+// LatestCheckpoint implements incident.Tx.
+func (t *tx) LatestCheckpoint(ctx context.Context) (incident.Checkpoint, error) {
+	var r checkpointRow
+	if err := t.q(ctx).Table("audit_checkpoints").Order("size DESC").Take(&r).Error; err != nil {
+		return incident.Checkpoint{}, fmt.Errorf("failed to read the latest checkpoint: %w", translate(err))
+	}
+	return r.checkpoint(), nil
+}
+
+// SaveCosignature implements incident.Tx.
+func (t *tx) SaveCosignature(ctx context.Context, c incident.Cosignature) error {
+	err := t.q(ctx).Exec(`INSERT INTO audit_cosignatures (size, witness, note, created_at) VALUES (?, ?, ?, ?)`,
+		c.Size, c.Witness, c.Note, c.CreatedAt.UnixMicro()).Error
+	if err != nil {
+		return fmt.Errorf("failed to save cosignature: %w", translate(err))
+	}
+	return nil
+}
+
+// Cosignatures implements incident.Tx.
+func (t *tx) Cosignatures(ctx context.Context) ([]incident.Cosignature, error) {
+	var rows []struct {
+		Size      int64
+		Witness   string
+		Note      string
+		CreatedAt int64
+	}
+	if err := t.q(ctx).Raw(`SELECT size, witness, note, created_at FROM audit_cosignatures ORDER BY size, witness`).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("failed to read cosignatures: %w", translate(err))
+	}
+	out := make([]incident.Cosignature, len(rows))
+	for i, r := range rows {
+		out[i] = incident.Cosignature{Size: r.Size, Witness: r.Witness, Note: r.Note, CreatedAt: time.UnixMicro(r.CreatedAt).UTC()}
+	}
+	return out, nil
 }

@@ -359,6 +359,39 @@ var migrations = []migration{
 			`ALTER TABLE jobs ADD COLUMN notice TEXT NOT NULL DEFAULT ''`,
 		},
 	},
+	{
+		version: 14,
+		name:    "witnessed checkpoints",
+		sql: []string{
+			// One row per checkpoint and witness key: the checkpoint
+			// note with the server's and that witness's signatures.
+			`CREATE TABLE audit_cosignatures (
+				size BIGINT NOT NULL,
+				witness TEXT NOT NULL,
+				note TEXT NOT NULL,
+				created_at {{ts}} NOT NULL,
+				PRIMARY KEY (size, witness)
+			)`,
+		},
+		postgres: []string{
+			// Saved checkpoints and cosignatures are append-only like the
+			// log they vouch for: removing the witnessed ones would hide
+			// a rewrite.
+			`CREATE FUNCTION tresor_append_only() RETURNS trigger AS $$
+			BEGIN
+				RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+			END;
+			$$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE OR DELETE ON audit_checkpoints
+				FOR EACH ROW EXECUTE FUNCTION tresor_append_only()`,
+			`CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+				FOR EACH STATEMENT EXECUTE FUNCTION tresor_append_only()`,
+			`CREATE TRIGGER audit_cosignatures_no_update BEFORE UPDATE OR DELETE ON audit_cosignatures
+				FOR EACH ROW EXECUTE FUNCTION tresor_append_only()`,
+			`CREATE TRIGGER audit_cosignatures_no_truncate BEFORE TRUNCATE ON audit_cosignatures
+				FOR EACH STATEMENT EXECUTE FUNCTION tresor_append_only()`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"Captures", testCaptures},
 		{"LinkedDevices", testLinkedDevices},
 		{"Throttles", testThrottles},
+		{"Checkpoints", testCheckpoints},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
