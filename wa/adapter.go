@@ -122,6 +122,11 @@ type Adapter struct {
 
 	mu            sync.Mutex // guards read-modify-write of the device row
 	lastPhoneSeen time.Time
+	gone          bool // WhatsApp let the device go for good
+
+	// onGone is called when WhatsApp let the device go for good (set by
+	// the Manager, which then drops the device).
+	onGone func()
 
 	sendMu    sync.Mutex // serializes revokes and app-state patches
 	notBefore time.Time  // no sends before this after a rate limit

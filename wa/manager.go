@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -14,6 +15,7 @@ import (
 	wastore "go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 	waLog "go.mau.fi/whatsmeow/util/log"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
@@ -30,6 +32,24 @@ var (
 	ErrNotLinking = errors.New("no linking in progress for this worker")
 )
 
+// DeviceName is how the phone lists Tresor under "Linked devices" after
+// QR linking (whatsmeow's store.DeviceProps.Os, as the bridge sets its
+// os_name). PairingClientName is the "Browser (OS)" name whatsmeow needs
+// for pairing codes; WhatsApp checks it, and fallbackPairingName is the
+// bridge's own choice, used when WhatsApp refuses it.
+const (
+	DeviceName          = "Tresor"
+	PairingClientName   = "Chrome (Tresor)"
+	fallbackPairingName = "Chrome (Linux)"
+)
+
+// linkConnectWait bounds the wait for WhatsApp's first QR code: without
+// it WhatsApp cannot be reached (the bridge waits 30 s, LoginConnectWait).
+const linkConnectWait = 30 * time.Second
+
+// ErrWhatsAppUnreachable: linking got no answer from WhatsApp's servers.
+var ErrWhatsAppUnreachable = errors.New("WhatsApp cannot be reached from the Tresor server")
+
 // PurgeInterval is how often Run purges expired captures.
 const PurgeInterval = 10 * time.Minute
 
@@ -43,7 +63,11 @@ type Config struct {
 	Devices *wastore.Container // whatsmeow's device keys: OpenDeviceStore
 	Sealer  *Sealer            // encrypts captures at rest
 	Options                    // shared with the adapters
-	WALog   waLog.Logger       // whatsmeow's own log (nil: none)
+	WALog   waLog.Logger       // whatsmeow's own log (nil: none): NewWALogger
+	// Proxy, when set, is the http://, https:// or socks5:// proxy
+	// through which the devices reach WhatsApp (whatsmeow's
+	// SetProxyAddress), for networks without direct internet access.
+	Proxy string
 }
 
 // Manager runs one whatsmeow client per linked device, routes the
@@ -64,6 +88,9 @@ type Manager struct {
 type linked struct {
 	cli *whatsmeow.Client
 	ad  *Adapter
+	// linkReady: WhatsApp sent the first QR code of a running Link, so
+	// PairPhone may ask for a pairing code.
+	linkReady atomic.Bool
 }
 
 var _ incident.Messenger = (*Manager)(nil)
@@ -78,6 +105,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.WALog == nil {
 		cfg.WALog = waLog.Noop
 	}
+	// whatsmeow sends these props when a device is linked by QR code;
+	// the phone shows Os as the device's name.
+	store.DeviceProps.Os = proto.String(DeviceName)
 	return &Manager{cfg: cfg, devices: map[string]*linked{}, locks: map[string]incident.DeviceLock{}}, nil
 }
 
@@ -97,6 +127,9 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 		return nil, errors.New("wa manager has no flagger: call SetFlagger first")
 	}
 	cli := whatsmeow.NewClient(dev, m.cfg.WALog)
+	if err := cli.SetProxyAddress(m.cfg.Proxy); err != nil {
+		return nil, fmt.Errorf("the WhatsApp proxy address is malformed: %w", err)
+	}
 	cli.EnableDecryptedEventBuffer = false  // never keep decrypted messages in whatsmeow's tables
 	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id from the first sync
 	cli.InitialAutoReconnect = true
@@ -104,10 +137,27 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 	if err != nil {
 		return nil, err
 	}
-	cli.AddEventHandlerWithSuccessStatus(ad.Handle)
 	l := &linked{cli: cli, ad: ad}
+	ad.onGone = func() { m.dropDevice(worker, l) }
+	cli.AddEventHandlerWithSuccessStatus(ad.Handle)
 	m.devices[worker] = l
 	return l, nil
+}
+
+// dropDevice takes a device WhatsApp will not let back in (logged out,
+// replaced, banned, outdated) out of the manager: its client stops and
+// its lock is released, so that housekeeping does not reconnect it and
+// the worker can link again. The status row says what to do.
+func (m *Manager) dropDevice(worker string, l *linked) {
+	m.mu.Lock()
+	if m.devices[worker] == l {
+		delete(m.devices, worker)
+		m.unlockDevice(worker)
+	}
+	m.mu.Unlock()
+	// Not from within whatsmeow's event handler, which Disconnect may wait for.
+	go l.cli.Disconnect()
+	m.cfg.Log.Warn("whatsapp device removed from service: the worker must link the phone again", "worker", worker)
 }
 
 // Start connects every linked device stored. Devices whose keys
@@ -130,10 +180,18 @@ func (m *Manager) Start(ctx context.Context) error {
 	return err
 }
 
+// reconnects reports whether a device of this status is connected by
+// Start: not one WhatsApp has let go for good (logged out, replaced,
+// banned, outdated, failed) or that was unlinked; those need linking
+// again.
+func reconnects(s incident.DeviceStatus) bool {
+	return s == incident.DeviceConnected || s == incident.DeviceDisconnected || s == incident.DeviceLinking
+}
+
 // loadDevices creates the clients of the stored devices. The caller holds m.mu.
 func (m *Manager) loadDevices(ctx context.Context, list []incident.LinkedDevice, started *[]*linked) error {
 	for _, d := range list {
-		if d.JID == "" || d.Status == incident.DeviceLoggedOut || d.Status == incident.DeviceUnlinked {
+		if d.JID == "" || !reconnects(d.Status) {
 			continue
 		}
 		if _, ok := m.devices[d.WorkerID]; ok {
@@ -317,6 +375,9 @@ const (
 	LinkSuccess LinkEventKind = "success" // the phone linked Tresor
 	LinkTimeout LinkEventKind = "timeout" // no code was scanned: start again
 	LinkError   LinkEventKind = "error"   // see Err
+	// LinkUnreachable: WhatsApp sent no code in time; the server cannot
+	// reach it (network, firewall, WhatsApp down). Err says so.
+	LinkUnreachable LinkEventKind = "unreachable"
 )
 
 // LinkEvent is one step of linking a phone. Code is sensitive: whoever
@@ -374,17 +435,58 @@ func (m *Manager) Link(ctx context.Context, workerID string) (<-chan LinkEvent, 
 	if err := m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceLinking, UpdatedAt: m.now()}); err != nil {
 		return fail(err)
 	}
-	if err := l.cli.Connect(); err != nil {
-		return fail(fmt.Errorf("failed to connect to WhatsApp: %w", err))
-	}
 	out := make(chan LinkEvent, 1)
+	if err := l.cli.Connect(); err != nil {
+		// Said on the linking page, not as a failed request.
+		m.abandonLink(workerID, l)
+		out <- LinkEvent{Kind: LinkUnreachable, Err: fmt.Errorf("%w: %w", ErrWhatsAppUnreachable, err)}
+		close(out)
+		return out, nil
+	}
 	go m.relayLink(ctx, workerID, l, qr, out)
 	return out, nil
 }
 
+// firstQR waits up to linkConnectWait for the first item of the QR
+// channel; ok is false when none came (or the channel closed at once
+// with a timeout, whatsmeow's answer to a connection that never came
+// up).
+func (l *linked) firstQR(ctx context.Context, qr <-chan whatsmeow.QRChannelItem) (whatsmeow.QRChannelItem, bool) {
+	t := time.NewTimer(linkConnectWait)
+	defer t.Stop()
+	select {
+	case item, open := <-qr:
+		return item, open && item != whatsmeow.QRChannelTimeout
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return whatsmeow.QRChannelItem{}, false
+}
+
 func (m *Manager) relayLink(ctx context.Context, workerID string, l *linked, qr <-chan whatsmeow.QRChannelItem, out chan<- LinkEvent) {
 	defer close(out)
-	for item := range qr {
+	// Wait for WhatsApp's first code: without it WhatsApp is not
+	// reachable, which is what the worker must be told, not that no code
+	// was scanned. PairPhone needs it too (whatsmeow's docs).
+	first, ok := l.firstQR(ctx, qr)
+	if !ok {
+		m.abandonLink(workerID, l)
+		select {
+		case out <- LinkEvent{Kind: LinkUnreachable, Err: fmt.Errorf("%w: no answer within %s", ErrWhatsAppUnreachable, linkConnectWait)}:
+		case <-ctx.Done():
+		}
+		return
+	}
+	l.linkReady.Store(true)
+	items := make(chan whatsmeow.QRChannelItem, 1)
+	items <- first
+	go func() {
+		defer close(items)
+		for item := range qr {
+			items <- item
+		}
+	}()
+	for item := range items {
 		ev := LinkEvent{Kind: LinkError, Err: item.Error}
 		switch {
 		case item.Event == whatsmeow.QRChannelEventCode:
@@ -434,10 +536,16 @@ func (m *Manager) PairPhone(ctx context.Context, workerID, phone string) (string
 	m.mu.Lock()
 	l, ok := m.devices[workerID]
 	m.mu.Unlock()
-	if !ok || l.cli.Store.ID != nil {
+	if !ok || l.cli.Store.ID != nil || !l.linkReady.Load() {
 		return "", ErrNotLinking
 	}
-	code, err := l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, "Chrome (Linux)")
+	code, err := l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, PairingClientName)
+	var iq *whatsmeow.IQError
+	if errors.As(err, &iq) && iq.Code == 400 {
+		// WhatsApp accepts only common "Browser (OS)" names.
+		m.cfg.Log.Warn("whatsapp refused the pairing name; using the bridge's", "name", PairingClientName)
+		code, err = l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, fallbackPairingName)
+	}
 	if err != nil {
 		return "", fmt.Errorf("failed to request a pairing code: %w", err)
 	}

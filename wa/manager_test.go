@@ -20,7 +20,8 @@ import (
 
 func newManager(t *testing.T, e *env) *Manager {
 	t.Helper()
-	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
+	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now},
+		Proxy: noWhatsApp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestLostDeviceLockDisconnects(t *testing.T) {
 	storePairedDevice(t, e)
 	lost := &atomic.Bool{}
 	m, err := NewManager(Config{Store: losableStore{e.store, lost}, Devices: e.devices, Sealer: e.ad.sealer,
-		Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
+		Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}, Proxy: noWhatsApp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ type config struct {
 	AuditKeyFile   string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
 	SecretKeyFile  string // TRESOR_SECRET_KEY_FILE, default DATA/secret.key: encrypts second-factor secrets
 	WAKeyFile      string // TRESOR_WA_KEY_FILE, default DATA/wa-capture.key: encrypts captured WhatsApp messages
+	WAProxy        string // TRESOR_WA_PROXY, optional proxy to WhatsApp
 	RecipientsFile string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
 	VaultDir       string // TRESOR_VAULT_DIR, default DATA/vault
 	IdentityOut    string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
@@ -44,6 +45,7 @@ const envVars = `Environment:
   TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE   serve HTTPS with these files
   TRESOR_TRUSTED_PROXIES        comma-separated proxy addresses whose X-Forwarded-For is trusted
   TRESOR_MAX_IN_FLIGHT          requests worked on at once; the rest wait in turn (default 2 per CPU)
+  TRESOR_WA_PROXY               http://, https:// or socks5:// proxy to reach WhatsApp through (default: direct)
 `
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -53,6 +55,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WAKeyFile: getenv("TRESOR_WA_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
 		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),
 		TLSCertFile: getenv("TRESOR_TLS_CERT_FILE"), TLSKeyFile: getenv("TRESOR_TLS_KEY_FILE"),
+		WAProxy: getenv("TRESOR_WA_PROXY"),
 	}
 	if c.DataDir == "" {
 		c.DataDir = "tresor-data"

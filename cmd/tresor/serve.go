@@ -167,7 +167,9 @@ func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *sl
 	if err != nil {
 		return nil, fmt.Errorf("failed to load the WhatsApp capture key (run 'tresor init'): %w", err)
 	}
-	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger}})
+	// whatsmeow's own log: warnings and errors, redacted (wa.Redact).
+	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger},
+		WALog: wa.NewWALogger(logger, slog.LevelWarn), Proxy: cfg.WAProxy})
 }
 
 // openVault opens the filesystem vault with the configured recipients and

@@ -59,6 +59,8 @@ func toLinkStep(ev wa.LinkEvent) web.LinkStep {
 		s.Kind = web.LinkSuccess
 	case wa.LinkTimeout:
 		s.Kind = web.LinkTimeout
+	case wa.LinkUnreachable:
+		s.Kind = web.LinkUnreachable
 	default:
 		s.Kind = web.LinkError
 		if s.Err == nil {
