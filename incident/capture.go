@@ -95,4 +95,12 @@ type CaptureStore interface {
 	Device(ctx context.Context, workerID string) (LinkedDevice, error)
 	// Devices lists every worker's device, by worker id.
 	Devices(ctx context.Context) ([]LinkedDevice, error)
+
+	// RequestUnlink records that the worker's device is to be unlinked
+	// by the process that holds its DeviceLock (another one); asking
+	// again keeps the first request. UnlinkRequested reports whether a
+	// request is pending; ClearUnlinkRequest removes it once served.
+	RequestUnlink(ctx context.Context, workerID string, at time.Time) error
+	UnlinkRequested(ctx context.Context, workerID string) (bool, error)
+	ClearUnlinkRequest(ctx context.Context, workerID string) error
 }

@@ -150,8 +150,14 @@ type env struct {
 
 func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	t.Helper()
+	return newEnvOn(t, sqlstore.SQLite, tune...)
+}
+
+// newEnvOn is newEnv on the given database.
+func newEnvOn(t *testing.T, d sqlstore.Dialect, tune ...func(p *policies.Policy)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := sqltest.Open(t, sqlstore.SQLite)
+	st := sqltest.Open(t, d)
 	pol, err := policies.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +176,7 @@ func newEnv(t *testing.T, tune ...func(p *policies.Policy)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.devices = openDevices(t, db, "sqlite")
+	e.devices = openDevices(t, db, string(st.Dialect()))
 	e.dev = e.devices.NewDevice()
 	own := ownDev
 	e.dev.ID, e.dev.LID = &own, ownLID

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,6 +254,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-t.C:
 			housekeep()
 		case <-locks.C:
+			m.serveUnlinkRequests(ctx)
 			if m.dropLostLocks(ctx) > 0 {
 				housekeep() // reconnects them once their locks are free
 			}
@@ -573,15 +575,47 @@ func normalizePhone(s string) (string, error) {
 	return d, nil
 }
 
+// ErrUnlinkPending: the device is held by another Tresor process, which
+// was asked (through the database) to unlink it within LockCheckInterval.
+var ErrUnlinkPending = errors.New("the WhatsApp device is connected by another Tresor process, which unlinks it shortly")
+
 // Unlink removes the worker's device: WhatsApp is told to drop it (when
 // it can be reached), its keys and every capture of the worker are
-// deleted, and the status becomes unlinked.
+// deleted, and the status becomes unlinked. When another process holds
+// the device, deleting its keys here would not stop it (whatsmeow writes
+// its keys back), so the unlink is requested in the database and that
+// process does it at its next lock check; Unlink then returns
+// ErrUnlinkPending.
 func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	m.mu.Lock()
 	l, running := m.devices[workerID]
+	if !running {
+		ok, err := m.lockDevice(ctx, workerID)
+		if err != nil {
+			m.mu.Unlock()
+			return err
+		}
+		if !ok {
+			m.mu.Unlock()
+			if err := m.cfg.Store.RequestUnlink(ctx, workerID, m.now()); err != nil {
+				return err
+			}
+			m.cfg.Log.Info("whatsapp unlink requested from the process holding the device", "worker", workerID)
+			return fmt.Errorf("worker %s: %w", workerID, ErrUnlinkPending)
+		}
+	}
 	delete(m.devices, workerID)
-	m.unlockDevice(workerID)
 	m.mu.Unlock()
+	// Hold the lock until the keys are gone: no other process may load
+	// them meanwhile.
+	defer func() {
+		m.mu.Lock()
+		m.unlockDevice(workerID)
+		m.mu.Unlock()
+	}()
+	if err := m.cfg.Store.ClearUnlinkRequest(ctx, workerID); err != nil {
+		return err
+	}
 	detail := "unlinked from Tresor"
 	if running {
 		if l.cli.Store.ID != nil {
@@ -603,6 +637,29 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 		return err
 	}
 	return m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceUnlinked, Detail: detail, UpdatedAt: m.now()})
+}
+
+// serveUnlinkRequests unlinks the devices this process holds for which
+// another process asked (Unlink with ErrUnlinkPending).
+func (m *Manager) serveUnlinkRequests(ctx context.Context) {
+	m.mu.Lock()
+	held := slices.Collect(maps.Keys(m.devices))
+	m.mu.Unlock()
+	for _, w := range held {
+		asked, err := m.cfg.Store.UnlinkRequested(ctx, w)
+		if err != nil {
+			m.cfg.Log.Error("cannot read whatsapp unlink requests", "worker", w, "err", err)
+			continue
+		}
+		if !asked {
+			continue
+		}
+		if err := m.Unlink(ctx, w); err != nil {
+			m.cfg.Log.Error("requested whatsapp unlink failed; retrying at the next check", "worker", w, "err", err)
+			continue
+		}
+		m.cfg.Log.Info("whatsapp device unlinked as another process asked", "worker", w)
+	}
 }
 
 // deleteStoredKeys removes the keys of a device that is not running.

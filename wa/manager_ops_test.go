@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
 )
 
 // noWhatsApp is a proxy address nothing listens on: the managers of the
@@ -116,5 +117,65 @@ func TestQRLinkingNamesTheDeviceTresor(t *testing.T) {
 	}
 	if props.GetOs() != DeviceName {
 		t.Fatalf("device props name the device %q, want %q", props.GetOs(), DeviceName)
+	}
+}
+
+// TestUnlinkOfADeviceHeldElsewhere: two Tresor processes on one database
+// (PostgreSQL when TRESOR_TEST_DATABASE_URL is set). Unlinking in the one
+// that does not hold the device deletes no keys there (the holder would
+// write them back) but asks the holder through the database; the holder
+// unlinks at its lock check: client stopped, whatsmeow's keys and the
+// captures deleted, lock released, status unlinked.
+func TestUnlinkOfADeviceHeldElsewhere(t *testing.T) {
+	for _, d := range sqltest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnvOn(t, d)
+			ctx := context.Background()
+			storePairedDevice(t, e)
+			holder, other := newManager(t, e), newManager(t, e)
+			defer holder.Close()
+			defer other.Close()
+			if err := holder.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := holder.adapter(e.worker.ID); !ok {
+				t.Fatal("the holder did not take the device")
+			}
+			e.handle(received("3A00000000000000U1", textMessage(secretText)))
+
+			if err := other.Unlink(ctx, e.worker.ID); !errors.Is(err, ErrUnlinkPending) {
+				t.Fatalf("Unlink in the other process: %v, want ErrUnlinkPending", err)
+			}
+			if dev, err := e.devices.GetDevice(ctx, ownDev); err != nil || dev == nil {
+				t.Fatalf("the other process deleted the keys under the holder: %v, %v", dev, err)
+			}
+			if _, ok := holder.adapter(e.worker.ID); !ok {
+				t.Fatal("the device stopped before the holder saw the request")
+			}
+
+			holder.serveUnlinkRequests(ctx) // what Run does every LockCheckInterval
+			if _, ok := holder.adapter(e.worker.ID); ok {
+				t.Fatal("the holder kept the device")
+			}
+			if dev, err := e.devices.GetDevice(ctx, ownDev); err != nil || dev != nil {
+				t.Fatalf("whatsmeow's keys after the unlink: %v, %v", dev, err)
+			}
+			if refs, err := holder.RecentMessages(ctx, e.worker.ID); err != nil || len(refs) != 0 {
+				t.Fatalf("captures after the unlink: %d, %v", len(refs), err)
+			}
+			if dv, err := other.Device(ctx, e.worker.ID); err != nil || dv.Status != incident.DeviceUnlinked {
+				t.Fatalf("status seen by the other process: %+v, %v", dv, err)
+			}
+			if asked, err := e.store.UnlinkRequested(ctx, e.worker.ID); err != nil || asked {
+				t.Fatalf("request after it was served: %v, %v", asked, err)
+			}
+			lock, ok, err := e.store.LockDevice(ctx, e.worker.ID)
+			if err != nil || !ok {
+				t.Fatalf("lock after the unlink: %v %v", ok, err)
+			}
+			if err := lock.Release(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -185,7 +185,12 @@ func (c *cli) cmdWAUnlink(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := mgr.Unlink(ctx, id); err != nil {
+		err = mgr.Unlink(ctx, id)
+		if errors.Is(err, wa.ErrUnlinkPending) {
+			fmt.Fprintf(c.stdout, "the running Tresor service holds the WhatsApp device of %q; it unlinks it within a minute (see tresor wa devices)\n", *worker)
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "unlinked the WhatsApp device of %q\n", *worker)

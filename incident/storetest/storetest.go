@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"JobsConcurrentClaim", testJobsConcurrentClaim},
 		{"Captures", testCaptures},
 		{"LinkedDevices", testLinkedDevices},
+		{"UnlinkRequests", testUnlinkRequests},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
