@@ -104,4 +104,12 @@ type CaptureStore interface {
 	// LostAt to at; ErrNotFound when the worker has no device row. Called
 	// with a context bound to a transaction (Tx.Bind) it runs inside it.
 	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
+
+	// RequestUnlink records that the worker's device is to be unlinked
+	// by the process that holds its DeviceLock (another one); asking
+	// again keeps the first request. UnlinkRequested reports whether a
+	// request is pending; ClearUnlinkRequest removes it once served.
+	RequestUnlink(ctx context.Context, workerID string, at time.Time) error
+	UnlinkRequested(ctx context.Context, workerID string) (bool, error)
+	ClearUnlinkRequest(ctx context.Context, workerID string) error
 }

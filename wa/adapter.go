@@ -141,6 +141,11 @@ type Adapter struct {
 	lastPhoneSeen time.Time
 	sync          syncRecovery
 	bg            sync.WaitGroup // app-state recovery running in the background
+	gone          bool           // WhatsApp let the device go for good
+
+	// onGone is called when WhatsApp let the device go for good (set by
+	// the Manager, which then drops the device).
+	onGone func()
 
 	sendMu    sync.Mutex // serializes revokes and app-state patches
 	notBefore time.Time  // no sends before this after a rate limit

@@ -125,14 +125,27 @@
 //     encrypted hash, HMAC, file hash and length are checked, and the
 //     part's stream checks the file hash again at its end. The file is
 //     removed when the part is closed. No plaintext reaches the disk.
+//     A 403, 404 or 410 from the media server, or a missing path, asks
+//     the phone to upload the media again ([ErrMediaRetryRequested]).
+//     Media that pass the encrypted hash and HMAC but not the file hash
+//     are sealed with both hashes, marked in manifest and receipt, unless
+//     the policy's media_hash_mismatch is refuse.
+//   - Schema: whatsmeow's tables are created and upgraded by
+//     [MigrateDeviceStore] (`tresor migrate`); [OpenDeviceStore] refuses a
+//     stale version ([ErrStaleDeviceStore]) and changes nothing.
+//   - Log: whatsmeow's own log goes through [NewWALogger] into the
+//     service's log, warnings and errors only, addresses, numbers and
+//     binary runs removed ([Redact]).
 //
 // # Deleting
 //
 // [Adapter.Revoke] revokes for everyone with whatsmeow's BuildRevoke and
-// SendMessage when WhatsApp allows it (the worker's own message within
-// RevokeWindow, default 60h; any message of a group the account
-// administers), and otherwise deletes the message for the linked account
-// with an app-state patch ([BuildDeleteForMe]). Sends are serialized per
+// SendMessage when WhatsApp allows it (the worker's own message, or any
+// message of a group the account administers, within RevokeWindow,
+// default 60h, less RevokeMargin, 1h), and otherwise deletes the message
+// for the linked account with an app-state patch ([BuildDeleteForMe]) in
+// the chat form (LID or phone number) the phone used when flagging; the
+// revocation's detail says which and what the other participants keep. Sends are serialized per
 // device; a rate limit makes every call fail with [ErrRateLimited] for a
 // growing back-off so the durable job retries later.
 //

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -15,6 +17,7 @@ import (
 	wastore "go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 	waLog "go.mau.fi/whatsmeow/util/log"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
@@ -31,6 +34,24 @@ var (
 	ErrNotLinking = errors.New("no linking in progress for this worker")
 )
 
+// DeviceName is how the phone lists Tresor under "Linked devices" after
+// QR linking (whatsmeow's store.DeviceProps.Os, as the bridge sets its
+// os_name). PairingClientName is the "Browser (OS)" name whatsmeow needs
+// for pairing codes; WhatsApp checks it, and fallbackPairingName is the
+// bridge's own choice, used when WhatsApp refuses it.
+const (
+	DeviceName          = "Tresor"
+	PairingClientName   = "Chrome (Tresor)"
+	fallbackPairingName = "Chrome (Linux)"
+)
+
+// linkConnectWait bounds the wait for WhatsApp's first QR code: without
+// it WhatsApp cannot be reached (the bridge waits 30 s, LoginConnectWait).
+const linkConnectWait = 30 * time.Second
+
+// ErrWhatsAppUnreachable: linking got no answer from WhatsApp's servers.
+var ErrWhatsAppUnreachable = errors.New("WhatsApp cannot be reached from the Tresor server")
+
 // PurgeInterval is how often Run purges expired captures.
 const PurgeInterval = 10 * time.Minute
 
@@ -44,7 +65,11 @@ type Config struct {
 	Devices *wastore.Container // whatsmeow's device keys: OpenDeviceStore
 	Sealer  *Sealer            // encrypts captures at rest
 	Options                    // shared with the adapters
-	WALog   waLog.Logger       // whatsmeow's own log (nil: none)
+	WALog   waLog.Logger       // whatsmeow's own log (nil: none): NewWALogger
+	// Proxy, when set, is the http://, https:// or socks5:// proxy
+	// through which the devices reach WhatsApp (whatsmeow's
+	// SetProxyAddress), for networks without direct internet access.
+	Proxy string
 	// DB and Dialect ("sqlite" or "postgres") are the database of Devices
 	// (as given to OpenDeviceStore): Purge and Unlink trim whatsmeow's
 	// rows in it. Nil DB: whatsmeow's rows are left as whatsmeow keeps them.
@@ -70,6 +95,9 @@ type Manager struct {
 type linked struct {
 	cli *whatsmeow.Client
 	ad  *Adapter
+	// linkReady: WhatsApp sent the first QR code of a running Link, so
+	// PairPhone may ask for a pairing code.
+	linkReady atomic.Bool
 }
 
 var _ incident.Messenger = (*Manager)(nil)
@@ -84,6 +112,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.WALog == nil {
 		cfg.WALog = waLog.Noop
 	}
+	// whatsmeow sends these props when a device is linked by QR code;
+	// the phone shows Os as the device's name.
+	store.DeviceProps.Os = proto.String(DeviceName)
 	return &Manager{cfg: cfg, devices: map[string]*linked{}, locks: map[string]incident.DeviceLock{}}, nil
 }
 
@@ -103,13 +134,17 @@ func (m *Manager) newClient(worker string, dev *store.Device) (*linked, error) {
 		return nil, errors.New("wa manager has no flagger: call SetFlagger first")
 	}
 	cli := whatsmeow.NewClient(dev, m.cfg.WALog)
+	if err := cli.SetProxyAddress(m.cfg.Proxy); err != nil {
+		return nil, fmt.Errorf("the WhatsApp proxy address is malformed: %w", err)
+	}
 	configureClient(cli)
 	ad, err := NewAdapter(worker, cli, dev, m.cfg.Store, m.flagger, m.cfg.Sealer, m.cfg.Options)
 	if err != nil {
 		return nil, err
 	}
-	cli.AddEventHandlerWithSuccessStatus(ad.Handle)
 	l := &linked{cli: cli, ad: ad}
+	ad.onGone = func() { m.dropDevice(worker, l) }
+	cli.AddEventHandlerWithSuccessStatus(ad.Handle)
 	m.devices[worker] = l
 	return l, nil
 }
@@ -121,6 +156,22 @@ func configureClient(cli *whatsmeow.Client) {
 	cli.ManualHistorySyncDownload = true    // never download the chat history the phone offers
 	cli.EmitAppStateEventsOnFullSync = true // learn the flag label's id; stars set during a stall
 	cli.InitialAutoReconnect = true
+}
+
+// dropDevice takes a device WhatsApp will not let back in (logged out,
+// replaced, banned, outdated) out of the manager: its client stops and
+// its lock is released, so that housekeeping does not reconnect it and
+// the worker can link again. The status row says what to do.
+func (m *Manager) dropDevice(worker string, l *linked) {
+	m.mu.Lock()
+	if m.devices[worker] == l {
+		delete(m.devices, worker)
+		m.unlockDevice(worker)
+	}
+	m.mu.Unlock()
+	// Not from within whatsmeow's event handler, which Disconnect may wait for.
+	go l.cli.Disconnect()
+	m.cfg.Log.Warn("whatsapp device removed from service: the worker must link the phone again", "worker", worker)
 }
 
 // Start connects every linked device stored. Devices whose keys
@@ -143,10 +194,18 @@ func (m *Manager) Start(ctx context.Context) error {
 	return err
 }
 
+// reconnects reports whether a device of this status is connected by
+// Start: not one WhatsApp has let go for good (logged out, replaced,
+// banned, outdated, failed) or that was unlinked; those need linking
+// again.
+func reconnects(s incident.DeviceStatus) bool {
+	return s == incident.DeviceConnected || s == incident.DeviceDisconnected || s == incident.DeviceLinking
+}
+
 // loadDevices creates the clients of the stored devices. The caller holds m.mu.
 func (m *Manager) loadDevices(ctx context.Context, list []incident.LinkedDevice, started *[]*linked) error {
 	for _, d := range list {
-		if d.JID == "" || d.Status == incident.DeviceLoggedOut || d.Status == incident.DeviceUnlinked {
+		if d.JID == "" || !reconnects(d.Status) {
 			continue
 		}
 		if _, ok := m.devices[d.WorkerID]; ok {
@@ -208,6 +267,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-t.C:
 			housekeep()
 		case <-locks.C:
+			m.serveUnlinkRequests(ctx)
 			if m.dropLostLocks(ctx) > 0 {
 				housekeep() // reconnects them once their locks are free
 			}
@@ -360,6 +420,9 @@ const (
 	LinkSuccess LinkEventKind = "success" // the phone linked Tresor
 	LinkTimeout LinkEventKind = "timeout" // no code was scanned: start again
 	LinkError   LinkEventKind = "error"   // see Err
+	// LinkUnreachable: WhatsApp sent no code in time; the server cannot
+	// reach it (network, firewall, WhatsApp down). Err says so.
+	LinkUnreachable LinkEventKind = "unreachable"
 )
 
 // LinkEvent is one step of linking a phone. Code is sensitive: whoever
@@ -417,17 +480,58 @@ func (m *Manager) Link(ctx context.Context, workerID string) (<-chan LinkEvent, 
 	if err := m.cfg.Store.PutDevice(ctx, incident.LinkedDevice{WorkerID: workerID, Status: incident.DeviceLinking, UpdatedAt: m.now()}); err != nil {
 		return fail(err)
 	}
-	if err := l.cli.Connect(); err != nil {
-		return fail(fmt.Errorf("failed to connect to WhatsApp: %w", err))
-	}
 	out := make(chan LinkEvent, 1)
+	if err := l.cli.Connect(); err != nil {
+		// Said on the linking page, not as a failed request.
+		m.abandonLink(workerID, l)
+		out <- LinkEvent{Kind: LinkUnreachable, Err: fmt.Errorf("%w: %w", ErrWhatsAppUnreachable, err)}
+		close(out)
+		return out, nil
+	}
 	go m.relayLink(ctx, workerID, l, qr, out)
 	return out, nil
 }
 
+// firstQR waits up to linkConnectWait for the first item of the QR
+// channel; ok is false when none came (or the channel closed at once
+// with a timeout, whatsmeow's answer to a connection that never came
+// up).
+func (l *linked) firstQR(ctx context.Context, qr <-chan whatsmeow.QRChannelItem) (whatsmeow.QRChannelItem, bool) {
+	t := time.NewTimer(linkConnectWait)
+	defer t.Stop()
+	select {
+	case item, open := <-qr:
+		return item, open && item != whatsmeow.QRChannelTimeout
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return whatsmeow.QRChannelItem{}, false
+}
+
 func (m *Manager) relayLink(ctx context.Context, workerID string, l *linked, qr <-chan whatsmeow.QRChannelItem, out chan<- LinkEvent) {
 	defer close(out)
-	for item := range qr {
+	// Wait for WhatsApp's first code: without it WhatsApp is not
+	// reachable, which is what the worker must be told, not that no code
+	// was scanned. PairPhone needs it too (whatsmeow's docs).
+	first, ok := l.firstQR(ctx, qr)
+	if !ok {
+		m.abandonLink(workerID, l)
+		select {
+		case out <- LinkEvent{Kind: LinkUnreachable, Err: fmt.Errorf("%w: no answer within %s", ErrWhatsAppUnreachable, linkConnectWait)}:
+		case <-ctx.Done():
+		}
+		return
+	}
+	l.linkReady.Store(true)
+	items := make(chan whatsmeow.QRChannelItem, 1)
+	items <- first
+	go func() {
+		defer close(items)
+		for item := range qr {
+			items <- item
+		}
+	}()
+	for item := range items {
 		ev := LinkEvent{Kind: LinkError, Err: item.Error}
 		switch {
 		case item.Event == whatsmeow.QRChannelEventCode:
@@ -477,10 +581,16 @@ func (m *Manager) PairPhone(ctx context.Context, workerID, phone string) (string
 	m.mu.Lock()
 	l, ok := m.devices[workerID]
 	m.mu.Unlock()
-	if !ok || l.cli.Store.ID != nil {
+	if !ok || l.cli.Store.ID != nil || !l.linkReady.Load() {
 		return "", ErrNotLinking
 	}
-	code, err := l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, "Chrome (Linux)")
+	code, err := l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, PairingClientName)
+	var iq *whatsmeow.IQError
+	if errors.As(err, &iq) && iq.Code == 400 {
+		// WhatsApp accepts only common "Browser (OS)" names.
+		m.cfg.Log.Warn("whatsapp refused the pairing name; using the bridge's", "name", PairingClientName)
+		code, err = l.cli.PairPhone(ctx, digits, true, whatsmeow.PairClientChrome, fallbackPairingName)
+	}
 	if err != nil {
 		return "", fmt.Errorf("failed to request a pairing code: %w", err)
 	}
@@ -508,15 +618,47 @@ func normalizePhone(s string) (string, error) {
 	return d, nil
 }
 
+// ErrUnlinkPending: the device is held by another Tresor process, which
+// was asked (through the database) to unlink it within LockCheckInterval.
+var ErrUnlinkPending = errors.New("the WhatsApp device is connected by another Tresor process, which unlinks it shortly")
+
 // Unlink removes the worker's device: WhatsApp is told to drop it (when
 // it can be reached), its keys and every capture of the worker are
-// deleted, and the status becomes unlinked.
+// deleted, and the status becomes unlinked. When another process holds
+// the device, deleting its keys here would not stop it (whatsmeow writes
+// its keys back), so the unlink is requested in the database and that
+// process does it at its next lock check; Unlink then returns
+// ErrUnlinkPending.
 func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 	m.mu.Lock()
 	l, running := m.devices[workerID]
+	if !running {
+		ok, err := m.lockDevice(ctx, workerID)
+		if err != nil {
+			m.mu.Unlock()
+			return err
+		}
+		if !ok {
+			m.mu.Unlock()
+			if err := m.cfg.Store.RequestUnlink(ctx, workerID, m.now()); err != nil {
+				return err
+			}
+			m.cfg.Log.Info("whatsapp unlink requested from the process holding the device", "worker", workerID)
+			return fmt.Errorf("worker %s: %w", workerID, ErrUnlinkPending)
+		}
+	}
 	delete(m.devices, workerID)
-	m.unlockDevice(workerID)
 	m.mu.Unlock()
+	// Hold the lock until the keys are gone: no other process may load
+	// them meanwhile.
+	defer func() {
+		m.mu.Lock()
+		m.unlockDevice(workerID)
+		m.mu.Unlock()
+	}()
+	if err := m.cfg.Store.ClearUnlinkRequest(ctx, workerID); err != nil {
+		return err
+	}
 	detail := "unlinked from Tresor"
 	ourJID := ""
 	if d, err := m.cfg.Store.Device(ctx, workerID); err == nil {
@@ -557,6 +699,29 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 		}
 	}
 	return data.compact(ctx)
+}
+
+// serveUnlinkRequests unlinks the devices this process holds for which
+// another process asked (Unlink with ErrUnlinkPending).
+func (m *Manager) serveUnlinkRequests(ctx context.Context) {
+	m.mu.Lock()
+	held := slices.Collect(maps.Keys(m.devices))
+	m.mu.Unlock()
+	for _, w := range held {
+		asked, err := m.cfg.Store.UnlinkRequested(ctx, w)
+		if err != nil {
+			m.cfg.Log.Error("cannot read whatsapp unlink requests", "worker", w, "err", err)
+			continue
+		}
+		if !asked {
+			continue
+		}
+		if err := m.Unlink(ctx, w); err != nil {
+			m.cfg.Log.Error("requested whatsapp unlink failed; retrying at the next check", "worker", w, "err", err)
+			continue
+		}
+		m.cfg.Log.Info("whatsapp device unlinked as another process asked", "worker", w)
+	}
 }
 
 // deleteStoredKeys removes the keys of a device that is not running.

@@ -26,7 +26,7 @@ func newManager(t *testing.T, e *env) *Manager {
 		t.Fatal(err)
 	}
 	m, err := NewManager(Config{Store: e.store, Devices: e.devices, Sealer: e.ad.sealer, Options: Options{TempDir: e.tempDir, Clock: e.clock.Now},
-		DB: db, Dialect: string(e.store.Dialect())})
+		DB: db, Dialect: string(e.store.Dialect()), Proxy: noWhatsApp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestLostDeviceLockDisconnects(t *testing.T) {
 	storePairedDevice(t, e)
 	lost := &atomic.Bool{}
 	m, err := NewManager(Config{Store: losableStore{e.store, lost}, Devices: e.devices, Sealer: e.ad.sealer,
-		Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}})
+		Options: Options{TempDir: e.tempDir, Clock: e.clock.Now}, Proxy: noWhatsApp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,9 @@ func (a *Adapter) setStatus(ctx context.Context, s incident.DeviceStatus, detail
 		if d.Status == s && d.Detail == detail {
 			return false
 		}
+		if a.gone && (s == incident.DeviceConnected || s == incident.DeviceDisconnected) {
+			return false // the client's last words after WhatsApp let it go
+		}
 		d.Status, d.Detail = s, detail
 		return true
 	})
@@ -100,7 +103,13 @@ func (a *Adapter) onPermanentDisconnect(ctx context.Context, e events.PermanentD
 	case *events.ClientOutdated:
 		status = incident.DeviceOutdated
 	}
+	a.mu.Lock()
+	a.gone = true
+	a.mu.Unlock()
 	a.setStatus(ctx, status, describe(e))
+	if a.onGone != nil {
+		a.onGone()
+	}
 }
 
 // describe is WhatsApp's reason, without dereferencing a nil event.

@@ -53,6 +53,8 @@ const (
 	LinkSuccess LinkKind = "success" // the phone linked Tresor
 	LinkTimeout LinkKind = "timeout" // no code was scanned in time
 	LinkError   LinkKind = "error"   // see Err
+	// LinkUnreachable: WhatsApp sent no code; the server cannot reach it.
+	LinkUnreachable LinkKind = "unreachable"
 )
 
 // LinkStep is one step of linking. Code is sensitive: whoever scans it
@@ -107,10 +109,12 @@ const (
 	linkLinked   linkState = "success"
 	linkTimedOut linkState = "timeout"
 	linkFailed   linkState = "error"
+	// linkUnreachable: WhatsApp could not be reached, so no code came.
+	linkUnreachable linkState = "unreachable"
 )
 
 func (s linkState) done() bool {
-	return s == linkLinked || s == linkTimedOut || s == linkFailed
+	return s == linkLinked || s == linkTimedOut || s == linkFailed || s == linkUnreachable
 }
 
 // linkSnapshot is a copy of an attempt's state, safe to render.
@@ -212,6 +216,9 @@ func (h *linkHub) follow(r *linkRun, cancel context.CancelFunc, steps <-chan Lin
 			next.State = linkLinked
 		case LinkTimeout:
 			next.State = linkTimedOut
+		case LinkUnreachable:
+			h.log("whatsapp cannot be reached for linking", "err", fmt.Sprint(step.Err))
+			next.State = linkUnreachable
 		default:
 			if step.Err != nil {
 				h.log("whatsapp linking failed", "err", step.Err.Error())

@@ -14,7 +14,7 @@ const sseKeepAlive = 15 * time.Second
 
 // whatsappLinkEvents streams the worker's own linking attempt as
 // Server-Sent Events: "code" with the QR code as a PNG data: URL, then
-// "success", "timeout" or "error"; "idle" when no attempt runs (or
+// "success", "timeout", "unreachable" or "error"; "idle" when no attempt runs (or
 // WhatsApp is not available). The stream ends after the outcome; the page
 // then reloads to show it.
 func (s *Server) whatsappLinkEvents(c *gin.Context) {
@@ -46,7 +46,7 @@ func (s *Server) whatsappLinkEvents(c *gin.Context) {
 			switch snap.State {
 			case linkShowing:
 				writeEvent(c, "code", string(snap.QR))
-			case linkLinked, linkTimedOut, linkFailed:
+			case linkLinked, linkTimedOut, linkFailed, linkUnreachable:
 				writeEvent(c, string(snap.State), "")
 				return
 			}

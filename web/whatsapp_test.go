@@ -486,3 +486,17 @@ func TestShortJIDAndSize(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatsAppLinkUnreachable: when WhatsApp cannot be reached the page
+// says so and what to do, not that no code was scanned.
+func TestWhatsAppLinkUnreachable(t *testing.T) {
+	e := newEnv(t)
+	wanda := e.as("wanda")
+	id := e.users["wanda"].ID
+	wantRedirect(t, wanda.post("/whatsapp/link", "consent", "yes"), "/whatsapp/link")
+	e.wa.send(t, id, LinkStep{Kind: LinkUnreachable, Err: errors.New("dial tcp: connection refused")})
+	e.waitLink("wanda", linkUnreachable)
+	w := wanda.get("/whatsapp/link")
+	wantBody(t, w, "Tresor erreicht WhatsApp gerade nicht", "Es liegt nicht an Ihrem Telefon.", `href="/whatsapp"`)
+	wantNotBody(t, w, "rechtzeitig gescannt", "connection refused")
+}

@@ -23,6 +23,7 @@ type config struct {
 	WitnessKeysFile string
 	SecretKeyFile   string // TRESOR_SECRET_KEY_FILE, default DATA/secret.key: encrypts second-factor secrets
 	WAKeyFile       string // TRESOR_WA_KEY_FILE, default DATA/wa-capture.key: encrypts captured WhatsApp messages
+	WAProxy         string // TRESOR_WA_PROXY, optional proxy to WhatsApp
 	RecipientsFile  string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
 	VaultDir        string // TRESOR_VAULT_DIR, default DATA/vault
 	IdentityOut     string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
@@ -58,6 +59,7 @@ const envVars = `Environment:
                                 mail is sent and each notification is recorded as not sent
   TRESOR_SMTP_FROM              sender of notifications, e.g. "Tresor <tresor@example.org>"
   TRESOR_PUBLIC_URL             address people open Tresor at, for the links in mails (https://…)
+  TRESOR_WA_PROXY               http://, https:// or socks5:// proxy to reach WhatsApp through (default: direct)
 `
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -67,6 +69,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WAKeyFile: getenv("TRESOR_WA_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
 		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),
 		TLSCertFile: getenv("TRESOR_TLS_CERT_FILE"), TLSKeyFile: getenv("TRESOR_TLS_KEY_FILE"),
+		WAProxy: getenv("TRESOR_WA_PROXY"),
 	}
 	if c.DataDir == "" {
 		c.DataDir = "tresor-data"

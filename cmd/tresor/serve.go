@@ -189,7 +189,9 @@ func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *sl
 		return nil, err
 	}
 	return wa.NewManager(wa.Config{Store: s, Devices: devices, Sealer: sealer, Options: wa.Options{Log: logger, Spool: spool},
-		DB: db, Dialect: string(s.Dialect())})
+		DB: db, Dialect: string(s.Dialect()),
+		// whatsmeow's own log: warnings and errors, redacted (wa.Redact).
+		WALog: wa.NewWALogger(logger, slog.LevelWarn), Proxy: cfg.WAProxy})
 }
 
 // openVault opens the filesystem vault with the configured recipients and

@@ -88,23 +88,34 @@ func (c *cli) cmdWALink(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		var pair func() error
 		if *phone != "" {
-			code, err := mgr.PairPhone(ctx, id, *phone)
-			if err != nil {
-				return err
+			// whatsmeow: request the pairing code only once the first QR
+			// event came, i.e. the connection is established.
+			pair = func() error {
+				code, err := mgr.PairPhone(ctx, id, *phone)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "On the phone: WhatsApp → Linked devices → Link with phone number, then enter: %s\n", code)
+				return nil
 			}
-			fmt.Fprintf(c.stdout, "On the phone: WhatsApp → Linked devices → Link with phone number, then enter: %s\n", code)
 		}
-		return c.followLink(events, *phone == "")
+		return c.followLink(events, pair)
 	})
 }
 
-// followLink prints QR codes (when showQR) until the link succeeds or fails.
-func (c *cli) followLink(events <-chan wa.LinkEvent, showQR bool) error {
+// followLink prints QR codes until the link succeeds or fails; with
+// pair set it calls pair at the first code instead (pairing code).
+func (c *cli) followLink(events <-chan wa.LinkEvent, pair func() error) error {
 	for ev := range events {
 		switch ev.Kind {
 		case wa.LinkCode:
-			if !showQR {
+			if pair != nil {
+				if err := pair(); err != nil {
+					return err
+				}
+				pair = func() error { return nil }
 				continue
 			}
 			q, err := qrcode.New(ev.Code, qrcode.Low)
@@ -117,6 +128,8 @@ func (c *cli) followLink(events <-chan wa.LinkEvent, showQR bool) error {
 			return nil
 		case wa.LinkTimeout:
 			return errors.New("no code was scanned in time; run the command again")
+		case wa.LinkUnreachable:
+			return fmt.Errorf("%w: check the server's internet connection and firewall, then run the command again", ev.Err)
 		case wa.LinkError:
 			return fmt.Errorf("linking failed: %w", ev.Err)
 		}
@@ -172,7 +185,12 @@ func (c *cli) cmdWAUnlink(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := mgr.Unlink(ctx, id); err != nil {
+		err = mgr.Unlink(ctx, id)
+		if errors.Is(err, wa.ErrUnlinkPending) {
+			fmt.Fprintf(c.stdout, "the running Tresor service holds the WhatsApp device of %q; it unlinks it within a minute (see tresor wa devices)\n", *worker)
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "unlinked the WhatsApp device of %q\n", *worker)

@@ -59,6 +59,8 @@ func toLinkStep(ev wa.LinkEvent) web.LinkStep {
 		s.Kind = web.LinkSuccess
 	case wa.LinkTimeout:
 		s.Kind = web.LinkTimeout
+	case wa.LinkUnreachable:
+		s.Kind = web.LinkUnreachable
 	default:
 		s.Kind = web.LinkError
 		if s.Err == nil {
@@ -74,7 +76,11 @@ func (a waWeb) PairPhone(ctx context.Context, workerID, phone string) (string, e
 }
 
 func (a waWeb) Unlink(ctx context.Context, workerID string) error {
-	return webError(a.m.Unlink(ctx, workerID))
+	err := a.m.Unlink(ctx, workerID)
+	if errors.Is(err, wa.ErrUnlinkPending) {
+		return nil // recorded; the process holding the device unlinks it within wa.LockCheckInterval
+	}
+	return webError(err)
 }
 
 func (a waWeb) Device(ctx context.Context, workerID string) (web.DeviceView, error) {

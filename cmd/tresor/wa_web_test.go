@@ -123,6 +123,7 @@ func TestToLinkStep(t *testing.T) {
 		{wa.LinkEvent{Kind: wa.LinkCode, Code: "2@x", Timeout: time.Minute}, web.LinkCode},
 		{wa.LinkEvent{Kind: wa.LinkSuccess}, web.LinkSuccess},
 		{wa.LinkEvent{Kind: wa.LinkTimeout}, web.LinkTimeout},
+		{wa.LinkEvent{Kind: wa.LinkUnreachable, Err: wa.ErrWhatsAppUnreachable}, web.LinkUnreachable},
 		{wa.LinkEvent{Kind: wa.LinkError, Err: boom}, web.LinkError},
 		{wa.LinkEvent{Kind: "strange"}, web.LinkError},
 	} {
@@ -136,5 +137,39 @@ func TestToLinkStep(t *testing.T) {
 	}
 	if err := webError(fmt.Errorf("x: %w", wa.ErrNoDevice)); !errors.Is(err, incident.ErrNotFound) || !errors.Is(err, wa.ErrNoDevice) {
 		t.Fatalf("webError: %v", err)
+	}
+}
+
+// TestFollowLinkPairsAtFirstCode: `tresor wa link --phone` asks for the
+// pairing code only once WhatsApp's first QR event came (whatsmeow's
+// PairPhone docs), once, and prints no QR code.
+func TestFollowLinkPairsAtFirstCode(t *testing.T) {
+	var out bytes.Buffer
+	c := &cli{stdout: &out}
+	events := make(chan wa.LinkEvent, 4)
+	pairs := 0
+	pair := func() error {
+		pairs++
+		fmt.Fprintln(&out, "PAIR")
+		return nil
+	}
+	events <- wa.LinkEvent{Kind: wa.LinkCode, Code: "2@first", Timeout: 60 * time.Second}
+	events <- wa.LinkEvent{Kind: wa.LinkCode, Code: "2@second", Timeout: 20 * time.Second}
+	events <- wa.LinkEvent{Kind: wa.LinkSuccess}
+	close(events)
+	if err := c.followLink(events, pair); err != nil {
+		t.Fatal(err)
+	}
+	if pairs != 1 || out.String() != "PAIR\nlinked\n" {
+		t.Fatalf("paired %d times, printed %q", pairs, out.String())
+	}
+	// Before the first code nothing is requested: linking that never
+	// reaches WhatsApp ends with what to check.
+	unreachable := make(chan wa.LinkEvent, 1)
+	unreachable <- wa.LinkEvent{Kind: wa.LinkUnreachable, Err: wa.ErrWhatsAppUnreachable}
+	close(unreachable)
+	pairs = 0
+	if err := c.followLink(unreachable, pair); !errors.Is(err, wa.ErrWhatsAppUnreachable) || pairs != 0 {
+		t.Fatalf("unreachable: %v, %d pairing requests", err, pairs)
 	}
 }

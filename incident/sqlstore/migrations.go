@@ -313,9 +313,15 @@ var migrations = []migration{
 	},
 	{
 		version: 9,
-		name:    "receipt marks media that differ from WhatsApp's file hash",
+		name:    "receipt marks media that differ from WhatsApp's file hash; unlink requests between processes",
 		sql: []string{
 			`ALTER TABLE incidents ADD COLUMN receipt_whatsapp_hash_mismatch {{bool}}`,
+			// An unlink asked for in a process that does not hold the
+			// worker's device; the holder serves it at its lock check.
+			`CREATE TABLE wa_unlink_requests (
+				worker_id TEXT PRIMARY KEY REFERENCES users(id),
+				requested_at {{ts}} NOT NULL
+			)`,
 		},
 	},
 	{

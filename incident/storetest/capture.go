@@ -176,3 +176,26 @@ func testLinkedDevices(t *testing.T, s incident.Store) {
 		t.Fatalf("lost captures = %d after a rolled-back tx, want 2", again.LostCaptures)
 	}
 }
+
+func testUnlinkRequests(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	cs := captureStore(t, s)
+	addUser(t, s, "w1")
+	addUser(t, s, "w2")
+	if ok, err := cs.UnlinkRequested(ctx, "w1"); err != nil || ok {
+		t.Fatalf("fresh store: requested %v, %v", ok, err)
+	}
+	must(t, cs.RequestUnlink(ctx, "w1", t0))
+	must(t, cs.RequestUnlink(ctx, "w1", t0.Add(time.Minute))) // asked again: still one
+	if ok, err := cs.UnlinkRequested(ctx, "w1"); err != nil || !ok {
+		t.Fatalf("after the request: %v, %v", ok, err)
+	}
+	if ok, err := cs.UnlinkRequested(ctx, "w2"); err != nil || ok {
+		t.Fatalf("another worker: %v, %v", ok, err)
+	}
+	must(t, cs.ClearUnlinkRequest(ctx, "w1"))
+	must(t, cs.ClearUnlinkRequest(ctx, "w1")) // clearing nothing is fine
+	if ok, err := cs.UnlinkRequested(ctx, "w1"); err != nil || ok {
+		t.Fatalf("after clearing: %v, %v", ok, err)
+	}
+}

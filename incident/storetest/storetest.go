@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"LinkedDevices", testLinkedDevices},
 		{"Throttles", testThrottles},
 		{"Checkpoints", testCheckpoints},
+		{"UnlinkRequests", testUnlinkRequests},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -28,7 +28,7 @@
     events.close();
     window.location.assign(window.location.pathname);
   }
-  ['success', 'timeout', 'error', 'idle'].forEach(function (name) {
+  ['success', 'timeout', 'unreachable', 'error', 'idle'].forEach(function (name) {
     events.addEventListener(name, finish);
   });
 }());
