@@ -60,7 +60,7 @@ func (a *Adapter) retry(ctx context.Context, what string, op func(ctx context.Co
 		if left <= 0 {
 			return err
 		}
-		a.opts.Log.Warn("database did not take "+what+"; retrying", "worker", a.worker, "attempt", attempt, "err", err)
+		a.opts.Log.Warn("database did not take the event; retrying", "worker", a.worker, "what", what, "attempt", attempt, "err", err)
 		if err := a.opts.Sleep(ctx, min(wait, left)); err != nil {
 			return fmt.Errorf("%w (retry stopped: %w)", err, ctx.Err())
 		}

@@ -2,6 +2,7 @@ package wa
 
 import (
 	"context"
+	"errors"
 )
 
 // ReplaySpool applies what the spool kept while the database was away,
@@ -15,6 +16,12 @@ func (m *Manager) ReplaySpool(ctx context.Context) error {
 	sp := m.cfg.Spool
 	if sp == nil || !sp.Pending() {
 		return nil
+	}
+	m.mu.Lock()
+	noFlagger := m.flagger == nil
+	m.mu.Unlock()
+	if noFlagger {
+		return errors.New("wa manager has no flagger: call SetFlagger before replaying the spool")
 	}
 	// A replay takes the file appended to so far; what arrives meanwhile
 	// is taken by the next round.
