@@ -218,6 +218,7 @@ func (s *Server) failJSON(c *gin.Context, err error) {
 		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
 		msg = http.StatusText(status)
 	}
+	retryAfter(c, status)
 	c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: errorCode(err), Message: msg, Field: errorField(err), RequestID: st(c).requestID}})
 }
 

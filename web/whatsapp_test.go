@@ -372,7 +372,7 @@ func TestWhatsAppDeviceStates(t *testing.T) {
 		{DeviceView{Status: incident.DeviceLoggedOut, Detail: "logged out from another device"}, []string{"Abgemeldet", "logged out from another device", "verknüpfen Sie es neu"}, true},
 		{DeviceView{Status: incident.DeviceBanned, Detail: "temporarily banned: code 101"}, []string{"Von WhatsApp gesperrt", "temporarily banned: code 101"}, true},
 		{DeviceView{Status: incident.DeviceOutdated, Detail: "client outdated"}, []string{"Veralteter Client", "Tresor aktualisieren"}, true},
-		{DeviceView{Status: incident.DeviceConnected, LostCaptures: 3, LostAt: seen}, []string{"3 Nachrichten oder Markierungen nicht speichern, zuletzt am 14.11.2026 09:30", "Stern"}, false},
+		{DeviceView{Status: incident.DeviceConnected, LostCaptures: 3, LostAt: seen}, []string{"3 Nachrichten oder Markierungen nicht speichern, zuletzt am 14.11.2026 10:30", "Stern"}, false},
 	} {
 		c.d.WorkerID = id
 		e.wa.setDevice(c.d)
