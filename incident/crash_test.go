@@ -67,7 +67,7 @@ func TestKilledMidJob(t *testing.T) {
 	for _, d := range sqltest.Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			w := newWorld(t, d)
-			inc := w.flag("MSG-K", "violence")
+			inc := w.flag("MSGK", "violence")
 			if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
 				t.Fatal(err)
 			}

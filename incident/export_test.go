@@ -10,7 +10,7 @@ import (
 
 func TestRecordExport(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("wamid.export", "violence")
+		inc := w.flag("wamidexport", "violence")
 		if err := w.svc.RecordExport(w.ctx, w.audit, incident.AuditFilter{IncidentID: inc.ID}, "csv", 3); err != nil {
 			t.Fatal(err)
 		}

@@ -66,6 +66,14 @@ func (s *Service) Flag(ctx context.Context, a Actor, in FlagInput) (Incident, er
 	} else if strings.TrimSpace(in.Message.ID) == "" {
 		return Incident{}, fmt.Errorf("%w: the message id is missing; describe the message instead", ErrInvalidInput)
 	}
+	if in.Message.ID != "" {
+		if err := checkMessageID(in.Message.ID); err != nil {
+			return Incident{}, err
+		}
+	}
+	if err := checkFileHash(in.Message.FileSHA256); err != nil {
+		return Incident{}, err
+	}
 	if !in.NotCaptured.valid() || (in.NotCaptured != "" && in.Channel != ChannelWhatsApp) {
 		return Incident{}, fmt.Errorf("%w: capture gap %q", ErrInvalidInput, in.NotCaptured)
 	}

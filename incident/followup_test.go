@@ -14,7 +14,7 @@ import (
 // closes when it is marked not possible too.
 func TestYoungPersonStepLeavesFollowUp(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-FU", "violence")
+		inc := w.flag("MSGFU", "violence")
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "ok"); err != nil {
 			t.Fatal(err)

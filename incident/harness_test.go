@@ -173,7 +173,7 @@ func (w *world) runJobs() int {
 func (w *world) flag(msgID, category string) incident.Incident {
 	w.t.Helper()
 	inc, err := w.svc.Flag(w.ctx, w.worker, incident.FlagInput{Channel: incident.ChannelWhatsApp,
-		Message:  incident.MessageRef{ID: msgID, Chat: "4917012345@s.whatsapp.net", Sender: "4917012345@s.whatsapp.net", MediaType: "image/jpeg", FileSHA256: "77aa"},
+		Message:  incident.MessageRef{ID: msgID, Chat: "4917012345@s.whatsapp.net", Sender: "4917012345@s.whatsapp.net", MediaType: "image/jpeg", FileSHA256: "77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa"},
 		Category: category, Description: "Bild einer Prügelei auf dem Schulhof", Platform: policies.Platform("android")})
 	if err != nil {
 		w.t.Fatal(err)

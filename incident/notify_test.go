@@ -69,7 +69,7 @@ func noIncidentText(t *testing.T, inc incident.Incident, ms []incident.Mail) {
 func TestNotifyNewRequestAndDecision(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		mem := withMail(w)
-		inc := w.flag("MSG-N1", "threat")
+		inc := w.flag("MSGN1", "threat")
 		w.runJobs()
 		sent := mem.Sent()
 		if got, want := recipients(sent), []string{"susi@example.org", "sven@example.org"}; !slices.Equal(got, want) {
@@ -117,7 +117,7 @@ func TestNotifyNewRequestAndDecision(t *testing.T) {
 func TestNotifyReminderAndExpiry(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		mem := withMail(w)
-		w.flag("MSG-N2", "threat")
+		w.flag("MSGN2", "threat")
 		w.runJobs()
 		// The request is still pending: both supervisors are reminded
 		// a quarter of its time before it expires, and then its requester
@@ -160,7 +160,7 @@ func TestNotifyOverdueStepsToEscalateTo(t *testing.T) {
 				pol.EscalateTo = tc.escalateTo
 				w.pol = &pol
 				mem := withMail(w)
-				inc := w.flag("MSG-N4", "threat")
+				inc := w.flag("MSGN4", "threat")
 				if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 					t.Fatal(err)
 				}
@@ -186,7 +186,7 @@ func TestNotifyOverdueStepsToEscalateTo(t *testing.T) {
 func TestNotifyRecordedWhenNotSent(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		// No mailer: every notification is recorded as not sent, no job fails.
-		inc := w.flag("MSG-N5", "threat")
+		inc := w.flag("MSGN5", "threat")
 		w.runJobs()
 		es := w.entries(inc.ID, "notification.not_sent")
 		if len(es) != 2 {
@@ -202,7 +202,7 @@ func TestNotifyRecordedWhenNotSent(t *testing.T) {
 		if _, err := w.svc.SetUserEmail(w.ctx, incident.System, "sven", ""); err != nil {
 			t.Fatal(err)
 		}
-		inc2 := w.flag("MSG-N6", "threat")
+		inc2 := w.flag("MSGN6", "threat")
 		w.runJobs()
 		if got := recipients(mem.Sent()); !slices.Equal(got, []string{"susi@example.org"}) {
 			t.Fatalf("sent to %v", got)
@@ -218,7 +218,7 @@ func TestNotifyRetriesUntilSent(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		mem := withMail(w)
 		mem.Fail(1)
-		inc := w.flag("MSG-N7", "threat")
+		inc := w.flag("MSGN7", "threat")
 		ran, err := w.svc.RunDue(w.ctx)
 		if !ran || !errors.Is(err, mailtest.ErrRefused) {
 			t.Fatalf("first send: ran=%v err=%v, want the refusal", ran, err)

@@ -13,7 +13,7 @@ import (
 // detail names them too, for supervisors and auditors.
 func TestIncidentReport(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("m-report", "violence")
+		inc := w.flag("mreport", "violence")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "Beweis nötig"); err != nil {
 			t.Fatal(err)
 		}

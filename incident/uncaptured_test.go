@@ -72,7 +72,7 @@ func (w *world) entry(incID, action string) audit.Entry {
 // is never asked for content it cannot give.
 func TestUncapturedStarMetadataChoice(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flagUncaptured("OLD-1", incident.GapOutsideWindow)
+		inc := w.flagUncaptured("OLD1", incident.GapOutsideWindow)
 		if got := w.entry(inc.ID, "incident.flagged").Details["not_captured"]; got != "outside_window" {
 			t.Fatalf("flag entry not_captured = %q", got)
 		}
@@ -93,10 +93,10 @@ func TestUncapturedStarMetadataChoice(t *testing.T) {
 		if got.State != incident.StateWalkthrough || got.Evidence != incident.EvidenceSecured || !got.Receipt.MetadataOnly {
 			t.Fatalf("after jobs: %+v", got)
 		}
-		if m := w.vault.sealed[got.Receipt.BundleID]; !m.MetadataOnly || m.Message.ID != "OLD-1" || len(w.vault.partHash[got.Receipt.BundleID]) != 0 {
+		if m := w.vault.sealed[got.Receipt.BundleID]; !m.MetadataOnly || m.Message.ID != "OLD1" || len(w.vault.partHash[got.Receipt.BundleID]) != 0 {
 			t.Fatalf("sealed %+v", m)
 		}
-		if w.msgr.fetched != 0 || !slices.Equal(w.msgr.revoked, []string{"OLD-1"}) {
+		if w.msgr.fetched != 0 || !slices.Equal(w.msgr.revoked, []string{"OLD1"}) {
 			t.Fatalf("fetched %d, revoked %v", w.msgr.fetched, w.msgr.revoked)
 		}
 		if e := w.entry(inc.ID, "incident.submitted"); e.Details["choice"] != "metadata" || e.Details["securing"] != "metadata" {
@@ -111,7 +111,7 @@ func TestUncapturedStarMetadataChoice(t *testing.T) {
 // forbids content: then not one byte is read.
 func TestUncapturedStarUploadChoice(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flagUncaptured("VO-1", incident.GapViewOnce)
+		inc := w.flagUncaptured("VO1", incident.GapViewOnce)
 		file := []byte("screenshot the young person sent by e-mail")
 		r := &countingReader{data: file}
 		_, err := w.svc.SubmitUpload(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "csam", Platform: policies.Platform("iphone")},
@@ -143,7 +143,7 @@ func TestUncapturedStarUploadChoice(t *testing.T) {
 			t.Fatalf("sealed parts %v", hs)
 		}
 		// The message itself still goes from WhatsApp.
-		if w.msgr.fetched != 0 || !slices.Equal(w.msgr.revoked, []string{"VO-1"}) {
+		if w.msgr.fetched != 0 || !slices.Equal(w.msgr.revoked, []string{"VO1"}) {
 			t.Fatalf("fetched %d, revoked %v", w.msgr.fetched, w.msgr.revoked)
 		}
 		acts := w.actions(inc.ID)
@@ -159,7 +159,7 @@ func TestUncapturedStarUploadChoice(t *testing.T) {
 // worker's decision stands at once.
 func TestUncapturedStarNotSecurableChoice(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flagUncaptured("BEFORE-1", incident.GapBeforeLinking)
+		inc := w.flagUncaptured("BEFORE1", incident.GapBeforeLinking)
 		_, err := w.submit(inc.ID, incident.SubmitInput{Category: "threat", Choice: incident.ChoiceNotSecurable, Reason: "  "})
 		wantErr(t, err, incident.ErrReasonRequired)
 		reason := "Die Nachricht wurde vor dem Verknüpfen geschickt und ist auf dem Handy schon gelöscht"
@@ -199,7 +199,7 @@ func TestUncapturedStarNotSecurableChoice(t *testing.T) {
 				w.pol.Categories[i].RequireApproval = false
 			}
 		}
-		inc = w.flagUncaptured("LOST-1", incident.GapLost)
+		inc = w.flagUncaptured("LOST1", incident.GapLost)
 		got, err = w.submit(inc.ID, incident.SubmitInput{Category: "other", Choice: incident.ChoiceNotSecurable, Reason: reason})
 		if err != nil {
 			t.Fatal(err)
@@ -218,7 +218,7 @@ func TestUncapturedStarNotSecurableChoice(t *testing.T) {
 // TestChoiceOnlyForUncaptured: a captured message has nothing to choose.
 func TestChoiceOnlyForUncaptured(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc, err := w.svc.Flag(w.ctx, w.worker, incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "CAP-1"}})
+		inc, err := w.svc.Flag(w.ctx, w.worker, incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "CAP1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +234,7 @@ func TestChoiceOnlyForUncaptured(t *testing.T) {
 // hands the incident back to the worker, whose choice then secures it.
 func TestPermanentErrorEndsJobAtOnce(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("GONE-1", "violence")
+		inc := w.flag("GONE1", "violence")
 		w.approve(inc.ID)
 		w.msgr.fetchErr = fmt.Errorf("message GONE-1 not captured: %w", incident.ErrPermanent)
 		// Notification jobs queued with the request run first.

@@ -14,7 +14,7 @@ import (
 // not the same decision again is still refused.
 func TestConfirmStepTwice(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-TWICE", "threat")
+		inc := w.flag("MSGTWICE", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}

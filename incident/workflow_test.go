@@ -78,7 +78,7 @@ func TestFlowFromFlagToClosed(t *testing.T) {
 
 func TestCSAMIsMetadataOnly(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-CSAM", "csam")
+		inc := w.flag("MSGCSAM", "csam")
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "Meldung an Polizei vorbereiten"); err != nil {
 			t.Fatal(err)
@@ -89,7 +89,7 @@ func TestCSAMIsMetadataOnly(t *testing.T) {
 			t.Fatal("content was fetched for a metadata-only category")
 		}
 		m := w.vault.sealed[got.Receipt.BundleID]
-		if !m.MetadataOnly || len(w.vault.partHash[got.Receipt.BundleID]) != 0 || m.Message.FileSHA256 != "77aa" {
+		if !m.MetadataOnly || len(w.vault.partHash[got.Receipt.BundleID]) != 0 || m.Message.FileSHA256 != "77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa77aa" {
 			t.Fatalf("csam bundle = %+v parts %v", m, w.vault.partHash[got.Receipt.BundleID])
 		}
 		if !got.Receipt.MetadataOnly {
@@ -112,7 +112,7 @@ func TestFourEyesRefusals(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		// A supervisor's own report needs another supervisor.
 		inc, err := w.svc.Flag(w.ctx, w.sup1, incident.FlagInput{Channel: incident.ChannelUpload,
-			Message: incident.MessageRef{ID: "upload-1"}, Category: "threat", Platform: "iphone"})
+			Message: incident.MessageRef{ID: "upload1"}, Category: "threat", Platform: "iphone"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestFourEyesRefusals(t *testing.T) {
 
 func TestRejectedSecuringStillDeletes(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-R", "other")
+		inc := w.flag("MSGR", "other")
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, false, "keine Beweisrelevanz"); err != nil {
 			t.Fatal(err)
@@ -168,7 +168,7 @@ func TestRejectedSecuringStillDeletes(t *testing.T) {
 
 func TestWorkersSeeOnlyTheirOwn(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-V", "threat")
+		inc := w.flag("MSGV", "threat")
 		_, err := w.svc.Incident(w.ctx, w.other, inc.ID)
 		wantErr(t, err, incident.ErrNotFound)
 		_, err = w.svc.Steps(w.ctx, w.other, inc.ID)
@@ -257,7 +257,7 @@ func (f failingTx) Append(ctx context.Context, e audit.Entry) (audit.Entry, erro
 
 func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-T", "violence")
+		inc := w.flag("MSGT", "violence")
 		w.runJobs() // the notifications of the new request
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
@@ -338,7 +338,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 		for i := 0; i < 8; i++ {
 			sups = append(sups, w.user(fmt.Sprintf("sup%d", i), incident.RoleSupervisor))
 		}
-		inc := w.flag("MSG-C", "violence")
+		inc := w.flag("MSGC", "violence")
 		w.runJobs() // the notifications of the new request
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
@@ -376,7 +376,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 
 func TestRevokeNeverBeforeSecured(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-N", "violence")
+		inc := w.flag("MSGN", "violence")
 		w.runJobs() // the notifications of the new request
 		// Forge an incident that reached revoking without evidence, the
 		// way a bug or a hand-edited database might, and queue a revoke.
@@ -407,7 +407,7 @@ func TestRevokeNeverBeforeSecured(t *testing.T) {
 
 func TestRetentionAndLegalHold(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-H", "other") // 30 days retention
+		inc := w.flag("MSGH", "other") // 30 days retention
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "sichern"); err != nil {
 			t.Fatal(err)
@@ -442,7 +442,7 @@ func TestRetentionAndLegalHold(t *testing.T) {
 
 func TestHandover(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-X", "extortion")
+		inc := w.flag("MSGX", "extortion")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
 			t.Fatal(err)
 		}
@@ -474,7 +474,7 @@ func TestHandover(t *testing.T) {
 
 func TestEscalation(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-E", "threat")
+		inc := w.flag("MSGE", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +503,7 @@ func TestEscalation(t *testing.T) {
 
 func TestJobRetriesWithBackoff(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-B", "threat")
+		inc := w.flag("MSGB", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
@@ -512,7 +512,7 @@ func TestJobRetriesWithBackoff(t *testing.T) {
 		if err := w.store.Tx(w.ctx, func(tx incident.Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
-		inc2 := w.flag("MSG-B2", "threat")
+		inc2 := w.flag("MSGB2", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
@@ -632,7 +632,7 @@ func (w *world) actionsAll() []string {
 // the same time still close the incident (one of them retries).
 func TestConcurrentLastStepsClose(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-LAST", "threat")
+		inc := w.flag("MSGLAST", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
@@ -694,7 +694,7 @@ func TestLeaseRenewedWhileSealing(t *testing.T) {
 		}}
 		svc := incident.NewService(w.store, w.pol, v, w.msgr, incident.WithClock(w.clock.Now), incident.WithLease(lease),
 			incident.WithPasswordParams(cheap))
-		inc := w.flag("MSG-SLOW", "threat")
+		inc := w.flag("MSGSLOW", "threat")
 		w.runJobs() // the notifications of the new request
 		if _, err := svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
@@ -718,7 +718,7 @@ func TestLeaseRenewedWhileSealing(t *testing.T) {
 // log says so in the same transaction.
 func TestJobGivesUpAndSaysSo(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-DEAD", "threat")
+		inc := w.flag("MSGDEAD", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}
@@ -742,7 +742,7 @@ func TestJobGivesUpAndSaysSo(t *testing.T) {
 // legal hold stood is carried out once the hold is lifted.
 func TestApprovedDestructionAfterHold(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		inc := w.flag("MSG-HD", "threat")
+		inc := w.flag("MSGHD", "threat")
 		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
 			t.Fatal(err)
 		}

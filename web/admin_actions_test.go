@@ -31,7 +31,7 @@ func TestAdminChangesRole(t *testing.T) {
 // securedIncident takes an incident through approval into the vault.
 func (e *env) securedIncident() string {
 	e.t.Helper()
-	id := e.flag(e.as("wanda"), "wamid.hold", "violence")
+	id := e.flag(e.as("wanda"), "wamidhold", "violence")
 	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
 		e.t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestSupervisorHoldAndDestroy(t *testing.T) {
 func TestAuditExportRecorded(t *testing.T) {
 	e := newEnv(t)
 	e.enroll("anna")
-	id := e.flag(e.as("wanda"), "wamid.x", "violence")
+	id := e.flag(e.as("wanda"), "wamidx", "violence")
 	anna := e.as("anna")
 	wantStatus(t, anna.get("/audit/export?incident="+id+"&format=csv"), http.StatusOK)
 	es, err := e.svc.Trail(e.ctx, incident.Actor{ID: "t", Role: incident.RoleAuditor}, incident.AuditFilter{IncidentID: id})

@@ -14,7 +14,7 @@ func TestBadInput(t *testing.T) {
 	e := newEnv(t)
 	e.enroll("susi")
 	wanda := e.as("wanda")
-	id := e.flag(wanda, "wamid.1", "violence")
+	id := e.flag(wanda, "wamid1", "violence")
 	req := e.pending(id)
 	unchanged := func(t *testing.T) {
 		t.Helper()
@@ -82,7 +82,7 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("self-approval", func(t *testing.T) {
 		e.clock.Advance(30 * time.Second)
-		own := e.flag(e.as("susi"), "wamid.own", "violence")
+		own := e.flag(e.as("susi"), "wamidown", "violence")
 		r := e.pending(own)
 		w := e.as("susi").post("/requests/"+r.ID+"/decide", "decision", "approve", "reason", "ok", "code", e.code("susi"))
 		wantStatus(t, w, http.StatusForbidden)

@@ -98,11 +98,11 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	}
 	wanda := e.as("wanda")
 	pe := &pagesEnv{env: e, reporter: "wanda"}
-	pe.walking = e.flag(wanda, "MSG-WALK", "violence")
+	pe.walking = e.flag(wanda, "MSGWALK", "violence")
 	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(pe.walking).ID, true, "Beweis sichern"); err != nil {
 		t.Fatal(err)
 	}
-	pe.refused = e.flag(wanda, "MSG-DONE", "threat")
+	pe.refused = e.flag(wanda, "MSGDONE", "threat")
 	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(pe.refused).ID, true, "sichern"); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 			t.Fatal(err)
 		}
 	}
-	pe.waiting = e.flag(wanda, "MSG-WAIT", "threat")
+	pe.waiting = e.flag(wanda, "MSGWAIT", "threat")
 	ts := httptest.NewServer(e.h)
 	t.Cleanup(ts.Close)
 	pe.base = ts.URL

@@ -73,7 +73,7 @@ func browserWalkthrough(t *testing.T, exe, shots string, vp viewport) {
 
 	c := e.as("wanda")
 	for _, pl := range e.srv.policy.Platforms() {
-		id := e.flagOn(c, "wamid.walk-"+string(pl.ID), "threat", string(pl.ID))
+		id := e.flagOn(c, "wamidwalk"+string(pl.ID), "threat", string(pl.ID))
 		approve(id)
 		wanda.visit("/incidents/" + id)
 		wanda.see("Meldung", "Die wichtigste Regel:", "Für alle löschen", pl.Name.DE)
@@ -129,7 +129,7 @@ func browserWalkthrough(t *testing.T, exe, shots string, vp viewport) {
 	}
 
 	// Suspected CSAM: the do's and don'ts come first, above the steps.
-	csam := e.flagOn(c, "wamid.walk-csam", "csam", "android")
+	csam := e.flagOn(c, "wamidwalkcsam", "csam", "android")
 	approve(csam)
 	wanda.visit("/incidents/" + csam)
 	wanda.see("Meldung", "Das tun Sie nicht", "Keinen Screenshot", "Nicht weiterleiten", "bevor Sie die Polizei gefragt haben")

@@ -22,7 +22,7 @@ func TestWorkerSupervisorFlow(t *testing.T) {
 		t.Fatal("safety screen lacks the policy's emergency contacts")
 	}
 	wantStatus(t, wanda.get("/incidents/new/details"), http.StatusOK)
-	id := e.flag(wanda, "wamid.1", "violence")
+	id := e.flag(wanda, "wamid1", "violence")
 	w = wanda.get("/incidents/" + id + "?done=flagged")
 	wantStatus(t, w, http.StatusOK)
 	body := w.Body.String()
@@ -89,7 +89,7 @@ func TestWorkerSupervisorFlow(t *testing.T) {
 func TestOverdueSteps(t *testing.T) {
 	e := newEnv(t)
 	e.enroll("susi")
-	id := e.flag(e.as("wanda"), "wamid.2", "violence")
+	id := e.flag(e.as("wanda"), "wamid2", "violence")
 	wantRedirect(t, e.as("susi").post("/requests/"+e.pending(id).ID+"/decide", "decision", "reject", "reason", "nicht nötig", "code", e.code("susi")), "/incidents/")
 	e.runJobs()
 	if inc := e.incident(id); inc.State != incident.StateWalkthrough {

@@ -23,7 +23,7 @@ func TestDecideWrongCodeKeepsInput(t *testing.T) {
 	e := newEnv(t)
 	e.enroll("susi")
 	wanda, susi := e.as("wanda"), e.as("susi")
-	id := e.flag(wanda, "MSG-CODE", "violence")
+	id := e.flag(wanda, "MSGCODE", "violence")
 	req := e.pending(id)
 	reason := "Beweis sichern & <Anzeige> prüfen"
 	for name, c := range map[string]struct{ page, heading string }{
@@ -99,7 +99,7 @@ func TestRefusedUploadSaysWhatFits(t *testing.T) {
 func TestFormExpiredIsNotForbidden(t *testing.T) {
 	e := newEnv(t)
 	wanda := e.as("wanda")
-	id := e.flag(wanda, "MSG-EXP", "violence")
+	id := e.flag(wanda, "MSGEXP", "violence")
 	stale := wanda.csrf
 	for target, back := range map[string]string{
 		"/incidents/" + id + "/submit":             "/incidents/" + id,
@@ -142,7 +142,7 @@ func mainOf(page string) string {
 // the first, with the step as recorded.
 func TestConfirmStepTwiceAPI(t *testing.T) {
 	e := newEnv(t)
-	id := e.flag(e.as("wanda"), "MSG-API-TWICE", "violence")
+	id := e.flag(e.as("wanda"), "MSGAPITWICE", "violence")
 	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestUncapturedIncidentPage(t *testing.T) {
 		incident.GapBeforeLinking: "bevor WhatsApp mit Tresor verknüpft wurde",
 		incident.GapLost:          "kann ihren Inhalt aber nicht mehr abrufen",
 	} {
-		id := e.flagUncaptured("wanda", "MSG-"+string(gap), gap)
+		id := e.flagUncaptured("wanda", "MSG"+strings.ReplaceAll(string(gap), "_", ""), gap)
 		page := wanda.get("/incidents/" + id).Body.String()
 		for _, s := range []string{"Tresor hat von dieser Nachricht nur die Metadaten, nicht den Inhalt.", want, `action="/incidents/` + id + `/choose"`,
 			`enctype="multipart/form-data"`, "Nur die Metadaten sichern", "Als nicht sicherbar markieren", "Inhalt von einem anderen Weg hochladen"} {
@@ -81,14 +81,14 @@ func TestUncapturedChoices(t *testing.T) {
 	e.enroll("susi")
 
 	// Metadata.
-	meta := e.flagUncaptured("wanda", "OLD-1", incident.GapOutsideWindow)
+	meta := e.flagUncaptured("wanda", "OLD1", incident.GapOutsideWindow)
 	wantRedirect(t, wanda.choose(meta, choiceFields("violence", "metadata", ""), "", nil), "/incidents/"+meta)
 	if inc := e.incident(meta); inc.State != incident.StateAwaitingApproval || inc.Choice != incident.ChoiceMetadata || inc.Securing != "metadata" {
 		t.Fatalf("after choosing metadata: %+v", inc)
 	}
 
 	// Not securable: a reason is required, and what was refused stores nothing.
-	nosec := e.flagUncaptured("wanda", "VO-1", incident.GapViewOnce)
+	nosec := e.flagUncaptured("wanda", "VO1", incident.GapViewOnce)
 	w := wanda.choose(nosec, choiceFields("threat", "not_securable", ""), "", nil)
 	wantStatus(t, w, http.StatusBadRequest)
 	// The page comes back with what to do and what was typed.
@@ -105,7 +105,7 @@ func TestUncapturedChoices(t *testing.T) {
 	wantRedirect(t, wanda.choose(nosec, choiceFields("threat", "not_securable", reason), "", nil), "/incidents/"+nosec)
 
 	// Upload: refused unread where the category forbids content, sealed otherwise.
-	up := e.flagUncaptured("wanda", "BEFORE-1", incident.GapBeforeLinking)
+	up := e.flagUncaptured("wanda", "BEFORE1", incident.GapBeforeLinking)
 	tw := &tripwire{t: t}
 	parts := []part{field("csrf", wanda.csrf)}
 	for _, f := range choiceFields("csam", "upload", "") {
@@ -154,7 +154,7 @@ func TestUncapturedChoices(t *testing.T) {
 func TestAPISubmitChoice(t *testing.T) {
 	e := newEnv(t)
 	c := e.bearerClient(e.apiToken("wanda"))
-	id := e.flagUncaptured("wanda", "OLD-API", incident.GapOutsideWindow)
+	id := e.flagUncaptured("wanda", "OLDAPI", incident.GapOutsideWindow)
 	w := c.api(http.MethodPost, "/api/v1/incidents/"+id+"/submit", `{"category":"violence","platform":"android"}`, nil)
 	wantAPIError(t, w, http.StatusBadRequest, "invalid_input")
 	var got apiIncident
@@ -163,7 +163,7 @@ func TestAPISubmitChoice(t *testing.T) {
 	if got.NotCaptured != "outside_window" || got.Choice != "metadata" || got.Securing != "metadata" || got.State != "awaiting_approval" {
 		t.Fatalf("incident = %+v", got)
 	}
-	id = e.flagUncaptured("wanda", "VO-API", incident.GapViewOnce)
+	id = e.flagUncaptured("wanda", "VOAPI", incident.GapViewOnce)
 	w = c.api(http.MethodPost, "/api/v1/incidents/"+id+"/submit", `{"category":"violence","platform":"android","choice":"upload"}`, nil)
 	wantAPIError(t, w, http.StatusBadRequest, "invalid_input")
 }

@@ -200,7 +200,7 @@ func TestLanguage(t *testing.T) {
 func TestAuditor(t *testing.T) {
 	e := newEnv(t)
 	e.enroll("anna")
-	id := e.flag(e.as("wanda"), "wamid.1", "violence")
+	id := e.flag(e.as("wanda"), "wamid1", "violence")
 	anna := e.as("anna")
 	w := anna.get("/incidents/" + id)
 	wantStatus(t, w, http.StatusOK)

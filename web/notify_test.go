@@ -89,8 +89,8 @@ func TestHeaderWaitingCount(t *testing.T) {
 	if m := waitingBadge.FindStringSubmatch(susi.get("/incidents").Body.String()); m != nil {
 		t.Fatalf("count %s with nothing waiting", m[1])
 	}
-	e.flag(wanda, "MSG-W1", "threat")
-	id2 := e.flag(wanda, "MSG-W2", "threat")
+	e.flag(wanda, "MSGW1", "threat")
+	id2 := e.flag(wanda, "MSGW2", "threat")
 	if m := waitingBadge.FindStringSubmatch(susi.get("/incidents").Body.String()); m == nil || m[1] != "2" {
 		t.Fatalf("count %v, want 2", m)
 	}
@@ -130,7 +130,7 @@ func mailEnv(t *testing.T, mp *mailpit.Server, publicURL string) *env {
 func TestNotificationMailCarriesNoIncidentText(t *testing.T) {
 	mp := mailpit.Start(t)
 	e := mailEnv(t, mp, "https://tresor.traeger.example")
-	id := e.flag(e.as("wanda"), "MSG-SECRET-4711", "threat")
+	id := e.flag(e.as("wanda"), "MSGSECRET4711", "threat")
 	e.runJobs()
 	inc := e.incident(id)
 	msgs := mp.Messages(t)
@@ -140,7 +140,7 @@ func TestNotificationMailCarriesNoIncidentText(t *testing.T) {
 		if !strings.Contains(m.Text, "https://tresor.traeger.example/approvals") {
 			t.Errorf("mail to %v lacks the link:\n%s", m.To, m.Text)
 		}
-		for _, secret := range []string{inc.Description, "Prügelei", "MSG-SECRET-4711", inc.Category, "wanda", inc.ID, strings.Repeat("ab", 32)} {
+		for _, secret := range []string{inc.Description, "Prügelei", "MSGSECRET4711", inc.Category, "wanda", inc.ID, strings.Repeat("ab", 32)} {
 			if strings.Contains(m.Raw, secret) || strings.Contains(m.Text, secret) {
 				t.Errorf("mail to %v carries %q", m.To, secret)
 			}
@@ -183,8 +183,8 @@ func TestBrowserNotification(t *testing.T) {
 			h = e.h
 			f := &flow{t: t, e: e, browser: newBrowser(t, exe), base: ts.URL, vp: vp, shots: shots}
 
-			e.flag(e.as("wanda"), "MSG-B1", "threat")
-			e.flag(e.as("wanda"), "MSG-B2", "violence")
+			e.flag(e.as("wanda"), "MSGB1", "threat")
+			e.flag(e.as("wanda"), "MSGB2", "violence")
 			e.runJobs()
 			var link string
 			for _, m := range mp.Messages(t) {

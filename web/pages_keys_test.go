@@ -29,22 +29,22 @@ func TestNoRawTranslationKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waiting := e.flag(wanda, "wamid.waiting", "violence")
-	csamRef := e.flag(wanda, "wamid.csam", "csam")
+	waiting := e.flag(wanda, "wamidwaiting", "violence")
+	csamRef := e.flag(wanda, "wamidcsam", "csam")
 	approve(csamRef)
 	loc := wantRedirect(t, wanda.post("/incidents", "category", "csam", "platform", "iphone",
 		"chat_name", "Lena K.", "received_at", "2026-11-27T08:30", "kind", "photo"), "/incidents/")
 	csamSeen, _, _ := strings.Cut(strings.TrimPrefix(loc, "/incidents/"), "?")
 	approve(csamSeen)
-	followUp := e.flag(wanda, "wamid.followup", "threat")
+	followUp := e.flag(wanda, "wamidfollowup", "threat")
 	approve(followUp)
-	closed := e.flag(wanda, "wamid.closed", "other")
+	closed := e.flag(wanda, "wamidclosed", "other")
 	approve(closed)
-	rejected := e.flag(wanda, "wamid.rejected", "extortion")
+	rejected := e.flag(wanda, "wamidrejected", "extortion")
 	if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(rejected).ID, false, "kein Beweis nötig"); err != nil {
 		t.Fatal(err)
 	}
-	phone, err := e.svc.Flag(e.ctx, e.users["wanda"].Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "wamid.phone"}})
+	phone, err := e.svc.Flag(e.ctx, e.users["wanda"].Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "wamidphone"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestReleaseDownload(t *testing.T) {
 	e.enroll("susi")
 	e.enroll("sven")
 	wanda, susi, sven := e.as("wanda"), e.as("susi"), e.as("sven")
-	id := e.flag(wanda, "wamid.dl", "violence")
+	id := e.flag(wanda, "wamiddl", "violence")
 	wantRedirect(t, susi.post("/requests/"+e.pending(id).ID+"/decide", "decision", "approve", "reason", "sichern", "code", e.code("susi")), "/incidents/"+id)
 	e.runJobs()
 	inc := e.incident(id)

@@ -118,7 +118,7 @@ func TestTrailRows(t *testing.T) {
 
 func TestIncidentReportPage(t *testing.T) {
 	e := newEnv(t)
-	id := e.flag(e.as("wanda"), "wamid.report", "violence")
+	id := e.flag(e.as("wanda"), "wamidreport", "violence")
 	anna := e.as("anna")
 	w := anna.get("/incidents/" + id + "/report")
 	wantStatus(t, w, http.StatusOK)

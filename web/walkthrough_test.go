@@ -37,15 +37,15 @@ func TestPolicyPlatformWithoutCode(t *testing.T) {
 		`id="up-pl-tablet"`, "Android-Telefon")
 
 	api := e.bearerClient(e.apiToken("wanda"))
-	w := api.api(http.MethodPost, "/api/v1/incidents", `{"category":"violence","platform":"fairphone","message_id":"wamid.fp"}`, nil)
+	w := api.api(http.MethodPost, "/api/v1/incidents", `{"category":"violence","platform":"fairphone","message_id":"wamidfp"}`, nil)
 	wantAPIError(t, w, http.StatusBadRequest, "invalid_input")
 	var inc apiIncident
-	wantStatus(t, api.api(http.MethodPost, "/api/v1/incidents", `{"category":"violence","platform":"tablet","message_id":"wamid.api-tab"}`, &inc), http.StatusCreated)
+	wantStatus(t, api.api(http.MethodPost, "/api/v1/incidents", `{"category":"violence","platform":"tablet","message_id":"wamidapitab"}`, &inc), http.StatusCreated)
 	if inc.Platform != "tablet" {
 		t.Fatalf("API incident platform %q", inc.Platform)
 	}
 
-	id := e.flagOn(wanda, "wamid.tab", "violence", "tablet")
+	id := e.flagOn(wanda, "wamidtab", "violence", "tablet")
 	if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestIncidentPageTeaches(t *testing.T) {
 	e.enroll("susi")
 	wanda := e.as("wanda")
 	for _, pl := range e.srv.policy.Platforms() {
-		id := e.flagOn(wanda, "wamid."+string(pl.ID), "csam", string(pl.ID))
+		id := e.flagOn(wanda, "wamid"+string(pl.ID), "csam", string(pl.ID))
 		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "melden"); err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestIncidentPageTeaches(t *testing.T) {
 		wantBody(t, page, "Tresor löscht hier nicht selbst")
 	}
 	// Other categories do not show the CSAM rules.
-	id := e.flagOn(wanda, "wamid.threat", "threat", "android")
+	id := e.flagOn(wanda, "wamidthreat", "threat", "android")
 	wantNotBody(t, wanda.get("/incidents/"+id), `id="csam-rules"`)
 }
 

@@ -415,13 +415,13 @@ func TestWhatsAppPickRecentMessage(t *testing.T) {
 		FileSHA256: strings.Repeat("cd", 32), Size: 245_760}
 	text := incident.MessageRef{ID: "3EB0FFEE", Chat: "120363025246125486@g.us", Sender: "491609876543:12@s.whatsapp.net", SentAt: sent.Add(-time.Hour)}
 	e.wa.setRecent(e.users["wanda"].ID, img, text)
-	e.wa.setRecent(e.users["otto"].ID, incident.MessageRef{ID: "OTTO-MSG-1", Chat: "4915112345678@s.whatsapp.net", SentAt: sent})
+	e.wa.setRecent(e.users["otto"].ID, incident.MessageRef{ID: "OTTOMSG1", Chat: "4915112345678@s.whatsapp.net", SentAt: sent})
 
 	w := wanda.get("/incidents/new/details")
 	wantStatus(t, w, http.StatusOK)
 	wantBody(t, w, `name="recent" value="3EB0A1B2C3D4"`, `name="recent" value="3EB0FFEE"`, `id="recent-none" name="recent" value="" checked`,
 		"27.11.2026 08:45", "…4567", "image/jpeg", "240.0 KiB", "Gruppe", "…5486", "…6543", "Text")
-	wantNotBody(t, w, "OTTO-MSG-1", "491701234567", "IMG-1.jpg", `name="message_id" maxlength="200" required`)
+	wantNotBody(t, w, "OTTOMSG1", "491701234567", "IMG-1.jpg", `name="message_id" maxlength="200" required`)
 
 	// Picking fills the reference from the capture.
 	w = wanda.post("/incidents", "category", "violence", "description", "Bild einer Prügelei", "platform", "android", "recent", img.ID)
@@ -432,15 +432,15 @@ func TestWhatsAppPickRecentMessage(t *testing.T) {
 		t.Fatalf("message %+v", got)
 	}
 	// Another worker's message is not among wanda's.
-	wantStatus(t, wanda.post("/incidents", "category", "violence", "platform", "android", "recent", "OTTO-MSG-1"), http.StatusBadRequest)
+	wantStatus(t, wanda.post("/incidents", "category", "violence", "platform", "android", "recent", "OTTOMSG1"), http.StatusBadRequest)
 	// A pick and a different manual reference are refused.
 	wantStatus(t, wanda.post("/incidents", "category", "violence", "platform", "android", "recent", text.ID, "message_id", "other"), http.StatusBadRequest)
 	// The manual reference still works.
-	e.flag(wanda, "wamid.manual", "violence")
+	e.flag(wanda, "wamidmanual", "violence")
 
 	// Without recent messages the manual field is required again.
 	w = e.as("otto").get("/incidents/new/details")
-	wantBody(t, w, `value="OTTO-MSG-1"`)
+	wantBody(t, w, `value="OTTOMSG1"`)
 	w = e.as("susi").get("/incidents/new/details")
 	wantBody(t, w, "keine kürzlich empfangenen Nachrichten", `required aria-describedby="chat-name-help"`)
 }
@@ -470,7 +470,7 @@ func TestWhatsAppNotAvailable(t *testing.T) {
 	w = wanda.get("/incidents/new/details")
 	wantNotBody(t, w, `name="recent"`)
 	wantBody(t, w, `required aria-describedby="chat-name-help"`)
-	e.flag(wanda, "wamid.manual", "violence")
+	e.flag(wanda, "wamidmanual", "violence")
 }
 
 func TestShortJIDAndSize(t *testing.T) {
