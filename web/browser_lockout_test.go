@@ -47,7 +47,14 @@ func TestBrowserLockout(t *testing.T) {
 						t.Fatalf("Retry-After %q", retryAfter)
 					}
 					if checked == incident.SignInSlowAfter { // the first refusal, as a worker sees it
-						otto.see("Anmelden", "Bitte warten Sie "+retryAfter+" Sekunden")
+						want := "Bitte warten Sie " + retryAfter + " Sekunden"
+						if retryAfter == "1" {
+							want = "Bitte warten Sie eine Sekunde"
+						}
+						otto.see("Anmelden", want)
+						if focused := run(otto, chromedp.Evaluate[string](`document.activeElement.id`)); focused != "password" {
+							t.Fatalf("after a refusal the focus is on %q, not the password", focused)
+						}
 						otto.shot("refusal-window")
 					}
 					e.clock.Advance(time.Duration(secs) * time.Second)

@@ -131,7 +131,11 @@ func TestPasswordRefusalWindow(t *testing.T) {
 	w := c.post("/login", "username", "wanda", "password", "correct horse wanda")
 	wantStatus(t, w, http.StatusTooManyRequests)
 	secs, err := strconv.Atoi(w.Header().Get("Retry-After"))
-	if err != nil || !strings.Contains(w.Body.String(), " "+strconv.Itoa(secs)+" ") {
+	want := " " + strconv.Itoa(secs) + " Sekunden"
+	if secs == 1 {
+		want = " eine Sekunde "
+	}
+	if err != nil || !strings.Contains(w.Body.String(), want) {
 		t.Fatalf("Retry-After %q, page does not name the seconds:\n%s", w.Header().Get("Retry-After"), w.Body.String())
 	}
 	e.clock.Advance(time.Duration(secs) * time.Second)

@@ -28,7 +28,11 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		return
 	case errors.As(err, &wait):
 		c.Header("Retry-After", strconv.Itoa(wait.Seconds()))
-		s.render(c, http.StatusTooManyRequests, "login", loginView{Error: "lockout.wait", Seconds: wait.Seconds(), Username: f.Username})
+		v := loginView{Error: "lockout.wait", Seconds: wait.Seconds(), Username: f.Username}
+		if v.Seconds == 1 {
+			v.Error, v.Seconds = "lockout.wait_one", 0
+		}
+		s.render(c, http.StatusTooManyRequests, "login", v)
 		return
 	case errors.Is(err, incident.ErrAccountLocked):
 		s.render(c, http.StatusLocked, "login", loginView{Error: "lockout.locked", Username: f.Username})
