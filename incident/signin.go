@@ -125,7 +125,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // SignIn checks a user name and password from a client address under the
 // sign-in rule above, and records the attempt (Authenticate). It returns
 // ErrBadCredentials, ErrSignInThrottled (a *SignInWait) or
-// ErrAccountLocked. addr is only hashed, never stored.
+// ErrAccountLocked. addr is only hashed, never stored. A refused attempt
+// is not checked and not audited (refusals would flood the log); every
+// checked one is (auth.failed, auth.succeeded).
 func (s *Service) SignIn(ctx context.Context, username, pw, addr string) (User, error) {
 	akey, ckey := accountKey(username), addressKey(addr)
 	var delay time.Duration
@@ -182,9 +184,13 @@ func (s *Service) SignIn(ctx context.Context, username, pw, addr string) (User, 
 	u, err := s.Authenticate(ctx, username, pw)
 	switch {
 	case err == nil:
-		return u, s.store.Tx(ctx, func(tx Tx) error {
+		err := s.store.Tx(ctx, func(tx Tx) error {
 			return tx.SetThrottle(ctx, Throttle{Key: akey, WindowStart: s.now()})
 		})
+		if err != nil {
+			return User{}, err
+		}
+		return u, nil
 	case errors.Is(err, ErrBadCredentials):
 		return User{}, errors.Join(err, s.signInFailed(ctx, username, akey, ckey, locking))
 	default:
