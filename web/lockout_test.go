@@ -112,6 +112,15 @@ func TestColleagueSignsInWhileAccountLocked(t *testing.T) {
 			if got.WasLocked {
 				t.Fatal("API says an unlocked account was locked")
 			}
+			e.lockOut("otto")
+			wantStatus(t, e.bearerClient(e.apiToken("adam")).api(http.MethodPost, "/api/v1/users/otto/unlock", "", &got), http.StatusOK)
+			if !got.WasLocked {
+				t.Fatal("API says a locked account was not locked")
+			}
+			wantStatus(t, e.bearerClient(e.apiToken("wanda")).api(http.MethodPost, "/api/v1/users/otto/unlock", "", nil), http.StatusForbidden)
+			if _, res := e.login("otto", "correct horse otto"); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("after the API's unlock: %d", res.StatusCode)
+			}
 		})
 	}
 }
