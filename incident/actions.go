@@ -65,6 +65,10 @@ const (
 	ActionUserEmailChanged Action = "user.email_changed"
 	ActionAuthFailed       Action = "auth.failed"
 	ActionAuthSucceeded    Action = "auth.succeeded"
+	// An account (or a name without one) locked after many failed
+	// sign-ins, and an admin ending such a lock.
+	ActionAccountLocked   Action = "auth.account_locked"
+	ActionAccountUnlocked Action = "user.unlocked"
 )
 
 // Actions returns every action the service records, in the order a trail
@@ -80,7 +84,7 @@ func Actions() []Action {
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
-		ActionAuthFailed, ActionAuthSucceeded,
+		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),
 		Action(AuthStepUpLocked), Action(AuthLockedOut), Action(AuthSignedOut), Action(AuthTokenCreated), Action(AuthTokenRevoked),

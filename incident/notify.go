@@ -58,26 +58,48 @@ const (
 	NoticeRequestDecided Notice = "request.decided"
 	// NoticeRequestExpired: the recipient's own request expired undecided.
 	NoticeRequestExpired Notice = "request.expired"
+	// NoticeAccountLocked: the recipient's own account was locked after
+	// many failed sign-ins.
+	NoticeAccountLocked Notice = "account.locked"
+	// NoticeAccountLockedAdmin: an account was locked (to admins).
+	NoticeAccountLockedAdmin Notice = "account.locked_admin"
 )
+
+// signInAndLook is what most notices ask the recipient to do.
+var signInAndLook = [2]string{"Bitte melden Sie sich an und sehen Sie nach:", "Please sign in at the link above to see it."}
 
 // noticeText holds each notice's subject and its two sentences, German
 // first (the service's users) and English.
-var noticeText = map[Notice]struct{ subject, de, en string }{
+var noticeText = map[Notice]struct {
+	subject, de, en string
+	// todo is what to do, German (before the link) and English.
+	todo [2]string
+}{
 	NoticeRequestWaiting: {"Tresor: Eine Anfrage wartet auf Ihre Entscheidung",
 		"In Tresor wartet eine Anfrage auf Ihre Entscheidung.",
-		"A request in Tresor awaits your decision."},
+		"A request in Tresor awaits your decision.", signInAndLook},
 	NoticeRequestExpiring: {"Tresor: Eine Anfrage verfällt bald",
 		"In Tresor wartet eine Anfrage noch auf Ihre Entscheidung und verfällt bald.",
-		"A request in Tresor still awaits your decision and expires soon."},
+		"A request in Tresor still awaits your decision and expires soon.", signInAndLook},
 	NoticeStepsOverdue: {"Tresor: Löschschritte sind überfällig",
 		"In Tresor sind Löschschritte eines Vorfalls überfällig.",
-		"Deletion steps of an incident in Tresor are overdue."},
+		"Deletion steps of an incident in Tresor are overdue.", signInAndLook},
 	NoticeRequestDecided: {"Tresor: Über Ihre Anfrage wurde entschieden",
 		"In Tresor wurde über Ihre Anfrage entschieden.",
-		"Your request in Tresor was decided."},
+		"Your request in Tresor was decided.", signInAndLook},
 	NoticeRequestExpired: {"Tresor: Ihre Anfrage ist verfallen",
 		"In Tresor ist Ihre Anfrage verfallen, ohne dass jemand entschieden hat.",
-		"Your request in Tresor expired without a decision."},
+		"Your request in Tresor expired without a decision.", signInAndLook},
+	NoticeAccountLocked: {"Tresor: Ihr Konto ist gesperrt",
+		"Ihr Konto in Tresor wurde nach vielen fehlgeschlagenen Anmeldeversuchen vorübergehend gesperrt.",
+		"Your Tresor account was locked for a while after many failed sign-in attempts.",
+		[2]string{"Bitte wenden Sie sich an Ihre IT; sie kann das Konto entsperren. Zur Anmeldung:",
+			"Please contact your IT, who can unlock it."}},
+	NoticeAccountLockedAdmin: {"Tresor: Ein Konto wurde gesperrt",
+		"In Tresor wurde ein Konto nach vielen fehlgeschlagenen Anmeldeversuchen vorübergehend gesperrt.",
+		"An account in Tresor was locked for a while after many failed sign-in attempts.",
+		[2]string{"Auf der Kontenseite sehen Sie, welches, und können es entsperren:",
+			"The accounts page at the link above shows which one and lets you unlock it."}},
 }
 
 // valid reports whether n is a known notice.
@@ -90,10 +112,10 @@ func composeMail(n Notice, to, link string) Mail {
 	t := noticeText[n]
 	var b strings.Builder
 	b.WriteString("Guten Tag,\n\n")
-	b.WriteString(t.de + "\nBitte melden Sie sich an und sehen Sie nach:\n\n")
+	b.WriteString(t.de + "\n" + t.todo[0] + "\n\n")
 	b.WriteString(link + "\n\n")
 	b.WriteString("Diese Nachricht enthält absichtlich keine Einzelheiten.\n\n-- \n")
-	b.WriteString(t.en + "\nPlease sign in at the link above to see it.\n")
+	b.WriteString(t.en + "\n" + t.todo[1] + "\n")
 	b.WriteString("This message deliberately contains no details.\n")
 	return Mail{To: to, Subject: t.subject, Text: b.String()}
 }
@@ -114,6 +136,10 @@ func (s *Service) link(n Notice, incidentID string) string {
 	switch n {
 	case NoticeRequestDecided, NoticeRequestExpired:
 		return s.publicURL + "/incidents/" + incidentID
+	case NoticeAccountLocked:
+		return s.publicURL + "/login"
+	case NoticeAccountLockedAdmin:
+		return s.publicURL + "/admin/users"
 	default:
 		return s.publicURL + "/approvals"
 	}

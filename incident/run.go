@@ -109,11 +109,15 @@ func (s *Service) loadForJob(ctx context.Context, j Job) (Incident, error) {
 
 // finish commits a job's effect: fn's writes, then the job's completion.
 // If the incident changed since the job read it, fn sees the fresh one.
+// A job about no incident (an account's notice) gets a zero Incident.
 func (s *Service) finish(ctx context.Context, j Job, fn func(tx Tx, inc *Incident) error) error {
 	return s.store.Tx(ctx, func(tx Tx) error {
-		inc, err := tx.Incident(ctx, j.IncidentID)
-		if err != nil {
-			return err
+		var inc Incident
+		if j.IncidentID != "" {
+			var err error
+			if inc, err = tx.Incident(ctx, j.IncidentID); err != nil {
+				return err
+			}
 		}
 		if err := fn(tx, &inc); err != nil {
 			return err

@@ -30,7 +30,9 @@ type Service struct {
 	publicURL string
 	clock     func() time.Time
 	rand      io.Reader
-	lease     time.Duration
+	// wait delays the answer to a throttled client address.
+	wait  func(ctx context.Context, d time.Duration) error
+	lease time.Duration
 	// pwParams overrides argon2id's cost when set.
 	pwParams *password.Params
 	// dummyHash makes sign-in for unknown users as slow as for real ones.
@@ -60,7 +62,7 @@ func WithLease(d time.Duration) Option { return func(s *Service) { s.lease = d }
 // in tools that never run jobs; running a job that needs them then fails.
 func NewService(store Store, pol *policies.Policy, vault Vault, msgr Messenger, opts ...Option) *Service {
 	s := &Service{store: store, policy: pol, vault: vault, msgr: msgr, clock: time.Now, rand: rand.Reader, lease: 5 * time.Minute,
-		verify: password.Verify}
+		verify: password.Verify, wait: sleep}
 	for _, o := range opts {
 		o(s)
 	}

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// Sign-in throttling: after maxFailures failed attempts within window for
-// one key (a user name's hash, a user id or a client address) the key is
-// locked for lockout.
+// Second-factor throttling: after maxFailures wrong codes within window
+// for one key (a user id whose password was right) the key is locked for
+// lockout. Passwords are throttled by the domain (Service.SignIn), in the
+// database, per account and per address.
 const (
 	maxFailures = 5
 	window      = 15 * time.Minute

@@ -11,6 +11,9 @@ import (
 // loginView is the sign-in page's data.
 type loginView struct {
 	Error string // catalog key, or ""
+	// Seconds fills the lockout.wait message; Username keeps what was typed.
+	Seconds  int
+	Username string
 }
 
 // loginForm shows the sign-in page.

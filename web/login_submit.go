@@ -3,15 +3,16 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
 
-// loginSubmit checks user name and password (Service.Authenticate records
-// the attempt) and starts a session at the stage the user's second factor
-// calls for.
+// loginSubmit checks user name and password under the domain's sign-in
+// rule (Service.SignIn counts, slows down, locks and records) and starts a
+// session at the stage the user's second factor calls for.
 func (s *Server) loginSubmit(c *gin.Context) {
 	var f loginForm
 	if err := bind(c, &f); err != nil {
@@ -19,27 +20,27 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	keys := []string{nameKey(f.Username), "ip:" + c.ClientIP()}
-	if s.limiter.locked(keys...) {
-		s.render(c, http.StatusTooManyRequests, "login", loginView{Error: "login.locked"})
+	u, err := s.svc.SignIn(ctx, f.Username, f.Password, c.ClientIP())
+	var wait *incident.SignInWait
+	switch {
+	case errors.Is(err, incident.ErrBadCredentials):
+		s.render(c, http.StatusUnauthorized, "login", loginView{Error: "login.failed", Username: f.Username})
 		return
-	}
-	u, err := s.svc.Authenticate(ctx, f.Username, f.Password)
-	if errors.Is(err, incident.ErrBadCredentials) {
-		if s.limiter.fail(keys...) {
-			if err := s.svc.RecordAuthEvent(ctx, incident.System, incident.AuthLockedOut, ""); err != nil {
-				s.fail(c, err)
-				return
-			}
+	case errors.As(err, &wait):
+		c.Header("Retry-After", strconv.Itoa(wait.Seconds()))
+		v := loginView{Error: "lockout.wait", Seconds: wait.Seconds(), Username: f.Username}
+		if v.Seconds == 1 {
+			v.Error, v.Seconds = "lockout.wait_one", 0
 		}
-		s.render(c, http.StatusUnauthorized, "login", loginView{Error: "login.failed"})
+		s.render(c, http.StatusTooManyRequests, "login", v)
 		return
-	}
-	if err != nil {
+	case errors.Is(err, incident.ErrAccountLocked):
+		s.render(c, http.StatusLocked, "login", loginView{Error: "lockout.locked", Username: f.Username})
+		return
+	case err != nil:
 		s.fail(c, err)
 		return
 	}
-	s.limiter.reset(keys[0])
 	stage := incident.StageActive
 	_, err = s.sessions.SecondFactor(ctx, u.ID)
 	switch {

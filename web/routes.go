@@ -124,6 +124,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/admin/users/:name/second-factor/reset", access: signedIn, roles: admins, handler: (*Server).userResetSecondFactor},
 		{method: http.MethodPost, path: "/admin/users/:name/role", access: signedIn, roles: admins, handler: (*Server).userSetRole},
 		{method: http.MethodPost, path: "/admin/users/:name/email", access: signedIn, roles: admins, handler: (*Server).userSetEmail},
+		{method: http.MethodPost, path: "/admin/users/:name/unlock", access: signedIn, roles: admins, handler: (*Server).userUnlock},
 		{method: http.MethodGet, path: "/admin/devices", access: signedIn, roles: admins, handler: (*Server).deviceList},
 
 		{method: http.MethodGet, path: "/account/tokens", access: signedIn, roles: everyone, handler: (*Server).tokenList},
@@ -151,6 +152,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/api/v1/users/:name/disabled", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetDisabled},
 		{method: http.MethodPost, path: "/api/v1/users/:name/role", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetRole},
 		{method: http.MethodPost, path: "/api/v1/users/:name/email", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetEmail},
+		{method: http.MethodPost, path: "/api/v1/users/:name/unlock", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserUnlock},
 	}
 }
 

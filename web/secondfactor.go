@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -73,11 +71,4 @@ func (s *Server) newRecoveryCodes() (codes, hashes []string, err error) {
 		hashes = append(hashes, hashToken(raw))
 	}
 	return codes, hashes, nil
-}
-
-// nameKey is the limiter key of a user name, hashed so that names do not
-// sit in memory longer than needed.
-func nameKey(username string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(username))))
-	return "name:" + hex.EncodeToString(sum[:])
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +22,9 @@ type userItem struct {
 	incident.User
 	SecondFactor bool
 	Self         bool
+	// LockedUntil is set while the account is locked after many failed
+	// sign-ins.
+	LockedUntil *time.Time
 }
 
 // userList lists every account with its second-factor status.
@@ -32,6 +36,11 @@ func (s *Server) userList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	locks, err := s.svc.AccountLocks(ctx, a)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	v := usersView{Roles: incident.Roles, MailConfigured: s.svc.MailConfigured()}
 	for _, u := range us {
 		_, err := s.sessions.SecondFactor(ctx, u.ID)
@@ -39,7 +48,11 @@ func (s *Server) userList(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		v.Users = append(v.Users, userItem{User: u, SecondFactor: err == nil, Self: u.ID == a.ID})
+		item := userItem{User: u, SecondFactor: err == nil, Self: u.ID == a.ID}
+		if until, ok := locks[u.ID]; ok {
+			item.LockedUntil = &until
+		}
+		v.Users = append(v.Users, item)
 	}
 	s.render(c, http.StatusOK, "user_list", v)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -16,7 +17,30 @@ func (c *cli) cmdUser(ctx context.Context, args []string) error {
 		"email":   {"set or clear (\"\") an account's e-mail address for notifications", (*cli).cmdUserEmail},
 		"disable": {"disable an account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, true) }},
 		"enable":  {"enable a disabled account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, false) }},
+		"unlock":  {"end an account's lock after many failed sign-ins", (*cli).cmdUserUnlock},
 	}, args)
+}
+
+func (c *cli) cmdUserUnlock(ctx context.Context, args []string) error {
+	fs := c.flags("user unlock", "user unlock USERNAME")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("want exactly one USERNAME")
+	}
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+		locked, err := svc.UnlockAccount(ctx, incident.System, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if !locked {
+			fmt.Fprintf(c.stdout, "%q was not locked\n", strings.ToLower(strings.TrimSpace(fs.Arg(0))))
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "unlocked %q\n", strings.ToLower(strings.TrimSpace(fs.Arg(0))))
+		return nil
+	})
 }
 
 func (c *cli) cmdUserAdd(ctx context.Context, args []string) error {
