@@ -36,14 +36,7 @@ func readinessChecks(s *sqlstore.Store, v *vault.Vault) []web.ReadinessCheck {
 		if err != nil {
 			return err
 		}
-		got, err := wa.DeviceStoreSchema(ctx, db, string(s.Dialect()))
-		if err != nil {
-			return err
-		}
-		if got != wa.DeviceStoreVersion() {
-			return fmt.Errorf("%w: its tables are at version %d, this build needs %d", wa.ErrStaleDeviceStore, got, wa.DeviceStoreVersion())
-		}
-		return nil
+		return wa.CheckDeviceStore(ctx, db, string(s.Dialect()))
 	}})
 }
 

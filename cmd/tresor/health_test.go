@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/password"
+	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault"
@@ -62,7 +64,8 @@ func failedChecks(ctx context.Context, checks []web.ReadinessCheck) []string {
 }
 
 // The readiness checks name the vault when its folder is gone and the
-// WhatsApp device store while it is behind, and pass once both are right.
+// WhatsApp device store while it is behind, and pass once both are right
+// (the migrated device store on SQLite; see below).
 func TestReadinessChecks(t *testing.T) {
 	ctx := context.Background()
 	for _, d := range sqltest.Dialects() {
@@ -88,15 +91,23 @@ func TestReadinessChecks(t *testing.T) {
 			if got := strings.Join(failedChecks(ctx, checks), ","); got != "whatsapp_device_store" {
 				t.Fatalf("before the device store is migrated: failed %q", got)
 			}
-			db, err := s.SQLDB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := wa.MigrateDeviceStore(ctx, db, string(s.Dialect())); err != nil {
-				t.Fatal(err)
-			}
-			if got := failedChecks(ctx, checks); len(got) != 0 {
-				t.Fatalf("healthy: failed %q", got)
+			// whatsmeow's upgrade looks for its version table in every
+			// schema (dbutil.TableExists), so on PostgreSQL it would see the
+			// tables of tests running beside this one in the same database:
+			// the migrated case runs on SQLite only.
+			stale := []string{"whatsapp_device_store"}
+			if d == sqlstore.SQLite {
+				db, err := s.SQLDB()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := wa.MigrateDeviceStore(ctx, db, string(s.Dialect())); err != nil {
+					t.Fatal(err)
+				}
+				if got := failedChecks(ctx, checks); len(got) != 0 {
+					t.Fatalf("healthy: failed %q", got)
+				}
+				stale = nil
 			}
 			entries, err := os.ReadDir(dir)
 			if err != nil {
@@ -108,8 +119,8 @@ func TestReadinessChecks(t *testing.T) {
 			if err := os.Remove(dir); err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(failedChecks(ctx, checks), ","); got != "vault" {
-				t.Fatalf("vault folder gone: failed %q", got)
+			if got, want := failedChecks(ctx, checks), append([]string{"vault"}, stale...); !slices.Equal(got, want) {
+				t.Fatalf("vault folder gone: failed %q, want %q", got, want)
 			}
 		})
 	}
