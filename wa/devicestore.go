@@ -46,17 +46,23 @@ func MigrateDeviceStore(ctx context.Context, db *sql.DB, dialect string) (from, 
 // no schema: a version other than DeviceStoreVersion fails with
 // ErrStaleDeviceStore.
 func OpenDeviceStore(ctx context.Context, db *sql.DB, dialect string) (*wastore.Container, error) {
-	if err := checkDialect(dialect); err != nil {
+	if err := CheckDeviceStore(ctx, db, dialect); err != nil {
 		return nil, err
-	}
-	v, err := DeviceStoreSchema(ctx, db, dialect)
-	if err != nil {
-		return nil, err
-	}
-	if v != DeviceStoreVersion() {
-		return nil, fmt.Errorf("%w: its tables are at version %d, this build needs %d", ErrStaleDeviceStore, v, DeviceStoreVersion())
 	}
 	return wastore.NewWithDB(db, dialect, nil), nil
+}
+
+// CheckDeviceStore returns ErrStaleDeviceStore (wrapped) unless
+// whatsmeow's tables are at DeviceStoreVersion. It only reads.
+func CheckDeviceStore(ctx context.Context, db *sql.DB, dialect string) error {
+	v, err := DeviceStoreSchema(ctx, db, dialect)
+	if err != nil {
+		return err
+	}
+	if v != DeviceStoreVersion() {
+		return fmt.Errorf("%w: its tables are at version %d, this build needs %d", ErrStaleDeviceStore, v, DeviceStoreVersion())
+	}
+	return nil
 }
 
 // DeviceStoreSchema reads the version of whatsmeow's tables without

@@ -74,6 +74,10 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/static/style.css", access: public, handler: (*Server).staticCSS},
 		{method: http.MethodGet, path: "/static/whatsapp-link.js", access: public, handler: (*Server).staticLinkJS},
 		{method: http.MethodGet, path: "/static/favicon.svg", access: public, handler: (*Server).staticFavicon},
+		// Health probes: no session, no admission slot, so that a full
+		// queue or an absent database still gets an answer.
+		{method: http.MethodGet, path: "/healthz", access: public, long: true, handler: (*Server).healthz},
+		{method: http.MethodGet, path: "/readyz", access: public, long: true, handler: (*Server).readyz},
 		{method: http.MethodGet, path: "/login", access: public, handler: (*Server).loginForm},
 		{method: http.MethodPost, path: "/login", access: public, handler: (*Server).loginSubmit},
 		{method: http.MethodPost, path: "/language", access: public, handler: (*Server).languageSet},
@@ -163,7 +167,7 @@ func unsafe(method string) bool {
 
 // routes installs the middleware and the route table on e.
 func (s *Server) routes(e *gin.Engine) {
-	e.Use(s.recovery, s.requestID, s.accessLog, s.securityHeaders, s.limitBody(maxFormBytes), s.admission.admit, s.loadSession)
+	e.Use(s.observe, s.recovery, s.requestID, s.accessLog, s.securityHeaders, s.limitBody(maxFormBytes), s.admission.admit, s.loadSession)
 	e.NoRoute(func(c *gin.Context) {
 		if isAPI(c.Request.URL.Path) {
 			s.failJSON(c, incident.ErrNotFound)

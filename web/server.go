@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/policies"
@@ -51,6 +52,12 @@ type Config struct {
 	// MaxInFlight is how many requests are worked on at once; the others
 	// wait in arrival order (see admission). 0 means 2 per CPU.
 	MaxInFlight int
+	// Readiness are the checks /readyz runs, in order; none: /readyz
+	// answers like /healthz.
+	Readiness []ReadinessCheck
+	// Metrics receives the request and admission metrics; nil: none are
+	// kept. The caller serves it on its own address.
+	Metrics prometheus.Registerer
 }
 
 // Server is the web interface.
@@ -72,6 +79,8 @@ type Server struct {
 	bundles   Bundles  // nil: no release downloads
 	links     *linkHub
 	engine    *gin.Engine
+	readiness []ReadinessCheck
+	metrics   *requestMetrics // nil: no metrics
 }
 
 // New builds the server and its router.
@@ -83,7 +92,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: no session store")
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
-		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles}
+		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles,
+		readiness: cfg.Readiness}
 	if s.tokens = cfg.Tokens; s.tokens == nil {
 		ts, ok := cfg.Sessions.(incident.TokenStore)
 		if !ok {
@@ -119,6 +129,11 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(s.now)
 	s.admission = newAdmission(cfg.MaxInFlight, routeTable())
 	s.links = newLinkHub(s.now, s.log.Warn)
+	if cfg.Metrics != nil {
+		if err := s.registerMetrics(cfg.Metrics); err != nil {
+			return nil, err
+		}
+	}
 	s.engine = gin.New()
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("web: trusted proxies: %w", err)

@@ -54,6 +54,10 @@ func hashToken(tok string) string {
 func (s *Server) loadSession(c *gin.Context) {
 	rs := st(c)
 	rs.lang = s.language(c)
+	if isProbe(c) {
+		c.Next()
+		return
+	}
 	if err := s.resolveSession(c, rs); err != nil {
 		if isAPI(c.Request.URL.Path) {
 			s.failJSON(c, err)

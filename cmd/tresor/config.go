@@ -13,11 +13,14 @@ import (
 // Secrets are never taken from argv; each secret variable X also has an
 // X_FILE form that names a file holding it.
 type config struct {
-	DataDir      string // TRESOR_DATA_DIR, default ./tresor-data
-	DatabaseURL  string // TRESOR_DATABASE_URL(_FILE), default sqlite:DATA/tresor.db
-	Listen       string // TRESOR_LISTEN, default 127.0.0.1:8080
-	PolicyDir    string // TRESOR_POLICY_DIR, optional override directory
-	AuditKeyFile string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
+	DataDir     string // TRESOR_DATA_DIR, default ./tresor-data
+	DatabaseURL string // TRESOR_DATABASE_URL(_FILE), default sqlite:DATA/tresor.db
+	Listen      string // TRESOR_LISTEN, default 127.0.0.1:8080
+	// MetricsListen is TRESOR_METRICS_LISTEN: the address serving
+	// Prometheus metrics at /metrics; empty (the default) serves none.
+	MetricsListen string
+	PolicyDir     string // TRESOR_POLICY_DIR, optional override directory
+	AuditKeyFile  string // TRESOR_AUDIT_KEY_FILE, default DATA/audit-signing.key
 	// WitnessKeysFile is TRESOR_AUDIT_WITNESS_KEYS_FILE: witness verifier
 	// keys, one a line, whose cosignatures the server accepts; optional.
 	WitnessKeysFile string
@@ -41,6 +44,8 @@ const envVars = `Environment:
   TRESOR_DATA_DIR               data folder (default ./tresor-data)
   TRESOR_DATABASE_URL[_FILE]    postgres://… or sqlite:PATH (default sqlite:DATA/tresor.db)
   TRESOR_LISTEN                 listen address (default 127.0.0.1:8080)
+  TRESOR_METRICS_LISTEN         address serving Prometheus metrics at /metrics, apart from the web
+                                interface, e.g. 127.0.0.1:9090 (default: no metrics)
   TRESOR_POLICY_DIR             folder of policy YAML overriding the embedded defaults
   TRESOR_AUDIT_KEY_FILE         audit checkpoint signing key (default DATA/audit-signing.key)
   TRESOR_AUDIT_WITNESS_KEYS_FILE  witness verifier keys, one a line ('tresor audit witness-keygen'):
@@ -64,7 +69,7 @@ const envVars = `Environment:
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		DataDir: getenv("TRESOR_DATA_DIR"), Listen: getenv("TRESOR_LISTEN"), PolicyDir: getenv("TRESOR_POLICY_DIR"),
+		DataDir: getenv("TRESOR_DATA_DIR"), Listen: getenv("TRESOR_LISTEN"), MetricsListen: getenv("TRESOR_METRICS_LISTEN"), PolicyDir: getenv("TRESOR_POLICY_DIR"),
 		AuditKeyFile: getenv("TRESOR_AUDIT_KEY_FILE"), WitnessKeysFile: getenv("TRESOR_AUDIT_WITNESS_KEYS_FILE"), SecretKeyFile: getenv("TRESOR_SECRET_KEY_FILE"),
 		WAKeyFile: getenv("TRESOR_WA_KEY_FILE"), RecipientsFile: getenv("TRESOR_VAULT_RECIPIENTS_FILE"),
 		VaultDir: getenv("TRESOR_VAULT_DIR"), IdentityOut: getenv("TRESOR_VAULT_IDENTITY_OUT"),

@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/smtpmail"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
@@ -75,9 +77,30 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
 	}
-	handler, err := c.handler(cfg, svc, pol, s, mgr, v, logger)
+	var reg *prometheus.Registry
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if reg, err = newMetricsRegistry(s, c.now, logger); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		metricsSrv = metricsServer(cfg, reg)
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("failed to listen for metrics (TRESOR_METRICS_LISTEN): %w", err)
+		}
+	}
+	var metricsReg prometheus.Registerer
+	if reg != nil {
+		metricsReg = reg
+	}
+	handler, err := c.handler(cfg, svc, pol, s, mgr, v, logger, metricsReg)
 	if err != nil {
 		_ = ln.Close()
+		if metricsLn != nil {
+			_ = metricsLn.Close()
+		}
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Minute,
@@ -87,6 +110,21 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 		scheme = "https"
 	}
 	fmt.Fprintf(c.stdout, "tresor %s listening on %s://%s\n", toolVersion(), scheme, ln.Addr())
+	if metricsSrv != nil {
+		fmt.Fprintf(c.stdout, "metrics on http://%s/metrics\n", metricsLn.Addr())
+		go func() {
+			if err := metricsSrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("metrics server stopped", "err", err)
+			}
+		}()
+		defer func() {
+			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if serr := metricsSrv.Shutdown(shutdown); serr != nil {
+				logger.Warn("metrics server shutdown", "err", serr)
+			}
+		}()
+	}
 
 	workCtx, stopWork := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
