@@ -126,7 +126,7 @@ func TestMetricsByRoutePattern(t *testing.T) {
 	e := newEnv(t)
 	reg := e.serveObserved(0)
 	wanda := e.as("wanda")
-	id := e.flag(wanda, "wamid-metrics", "threat")
+	id := e.flag(wanda, "wamidmetrics", "threat")
 	wantStatus(t, wanda.get("/incidents/"+id), http.StatusOK)
 	wantStatus(t, wanda.get("/incidents/"+id), http.StatusOK)
 	wantStatus(t, wanda.get("/incidents/"+strings.Repeat("0", 32)), http.StatusNotFound)
