@@ -32,6 +32,16 @@ func MigrateDeviceStore(ctx context.Context, db *sql.DB, dialect string) (from, 
 	if from, err = DeviceStoreSchema(ctx, db, dialect); err != nil {
 		return 0, 0, err
 	}
+	if dialect == "postgres" && from == 0 {
+		// whatsmeow's upgrader (go.mau.fi/util/dbutil) asks
+		// information_schema whether its version table exists without
+		// naming the schema: in a database where another schema holds
+		// whatsmeow's tables it skips creating the table here and then
+		// fails to read it. Create it as dbutil would, in this schema.
+		if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS whatsmeow_version (version INTEGER, compat INTEGER)"); err != nil {
+			return 0, 0, fmt.Errorf("failed to create the WhatsApp device store's version table: %w", err)
+		}
+	}
 	if err := wastore.NewWithDB(db, dialect, nil).Upgrade(ctx); err != nil {
 		return from, 0, fmt.Errorf("failed to upgrade the WhatsApp device store from version %d: %w", from, err)
 	}

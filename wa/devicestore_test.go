@@ -106,3 +106,24 @@ func schemaOf(t *testing.T, raw string) string {
 	}
 	return u.Query().Get("search_path")
 }
+
+// Two schemas of one PostgreSQL database (two installations, or parallel
+// tests) each get whatsmeow's tables: whatsmeow's own upgrader looks for
+// its version table in every schema, so the second migration failed with
+// "relation whatsmeow_version does not exist".
+func TestDeviceStoreMigratesBesideAnotherSchema(t *testing.T) {
+	ctx := context.Background()
+	for i := range 2 {
+		st := sqltest.OpenURL(t, sqltest.URL(t, sqlstore.Postgres))
+		db, err := st.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, to, err := MigrateDeviceStore(ctx, db, "postgres"); err != nil || to != DeviceStoreVersion() {
+			t.Fatalf("schema %d: migrated to %d: %v", i+1, to, err)
+		}
+		if _, err := OpenDeviceStore(ctx, db, "postgres"); err != nil {
+			t.Fatalf("schema %d: %v", i+1, err)
+		}
+	}
+}
