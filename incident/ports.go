@@ -110,7 +110,9 @@ type Tx interface {
 	Jobs(ctx context.Context, incidentID string) ([]Job, error)
 
 	// Throttle returns the throttle of key, a zero Throttle with that
-	// key when none is stored.
+	// key when none is stored. The key stays locked against other
+	// transactions' Throttle until this one ends, so that reading,
+	// counting and SetThrottle are atomic.
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// SetThrottle stores t under t.Key, replacing what was there.
 	SetThrottle(ctx context.Context, t Throttle) error

@@ -20,8 +20,22 @@ type throttleRow struct {
 
 func (throttleRow) TableName() string { return "throttles" }
 
-// Throttle implements incident.Tx.
+// throttleLockClass is the first half of the two-integer advisory lock
+// key space the throttles use; device locks use the one-bigint space, so
+// the two never meet.
+const throttleLockClass = 7411
+
+// Throttle implements incident.Tx. On PostgreSQL it first takes a
+// transaction advisory lock on the key, held until the transaction ends:
+// concurrent transactions that read, count and store the same throttle
+// then run one after the other, and none counts from a stale read. (On
+// SQLite a write transaction holds the only writer already.)
 func (t *tx) Throttle(ctx context.Context, key string) (incident.Throttle, error) {
+	if t.dialect == Postgres {
+		if err := t.q(ctx).Exec(`SELECT pg_advisory_xact_lock(?, hashtext(?))`, throttleLockClass, key).Error; err != nil {
+			return incident.Throttle{}, fmt.Errorf("failed to lock throttle: %w", translate(err))
+		}
+	}
 	var r throttleRow
 	err := t.q(ctx).Where("key = ?", key).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
