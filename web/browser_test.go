@@ -327,6 +327,7 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	if staged == nil {
 		t.Fatal("no receipt after the upload")
 	}
+	wanda.do(chromedp.Click(chromedp.CSS("details.tech summary"), chromedp.NodeVisible)) // the check values are folded away
 	wanda.see("Meldung", staged.CiphertextSHA256)
 	if _, err := ve.vault.Open(e.ctx, staged.BundleID, []vault.Identity{ve.identity}, func(p vault.PartInfo, r io.Reader) error {
 		got, err := io.ReadAll(r)
@@ -367,7 +368,10 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 
 	// 4. The worker works through the deletion steps.
 	wanda.visit("/incidents/" + id)
-	wanda.see("Meldung", "Löschschritte offen", "Löschen: Schritt für Schritt", inc.Receipt.CiphertextSHA256)
+	wanda.see("Meldung", "Löschschritte offen", "Löschen: Schritt für Schritt", "Sicherungsbeleg")
+	if folded := run(wanda, chromedp.TextContent("details.tech")); !strings.Contains(folded, inc.Receipt.CiphertextSHA256) {
+		t.Errorf("the folded check values lack the sealed bundle's hash: %q", folded)
+	}
 	wanda.shot("walkthrough")
 	open := wanda.count("li.step-open")
 	if open < 2 {

@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,6 +125,9 @@ func browserUncaptured(t *testing.T, exe, shots string, vp viewport) {
 		t.Fatalf("after the jobs: state %s, receipt %+v", inc.State, inc.Receipt)
 	}
 	wanda.visit("/incidents/" + viewOnce)
-	wanda.see("Meldung", "Löschschritte offen", inc.Receipt.CiphertextSHA256)
+	wanda.see("Meldung", "Löschschritte offen", "Sicherungsbeleg")
+	if folded := run(wanda, chromedp.TextContent("details.tech")); !strings.Contains(folded, inc.Receipt.CiphertextSHA256) {
+		t.Errorf("the folded check values lack the sealed bundle's hash: %q", folded)
+	}
 	wanda.shot("uncaptured-secured")
 }

@@ -76,7 +76,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.detected))
 		}
 	case errors.As(err, &tooBig):
-		v.Hint = l.T("forms.size_limit", l.size(tooBig.Limit))
+		v.Hint = l.T("forms.size_limit", l.Size(tooBig.Limit))
 	}
 	s.renderErrorView(c, v)
 }

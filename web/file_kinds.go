@@ -41,10 +41,10 @@ func (l *localizer) fileKinds(mediaTypes []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " " + l.T("forms.or") + " " + names[len(names)-1]
 }
 
-// size names a byte limit in whole megabytes (MiB, as phones count them),
+// Size names a byte count in whole megabytes (MiB, as phones count them),
 // rounded down so that a file of the named size fits, or in kilobytes
 // below one megabyte.
-func (l *localizer) size(limit int64) string {
+func (l *localizer) Size(limit int64) string {
 	if limit >= 1<<20 {
 		return l.T("forms.megabytes", limit>>20)
 	}

@@ -15,7 +15,10 @@ import (
 // content), walkthrough, requests, deadlines and, for auditors and
 // supervisors, the audit trail.
 type showView struct {
-	Inc        incident.Incident
+	Inc incident.Incident
+	// Label names the incident for people (category and date); its id
+	// stays in the technical details and the printed report.
+	Label      string
 	Category   *policies.Category
 	Steps      []stepView
 	Requests   []requestView
@@ -110,12 +113,14 @@ func (s *Server) showIncident(c *gin.Context, id string, retry *decideRetry) (sh
 	if g, err := s.policy.Guide(inc.Platform); err == nil {
 		v.PlatformName = &g.Name
 	}
+	l := s.localizer(st(c).lang)
+	v.Label = s.incidentLabel(l, s.categoryLabels(l), inc)
 	v.Steps = s.stepViews(inc, steps, now)
 	for _, r := range reqs {
 		v.Requests = append(v.Requests, s.requestView(a, r, now).retrying(retry))
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
-		v.Trail, v.ShowTrail = trailRows(s.localizer(st(c).lang), d.Trail, d.People, steps), true
+		v.Trail, v.ShowTrail = trailRows(l, d.Trail, d.People, steps), true
 		v.CanReport = a.Role == incident.RoleAuditor
 	}
 	return v, nil
