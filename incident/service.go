@@ -42,7 +42,8 @@ type Service struct {
 	// count its calls).
 	verify func(pw, hash string) error
 	// witnesses are the keys whose cosignatures AddCosignature accepts.
-	witnesses []note.Verifier
+	witnesses []note.Verifier // orphans schedules the sweep of bundles never committed (orphans.go).
+	orphans   orphanSweeper
 }
 
 // Option configures a Service.
