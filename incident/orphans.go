@@ -246,3 +246,50 @@ func (s *Service) sweepOrphansIfDue(ctx context.Context, logf func(format string
 		logf("orphan sweep: %d destroyed, %d absent, %d kept by the storage's retention", rep.Destroyed, rep.Absent, rep.Held)
 	}
 }
+
+// BundleStatus is how `tresor vault list` marks a bundle the workflow
+// announced but never recorded.
+type BundleStatus string
+
+const (
+	// BundleUnrecorded: its intent is pending within the grace period:
+	// being sealed right now, or left by a crash the sweeper will find.
+	BundleUnrecorded BundleStatus = "unrecorded"
+	// BundleOrphan: never recorded and past the grace period, or claimed
+	// by the sweeper and kept by the storage's retention until it can be
+	// destroyed.
+	BundleOrphan BundleStatus = "orphan"
+)
+
+// BundleStatuses returns, by bundle id, the status of every bundle whose
+// intent is not committed and not finished: the bundles no incident
+// refers to. Bundles without an entry are recorded evidence or were
+// sealed outside the workflow. For admins, auditors and the system.
+func (s *Service) BundleStatuses(ctx context.Context, a Actor) (map[string]BundleStatus, error) {
+	if a.ID != System.ID {
+		if err := requireRole(a, RoleAdmin, RoleAuditor); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]BundleStatus{}
+	orphanBefore := s.now().Add(-s.orphanGrace())
+	err := s.store.View(ctx, func(tx Tx) error {
+		for _, st := range []IntentState{IntentPending, IntentOrphaned} {
+			list, err := tx.BundleIntents(ctx, BundleIntentFilter{State: st})
+			if err != nil {
+				return err
+			}
+			for _, in := range list {
+				out[in.BundleID] = BundleOrphan
+				if in.State == IntentPending && !in.CreatedAt.Before(orphanBefore) {
+					out[in.BundleID] = BundleUnrecorded
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to read bundle intents: %w", err)
+	}
+	return out, nil
+}
