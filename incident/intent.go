@@ -150,6 +150,8 @@ func (s *Service) commitBundle(ctx context.Context, tx Tx, bundleID string) erro
 // (the Vault's contract for a failed Seal). Best effort: if it cannot be
 // recorded, the sweeper finds the intent after the grace period.
 func (s *Service) abandonBundle(ctx context.Context, in BundleIntent) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	_ = s.store.Tx(ctx, func(tx Tx) error { // best effort, see above
 		cur, err := tx.BundleIntent(ctx, in.BundleID)
 		if err != nil || cur.State != IntentPending {
@@ -164,6 +166,8 @@ func (s *Service) abandonBundle(ctx context.Context, in BundleIntent) {
 // record, with the same audit entry the sweeper writes. If that fails, the
 // intent stays for the sweeper and the returned error says so.
 func (s *Service) discardUnrecorded(ctx context.Context, in BundleIntent) error {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
 	claimed, err := s.claimOrphan(ctx, in.BundleID, true)
 	if errors.Is(err, errNotOrphan) {
 		return nil // another sweeper holds it and records it
@@ -173,4 +177,10 @@ func (s *Service) discardUnrecorded(ctx context.Context, in BundleIntent) error 
 	}
 	_, err = s.destroyOrphan(ctx, claimed, "not_recorded")
 	return err
+}
+
+// cleanupContext outlives the request that failed: an upload the client
+// broke off must still record what became of its bundle.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 }

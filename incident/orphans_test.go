@@ -368,3 +368,41 @@ func TestWorkSweepsAtStart(t *testing.T) {
 		}
 	})
 }
+
+// TestAbortedUploadIsNotAnOrphan: an upload the client breaks off (its
+// context cancelled while sealing) publishes nothing; its intent is
+// abandoned at once, so no sweep writes an entry about it later.
+func TestAbortedUploadIsNotAnOrphan(t *testing.T) {
+	eachDB(t, func(t *testing.T, ww *world) {
+		w := newOrphanWorld(t, ww)
+		ctx, cancel := context.WithCancel(w.ctx)
+		_, err := w.svc.FlagUpload(ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "iphone"},
+			incident.Part{Name: "a.png", MediaType: "image/png", Size: -1, Content: cancellingReader{cancel}})
+		if err == nil {
+			t.Fatal("a broken-off upload opened an incident")
+		}
+		var intents []incident.BundleIntent
+		if err := w.store.View(w.ctx, func(tx incident.Tx) (err error) {
+			intents, err = tx.BundleIntents(w.ctx, incident.BundleIntentFilter{})
+			return
+		}); err != nil || len(intents) != 1 || intents[0].State != incident.IntentAbandoned {
+			t.Fatalf("intents %+v %v", intents, err)
+		}
+		w.clock.Advance(2 * time.Hour)
+		if got := w.sweep(); got != (incident.OrphanSweep{}) {
+			t.Fatalf("sweep = %+v", got)
+		}
+		if es := w.entries(intents[0].IncidentID); len(es) != 0 {
+			t.Fatalf("entries %+v", es)
+		}
+	})
+}
+
+// cancellingReader is a client that breaks off: it cancels the request's
+// context and fails the read.
+type cancellingReader struct{ cancel context.CancelFunc }
+
+func (r cancellingReader) Read([]byte) (int, error) {
+	r.cancel()
+	return 0, context.Canceled
+}

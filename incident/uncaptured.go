@@ -184,7 +184,7 @@ func (s *Service) SubmitUpload(ctx context.Context, a Actor, id string, in Submi
 	})
 	if err != nil {
 		if derr := s.discardUnrecorded(ctx, intent); derr != nil {
-			return Incident{}, fmt.Errorf("%w (and the sealed upload %s could not be removed: %v)", err, receipt.BundleID, derr)
+			return Incident{}, fmt.Errorf("%w (the sealed upload %s is left to the orphan sweeper: %v)", err, receipt.BundleID, derr)
 		}
 		return Incident{}, err
 	}

@@ -82,7 +82,7 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 		// evidence nobody can account for (with an audit entry; if that
 		// fails too, the orphan sweeper finishes it after the grace period).
 		if derr := s.discardUnrecorded(ctx, intent); derr != nil {
-			return Incident{}, fmt.Errorf("%w (and the sealed upload %s could not be removed: %v)", err, receipt.BundleID, derr)
+			return Incident{}, fmt.Errorf("%w (the sealed upload %s is left to the orphan sweeper: %v)", err, receipt.BundleID, derr)
 		}
 		return Incident{}, err
 	}
