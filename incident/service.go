@@ -42,8 +42,9 @@ type Service struct {
 	// count its calls).
 	verify func(pw, hash string) error
 	// witnesses are the keys whose cosignatures AddCosignature accepts.
-	witnesses []note.Verifier // orphans schedules the sweep of bundles never committed (orphans.go).
-	orphans   orphanSweeper
+	witnesses []note.Verifier
+	// orphans schedules the sweep of bundles never committed (orphans.go).
+	orphans orphanSweeper
 }
 
 // Option configures a Service.
