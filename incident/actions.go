@@ -55,6 +55,14 @@ const (
 	ActionNotificationNotSent Action = "notification.not_sent"
 )
 
+// Orphaned bundles: published by an upload or a secure job that never
+// committed its incident, then destroyed by the orphan sweeper (or by the
+// failed upload itself), or found absent from the vault.
+const (
+	ActionEvidenceOrphanDestroyed Action = "evidence.orphan_destroyed"
+	ActionEvidenceOrphanDiscarded Action = "evidence.orphan_discarded"
+)
+
 // Accounts and sign-in. The sign-in events the web layer records are the
 // AuthEvent constants (session.go, apitoken.go).
 const (
@@ -81,6 +89,7 @@ func Actions() []Action {
 		ActionStepDone, ActionStepImpossible, ActionStepEscalated, ActionIncidentClosed,
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
 		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
+		ActionEvidenceOrphanDestroyed, ActionEvidenceOrphanDiscarded,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,

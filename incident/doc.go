@@ -29,6 +29,14 @@
 //     ([CaptureGap]) is never secured before its reporter chose what to
 //     secure ([UncapturedChoice]); "not securable" needs a reason and
 //     the category's approval, and its text never enters the audit log.
+//   - No bundle outlives a crash unaccounted for: every bundle the workflow
+//     seals is announced ([BundleIntent]) in a committed transaction before
+//     the vault publishes it, and marked committed in the transaction that
+//     records its receipt. [Service.SweepOrphans] (run by [Service.Work])
+//     destroys the bundles of announcements left pending past the grace
+//     period, each with an audit entry; bundles the storage's retention
+//     protects stay marked as orphans until it ends. Bundles without an
+//     announcement (sealed outside the workflow) are never touched.
 //   - Notifications are jobs queued in the transaction of the change they
 //     tell about, each sent or recorded as not sent with an audit entry
 //     of ids only. A mail is composed from a fixed text per [Notice] and a

@@ -38,4 +38,7 @@ var (
 	ErrNoJob = errors.New("no job due")
 	// ErrLegalHold: evidence on legal hold cannot be destroyed.
 	ErrLegalHold = errors.New("evidence is on legal hold")
+	// ErrRetention: the vault's storage keeps the bundle under a
+	// retention period (S3 Object Lock) and refuses to delete it yet.
+	ErrRetention = errors.New("the storage's retention forbids deleting the bundle yet")
 )

@@ -40,7 +40,7 @@ func (s *Service) secure(ctx context.Context, j Job) error {
 	metadataOnly := inc.Securing != policies.SecureContent
 	if inc.staged() {
 		// The upload was sealed when it arrived; approval promotes it.
-		return s.finishSecure(ctx, j, cat, *inc.Receipt, false)
+		return s.finishSecure(ctx, j, cat, *inc.Receipt, false, false)
 	}
 	var parts []Part
 	if !metadataOnly {
@@ -52,21 +52,35 @@ func (s *Service) secure(ctx context.Context, j Job) error {
 		}
 	}
 	m := Manifest{IncidentID: inc.ID, Category: inc.Category, MetadataOnly: metadataOnly, Message: inc.Message, CapturedAt: s.now()}
-	receipt, err := s.vault.Seal(ctx, bundleID(inc.ID), m, parts)
+	// The intent commits before the vault is touched; a retry of this
+	// job re-uses it and its seal replaces the crashed attempt's bundle.
+	intent, err := s.announceBundle(ctx, inc.ID, IntentSecure)
+	if err != nil {
+		closeParts(parts)
+		return err
+	}
+	receipt, err := s.vault.Seal(ctx, intent.BundleID, m, parts)
 	closeParts(parts)
 	if err != nil {
 		return fmt.Errorf("failed to seal evidence: %w", err)
 	}
 	receipt.MetadataOnly = metadataOnly
-	return s.finishSecure(ctx, j, cat, receipt, metadataOnly)
+	return s.finishSecure(ctx, j, cat, receipt, metadataOnly, true)
 }
 
 // finishSecure records the secured evidence, its retention and the next
-// jobs, with the job's completion.
-func (s *Service) finishSecure(ctx context.Context, j Job, cat policies.Category, receipt Receipt, metadataOnly bool) error {
+// jobs, with the job's completion. sealed says the job sealed the bundle
+// itself: its intent commits with the receipt. If the incident moved on
+// meanwhile, the intent stays pending and the sweeper removes the bundle.
+func (s *Service) finishSecure(ctx context.Context, j Job, cat policies.Category, receipt Receipt, metadataOnly, sealed bool) error {
 	return s.finish(ctx, j, func(tx Tx, inc *Incident) error {
 		if inc.State != StateSecuring || inc.Evidence != EvidencePending {
 			return nil
+		}
+		if sealed {
+			if err := s.commitBundle(ctx, tx, receipt.BundleID); err != nil {
+				return err
+			}
 		}
 		until := receipt.SealedAt.Add(cat.Retention)
 		inc.Evidence, inc.Receipt, inc.RetentionUntil = EvidenceSecured, &receipt, &until

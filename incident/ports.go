@@ -116,6 +116,19 @@ type Tx interface {
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// SetThrottle stores t under t.Key, replacing what was there.
 	SetThrottle(ctx context.Context, t Throttle) error
+
+	// CreateBundleIntent records that a bundle is about to be published;
+	// a second intent with the same BundleID gives ErrDuplicate.
+	CreateBundleIntent(ctx context.Context, in BundleIntent) error
+	// BundleIntent returns the intent of a bundle id, or ErrNotFound.
+	BundleIntent(ctx context.Context, bundleID string) (BundleIntent, error)
+	// BundleIntents lists intents by ascending CreatedAt, then BundleID.
+	BundleIntents(ctx context.Context, f BundleIntentFilter) ([]BundleIntent, error)
+	// UpdateBundleIntent stores in's State, CreatedAt and RetryAt if its
+	// Version is the stored one, and increments in.Version; otherwise
+	// ErrConflict. This makes the incident's commit and the orphan
+	// sweeper's claim exclusive: exactly one of them moves a pending intent.
+	UpdateBundleIntent(ctx context.Context, in *BundleIntent) error
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.
@@ -153,6 +166,9 @@ type Vault interface {
 	// to yet, which keeps a retried job from leaving a second bundle.
 	Seal(ctx context.Context, bundleID string, m Manifest, parts []Part) (Receipt, error)
 	// Destroy removes a bundle and returns the facts for the certificate.
+	// It fails with an error wrapping ErrNotFound when there is no such
+	// bundle, and with one wrapping ErrRetention, destroying nothing,
+	// while the storage's retention (S3 Object Lock) protects it.
 	Destroy(ctx context.Context, bundleID string) (Destruction, error)
 }
 

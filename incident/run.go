@@ -57,9 +57,12 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 }
 
 // Work runs due jobs until ctx ends, polling every interval when idle.
-// Job failures are reported through logf and retried with backoff.
+// Job failures are reported through logf and retried with backoff. It
+// also sweeps orphaned bundles when it starts and every few minutes
+// (SweepOrphans).
 func (s *Service) Work(ctx context.Context, interval time.Duration, logf func(format string, args ...any)) {
 	for ctx.Err() == nil {
+		s.sweepOrphansIfDue(ctx, logf)
 		ran, err := s.RunDue(ctx)
 		if err != nil && ctx.Err() == nil {
 			logf("jobs: %v", err)

@@ -43,6 +43,8 @@ type Service struct {
 	verify func(pw, hash string) error
 	// witnesses are the keys whose cosignatures AddCosignature accepts.
 	witnesses []note.Verifier
+	// orphans schedules the sweep of bundles never committed (orphans.go).
+	orphans orphanSweeper
 }
 
 // Option configures a Service.

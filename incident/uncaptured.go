@@ -155,8 +155,13 @@ func (s *Service) SubmitUpload(ctx context.Context, a Actor, id string, in Submi
 		return Incident{}, fmt.Errorf("%w: the file is missing", ErrInvalidInput)
 	}
 	m := Manifest{IncidentID: inc.ID, Category: cat.ID, Message: inc.Message, CapturedAt: s.now()}
-	receipt, err := s.vault.Seal(ctx, bundleID(inc.ID), m, []Part{file})
+	intent, err := s.announceBundle(ctx, inc.ID, IntentUpload)
 	if err != nil {
+		return Incident{}, err
+	}
+	receipt, err := s.vault.Seal(ctx, intent.BundleID, m, []Part{file})
+	if err != nil {
+		s.abandonBundle(ctx, intent)
 		return Incident{}, fmt.Errorf("failed to seal the upload: %w", err)
 	}
 	in.Choice = ChoiceUpload
@@ -169,14 +174,17 @@ func (s *Service) SubmitUpload(ctx context.Context, a Actor, id string, in Submi
 			return fmt.Errorf("%w: incident %s changed while the file was sealed", ErrConflict, inc.ID)
 		}
 		inc.Receipt, inc.DestroyedAt = &receipt, nil
+		if err := s.commitBundle(ctx, tx, receipt.BundleID); err != nil {
+			return err
+		}
 		if err := s.record(ctx, tx, a, ActionEvidenceStaged, inc.ID, receiptDetails(receipt)); err != nil {
 			return err
 		}
 		return s.submit(ctx, tx, a, &inc, in)
 	})
 	if err != nil {
-		if _, derr := s.vault.Destroy(ctx, receipt.BundleID); derr != nil {
-			return Incident{}, fmt.Errorf("%w (and the sealed upload %s could not be removed: %v)", err, receipt.BundleID, derr)
+		if derr := s.discardUnrecorded(ctx, intent); derr != nil {
+			return Incident{}, fmt.Errorf("%w (the sealed upload %s is left to the orphan sweeper: %v)", err, receipt.BundleID, derr)
 		}
 		return Incident{}, err
 	}

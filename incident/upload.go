@@ -49,8 +49,13 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 	in.Message.MediaType, in.Message.Size = file.MediaType, max(file.Size, 0) // a streamed part's size is unknown (-1): 0 records "not known"
 	now := s.now()
 	m := Manifest{IncidentID: id, Category: cat.ID, Message: in.Message, CapturedAt: now}
-	receipt, err := s.vault.Seal(ctx, bundleID(id), m, []Part{file})
+	intent, err := s.announceBundle(ctx, id, IntentUpload)
 	if err != nil {
+		return Incident{}, err
+	}
+	receipt, err := s.vault.Seal(ctx, intent.BundleID, m, []Part{file})
+	if err != nil {
+		s.abandonBundle(ctx, intent)
 		return Incident{}, fmt.Errorf("failed to seal the upload: %w", err)
 	}
 	inc := Incident{ID: id, Channel: ChannelUpload, ReporterID: a.ID, Message: in.Message, State: StateFlagged,
@@ -58,6 +63,9 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		if err := tx.CreateIncident(ctx, &inc); err != nil {
 			return fmt.Errorf("failed to create incident: %w", err)
+		}
+		if err := s.commitBundle(ctx, tx, receipt.BundleID); err != nil {
+			return err
 		}
 		if err := s.record(ctx, tx, a, ActionIncidentFlagged, inc.ID, map[string]string{
 			"channel": string(ChannelUpload), "message_id": in.Message.ID,
@@ -71,9 +79,10 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 	})
 	if err != nil {
 		// Nothing refers to the bundle: remove it rather than keep
-		// evidence nobody can account for.
-		if _, derr := s.vault.Destroy(ctx, receipt.BundleID); derr != nil {
-			return Incident{}, fmt.Errorf("%w (and the sealed upload %s could not be removed: %v)", err, receipt.BundleID, derr)
+		// evidence nobody can account for (with an audit entry; if that
+		// fails too, the orphan sweeper finishes it after the grace period).
+		if derr := s.discardUnrecorded(ctx, intent); derr != nil {
+			return Incident{}, fmt.Errorf("%w (the sealed upload %s is left to the orphan sweeper: %v)", err, receipt.BundleID, derr)
 		}
 		return Incident{}, err
 	}

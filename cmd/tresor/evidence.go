@@ -52,6 +52,9 @@ func (e evidenceVault) Destroy(ctx context.Context, bundleID string) (incident.D
 	if errors.Is(err, vault.ErrNotFound) {
 		return incident.Destruction{}, fmt.Errorf("bundle %s: %w", bundleID, incident.ErrNotFound)
 	}
+	if errors.Is(err, vault.ErrRetention) {
+		return incident.Destruction{}, fmt.Errorf("%w: %w", incident.ErrRetention, err)
+	}
 	if err != nil {
 		return incident.Destruction{}, err
 	}

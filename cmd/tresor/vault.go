@@ -253,7 +253,10 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 }
 
 func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
-	fs := c.flags("vault list", "vault list [--data DIR]")
+	fs := c.flags("vault list", "vault list [--data DIR]\n\n"+
+		"Prints one bundle id a line. A bundle no incident refers to is marked \"orphan\" (the\n"+
+		"service destroys it, or will once the storage's retention allows) or \"unrecorded\"\n"+
+		"(being sealed, or left by a crash and destroyed after the grace period).")
 	vf := c.vaultFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -262,8 +265,14 @@ func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	marks := c.bundleStatuses(ctx, vf)
 	return v.List(ctx, func(id string) error {
-		_, err := fmt.Fprintln(c.stdout, id)
+		var err error
+		if m := marks[id]; m != "" {
+			_, err = fmt.Fprintf(c.stdout, "%s\t%s\n", id, m)
+		} else {
+			_, err = fmt.Fprintln(c.stdout, id)
+		}
 		return err
 	})
 }

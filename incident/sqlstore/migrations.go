@@ -398,6 +398,28 @@ var migrations = []migration{
 				FOR EACH STATEMENT EXECUTE FUNCTION tresor_append_only()`,
 		},
 	},
+	{
+		version: 15,
+		name:    "bundle intents",
+		sql: []string{
+			// A bundle is announced here, in its own committed
+			// transaction, before the vault publishes it; the incident's
+			// commit marks it committed. Pending intents past the grace
+			// period are orphans the sweeper destroys. No foreign key:
+			// the incident of an upload that crashed never existed.
+			`CREATE TABLE bundle_intents (
+				bundle_id TEXT PRIMARY KEY,
+				incident_id TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				state TEXT NOT NULL,
+				created_at {{ts}} NOT NULL,
+				retry_at {{ts}},
+				version BIGINT NOT NULL
+			)`,
+			`CREATE INDEX bundle_intents_incident ON bundle_intents (incident_id)`,
+			`CREATE INDEX bundle_intents_state ON bundle_intents (state, created_at)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

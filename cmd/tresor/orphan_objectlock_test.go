@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
+	"github.com/tresor-evidence/tresor/internal/testclock"
+	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/s3backend"
+)
+
+// orphanVersity runs versitygw (an S3 server with Object Lock) on a free
+// loopback port with an Object Lock bucket, like the s3backend tests. It
+// skips without the binary unless CI is set.
+func orphanVersity(t *testing.T) s3backend.Config {
+	t.Helper()
+	bin := os.Getenv("TRESOR_TEST_VERSITYGW")
+	if bin == "" {
+		p, err := exec.LookPath("versitygw")
+		switch {
+		case err == nil:
+			bin = p
+		case os.Getenv("CI") == "true":
+			t.Fatal("versitygw not found; .ci/run installs it")
+		default:
+			t.Skip("versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	root, versions := filepath.Join(t.TempDir(), "root"), filepath.Join(t.TempDir(), "versions")
+	for _, d := range []string{root, versions} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const access, secret = "tresor-test", "tresor-test-secret"
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--access", access, "--secret", secret, "--port", addr,
+		"posix", "--versioning-dir", versions, root)
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait() // killed by the cancel
+	})
+	c, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err = c.MakeBucket(context.Background(), "evidence", minio.MakeBucketOptions{Region: "us-east-1", ObjectLocking: true})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not come up: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s3backend.Config{Endpoint: addr, Bucket: "evidence", Region: "us-east-1", AccessKey: access, SecretKey: secret,
+		Prefix: "tresor/", TempDir: t.TempDir(), PartSize: 5 << 20}
+}
+
+// TestOrphanUnderObjectLock: on a real S3 server with Object Lock, an
+// orphan under COMPLIANCE retention is kept by the sweep and marked as an
+// orphan, retried without an audit entry while the storage refuses, and
+// destroyed with exactly one entry once the retention has ended.
+func TestOrphanUnderObjectLock(t *testing.T) {
+	for _, d := range sqltest.Dialects() {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			cfg := orphanVersity(t)
+			const retain = 2 * time.Second
+			cfg.RetainFor, cfg.Mode = retain, "COMPLIANCE"
+			b, err := s3backend.New(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := age.GenerateX25519Identity()
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, fps, err := vault.ParseRecipients([]string{id.Recipient().String()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := vault.New(b, recs, fps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := sqltest.Open(t, d)
+			pol, err := policies.Default()
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock := testclock.New(time.Now().UTC())
+			svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithClock(clock.Now))
+
+			// What an upload killed after publication leaves: a pending
+			// intent and its complete bundle, here under retention.
+			const incidentID, bundleID = "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c", "b10cb10cb10cb10cb10cb10cb10cb10c"
+			if err := s.Tx(ctx, func(tx incident.Tx) error {
+				return tx.CreateBundleIntent(ctx, incident.BundleIntent{BundleID: bundleID, IncidentID: incidentID,
+					Kind: incident.IntentUpload, State: incident.IntentPending, CreatedAt: clock.Now()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			sealed := time.Now()
+			if _, err := (evidenceVault{v}).Seal(ctx, bundleID, incident.Manifest{IncidentID: incidentID, Category: "threat"},
+				[]incident.Part{{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")}}); err != nil {
+				t.Fatal(err)
+			}
+			orphanEntries := func() int {
+				t.Helper()
+				n := 0
+				if err := s.View(ctx, func(tx incident.Tx) error {
+					es, err := tx.AuditEntries(ctx, incident.AuditFilter{IncidentID: incidentID})
+					for _, e := range es {
+						if e.Action == string(incident.ActionEvidenceOrphanDestroyed) {
+							n++
+						}
+					}
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			listed := func() bool {
+				t.Helper()
+				found := false
+				if err := v.List(ctx, func(got string) error { found = found || got == bundleID; return nil }); err != nil {
+					t.Fatal(err)
+				}
+				return found
+			}
+
+			clock.Advance(2 * time.Hour)
+			rep, err := svc.SweepOrphans(ctx)
+			if err != nil || rep != (incident.OrphanSweep{Held: 1}) {
+				t.Fatalf("sweep under retention = %+v, %v", rep, err)
+			}
+			marks, err := svc.BundleStatuses(ctx, incident.System)
+			if err != nil || marks[bundleID] != incident.BundleOrphan || !listed() || orphanEntries() != 0 {
+				t.Fatalf("under retention: marks %v (%v), listed %v, %d entries", marks, err, listed(), orphanEntries())
+			}
+
+			// Each later sweep is a day on for the service; the storage's
+			// retention runs on real time, so the sweeps go on until it
+			// has ended.
+			deadline := sealed.Add(retain + 30*time.Second)
+			for {
+				clock.Advance(25 * time.Hour)
+				rep, err := svc.SweepOrphans(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Destroyed == 1 {
+					break
+				}
+				if rep.Held != 1 || time.Now().After(deadline) {
+					t.Fatalf("sweep = %+v, retention ended %v ago", rep, time.Since(sealed.Add(retain)))
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if listed() || orphanEntries() != 1 {
+				t.Fatalf("after retention: listed %v, %d orphan_destroyed entries", listed(), orphanEntries())
+			}
+			if marks, err := svc.BundleStatuses(ctx, incident.System); err != nil || marks[bundleID] != "" {
+				t.Fatalf("marks after destruction %v %v", marks, err)
+			}
+			if _, err := svc.VerifyAudit(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
