@@ -29,10 +29,11 @@ type gormLog struct {
 	log     *slog.Logger
 	level   logger.LogLevel
 	dialect Dialect
+	slow    time.Duration // statements taking longer are logged as slow
 }
 
 func newGormLog(l *slog.Logger, d Dialect) *gormLog {
-	return &gormLog{log: l.With("component", "database"), level: logger.Warn, dialect: d}
+	return &gormLog{log: l.With("component", "database"), level: logger.Warn, dialect: d, slow: slowQuery}
 }
 
 func (l *gormLog) LogMode(level logger.LogLevel) logger.Interface {
@@ -77,7 +78,7 @@ func (l *gormLog) Trace(ctx context.Context, begin time.Time, fc func() (string,
 		sql, rows := fc()
 		l.log.ErrorContext(ctx, "database statement failed", "sql", l.blank(sql), "rows", rows,
 			"duration_ms", elapsed.Milliseconds(), "error", dbErrorText(err))
-	case elapsed > slowQuery && l.level >= logger.Warn:
+	case elapsed > l.slow && l.level >= logger.Warn:
 		sql, rows := fc()
 		l.log.WarnContext(ctx, "slow database statement", "sql", l.blank(sql), "rows", rows, "duration_ms", elapsed.Milliseconds())
 	case l.level >= logger.Info:
