@@ -21,8 +21,12 @@ func (s *Server) storageFull(c *gin.Context, err error) {
 }
 
 // storageFullView is the 507 page: the storage is full, nothing was
-// saved, the person's own copy is untouched, and whom to tell.
+// saved, whom to tell, and — after a form — that the person's own copy
+// of what they sent is untouched.
 func storageFullView(v errorView) errorView {
-	v.Title, v.Text, v.Detail = "ops.storage_full", "ops.storage_full_text", "ops.storage_full_kept"
+	v.Title, v.Text = "ops.storage_full", "ops.storage_full_text"
+	if v.Back != "" {
+		v.Detail = "ops.storage_full_kept"
+	}
 	return v
 }
