@@ -46,7 +46,14 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	defer cancel()
 	permanent := errors.Is(runErr, ErrPermanent)
 	if ctx.Err() != nil && !permanent {
-		if err := s.store.ReleaseJob(wctx, j, s.now()); err != nil {
+		err := s.store.ReleaseJob(wctx, j, s.now())
+		if errors.Is(err, ErrConflict) {
+			// Its completion committed just as ctx ended, or its lease
+			// was lost already: there is nothing to hand back.
+			log.Info("job interrupted; nothing to hand back")
+			return true, fmt.Errorf("%s attempt %d interrupted: %w", j, j.Attempts, ctx.Err())
+		}
+		if err != nil {
 			log.Error("job interrupted and not handed back", "error_class", ErrorClass(err))
 			return true, fmt.Errorf("%s interrupted (%v) and could not be handed back: %w", j, runErr, err)
 		}
