@@ -34,6 +34,10 @@ var (
 	ErrDuplicate = errors.New("already exists")
 	// ErrUnavailable: the store or another dependency cannot be reached.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrStorageFull: the vault's or the database's disk (or quota) is
+	// full. Nothing was kept half-written; the caller's input is intact
+	// and the same request succeeds once an administrator made room.
+	ErrStorageFull = errors.New("storage full")
 	// ErrNoJob: no job is due.
 	ErrNoJob = errors.New("no job due")
 	// ErrLegalHold: evidence on legal hold cannot be destroyed.

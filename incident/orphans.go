@@ -226,7 +226,7 @@ func (s *Service) updateClaimed(ctx context.Context, in BundleIntent, change fun
 
 // sweepOrphansIfDue runs SweepOrphans when Work starts and every
 // orphanSweepEvery after, by the injected clock.
-func (s *Service) sweepOrphansIfDue(ctx context.Context, logf func(format string, args ...any)) {
+func (s *Service) sweepOrphansIfDue(ctx context.Context) {
 	if s.vault == nil {
 		return
 	}
@@ -240,10 +240,10 @@ func (s *Service) sweepOrphansIfDue(ctx context.Context, logf func(format string
 	s.orphans.mu.Unlock()
 	rep, err := s.SweepOrphans(ctx)
 	if err != nil && ctx.Err() == nil {
-		logf("orphan sweep: %v", err)
+		s.log.Error("orphan sweep failed", "error_class", ErrorClass(err))
 	}
 	if rep != (OrphanSweep{}) {
-		logf("orphan sweep: %d destroyed, %d absent, %d kept by the storage's retention", rep.Destroyed, rep.Absent, rep.Held)
+		s.log.Info("orphan sweep", "destroyed", rep.Destroyed, "absent", rep.Absent, "held_by_retention", rep.Held)
 	}
 }
 

@@ -28,6 +28,11 @@ type Store interface {
 	// still at work. The job must still hold its lease (same Token), else
 	// ErrConflict.
 	ExtendJob(ctx context.Context, j Job, until time.Time) error
+	// ReleaseJob hands a leased job back unfinished, as if it had not
+	// been claimed: the lease ends, the attempt ClaimJob counted is
+	// taken back, LastError stays, and the job is due again at runAt.
+	// The job must still hold its lease (same Token), else ErrConflict.
+	ReleaseJob(ctx context.Context, j Job, runAt time.Time) error
 	// AuditSource streams the audit log in order for verification, up to
 	// entry upTo (the head read before), and fails with audit.ErrTampered
 	// if entries lie beyond the head at the end of the scan.

@@ -8,11 +8,23 @@ import (
 	"time"
 )
 
+// handBackTimeout bounds the writes that end a job's run (retry, dead,
+// hand-back). They use a context of their own, not the worker's: a
+// shutdown cancels the worker's context, and a job whose last write
+// failed with it would stay leased until its lease ran out.
+const handBackTimeout = 10 * time.Second
+
 // RunDue claims and runs one due job. It reports whether a job ran (even
 // if it failed and was rescheduled); false with a nil error means nothing
 // was due. A job's effect and its completion commit in one transaction, so
 // a crash mid-job makes the job run again after its lease, never twice in
 // effect.
+//
+// When ctx ends while the job runs (the service shuts down), the job is
+// handed back (Store.ReleaseJob): due at once, its attempt not counted —
+// an interruption says nothing about the job, and counting it would make
+// a job that is often interrupted by restarts die early. The error then
+// wraps ctx's error.
 func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	j, err := s.store.ClaimJob(ctx, s.now(), s.lease)
 	if errors.Is(err, ErrNoJob) {
@@ -21,22 +33,42 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("failed to claim job: %w", err)
 	}
+	log := s.log.With("job_id", j.ID, "kind", string(j.Kind), "attempt", j.Attempts)
+	log.Info("job claimed")
 	jobCtx, stop := s.keepLease(ctx, j)
 	runErr := s.runJob(jobCtx, j)
 	stop()
 	if runErr == nil {
+		log.Info("job done")
 		return true, nil
 	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handBackTimeout)
+	defer cancel()
 	permanent := errors.Is(runErr, ErrPermanent)
+	if ctx.Err() != nil && !permanent {
+		err := s.store.ReleaseJob(wctx, j, s.now())
+		if errors.Is(err, ErrConflict) {
+			// Its completion committed just as ctx ended, or its lease
+			// was lost already: there is nothing to hand back.
+			log.Info("job interrupted; nothing to hand back")
+			return true, fmt.Errorf("%s attempt %d interrupted: %w", j, j.Attempts, ctx.Err())
+		}
+		if err != nil {
+			log.Error("job interrupted and not handed back", "error_class", ErrorClass(err))
+			return true, fmt.Errorf("%s interrupted (%v) and could not be handed back: %w", j, runErr, err)
+		}
+		log.Info("job interrupted and handed back", "error_class", ErrorClass(runErr))
+		return true, fmt.Errorf("%s attempt %d interrupted and handed back: %w", j, j.Attempts, ctx.Err())
+	}
 	dead := permanent || j.Attempts >= MaxAttempts
-	err = s.store.Tx(ctx, func(tx Tx) error {
-		if err := tx.RetryJob(ctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
+	err = s.store.Tx(wctx, func(tx Tx) error {
+		if err := tx.RetryJob(wctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
 			return err
 		}
 		if !dead {
 			return nil
 		}
-		if err := s.record(ctx, tx, System, ActionJobDead, j.IncidentID, map[string]string{
+		if err := s.record(wctx, tx, System, ActionJobDead, j.IncidentID, map[string]string{
 			"job": j.Key, "attempts": fmt.Sprint(j.Attempts), "permanent": strconv.FormatBool(permanent),
 		}); err != nil {
 			return err
@@ -44,28 +76,34 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 		if !permanent || j.Kind != JobSecure {
 			return nil
 		}
-		inc, err := tx.Incident(ctx, j.IncidentID)
+		inc, err := tx.Incident(wctx, j.IncidentID)
 		if err != nil {
 			return err
 		}
-		return s.returnForChoice(ctx, tx, &inc)
+		return s.returnForChoice(wctx, tx, &inc)
 	})
 	if err != nil {
+		log.Error("job failed and not rescheduled", "error_class", ErrorClass(runErr), "reschedule_error_class", ErrorClass(err))
 		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)
+	}
+	if dead {
+		log.Error("job dead", "error_class", ErrorClass(runErr), "permanent", permanent)
+	} else {
+		log.Warn("job failed, retrying", "error_class", ErrorClass(runErr), "retry_in", backoff(j.Attempts).String())
 	}
 	return true, fmt.Errorf("%s attempt %d: %w", j, j.Attempts, runErr)
 }
 
 // Work runs due jobs until ctx ends, polling every interval when idle.
-// Job failures are reported through logf and retried with backoff. It
-// also sweeps orphaned bundles when it starts and every few minutes
-// (SweepOrphans).
-func (s *Service) Work(ctx context.Context, interval time.Duration, logf func(format string, args ...any)) {
+// Job failures are logged (see WithLogger) and retried with backoff; a
+// job running when ctx ends is handed back (see RunDue). It also sweeps
+// orphaned bundles when it starts and every few minutes (SweepOrphans).
+func (s *Service) Work(ctx context.Context, interval time.Duration) {
 	for ctx.Err() == nil {
-		s.sweepOrphansIfDue(ctx, logf)
+		s.sweepOrphansIfDue(ctx)
 		ran, err := s.RunDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			logf("jobs: %v", err)
+		if err != nil && !ran && ctx.Err() == nil {
+			s.log.Error("jobs: claiming failed", "error_class", ErrorClass(err))
 		}
 		if ran && err == nil {
 			continue

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -33,6 +34,8 @@ type Service struct {
 	// wait delays the answer to a throttled client address.
 	wait  func(ctx context.Context, d time.Duration) error
 	lease time.Duration
+	// log receives the job worker's structured log (never caller text).
+	log *slog.Logger
 	// pwParams overrides argon2id's cost when set.
 	pwParams *password.Params
 	// dummyHash makes sign-in for unknown users as slow as for real ones.
@@ -60,11 +63,16 @@ func WithRand(r io.Reader) Option { return func(s *Service) { s.rand = r } }
 // another may take it over (default 5 minutes).
 func WithLease(d time.Duration) Option { return func(s *Service) { s.lease = d } }
 
+// WithLogger sets where the job worker logs claims, retries, hand-backs
+// and dead jobs (default: nowhere). Lines carry job ids, kinds, attempts
+// and error classes only, never text a caller typed.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
 // NewService returns a Service over its ports. vault and msgr may be nil
 // in tools that never run jobs; running a job that needs them then fails.
 func NewService(store Store, pol *policies.Policy, vault Vault, msgr Messenger, opts ...Option) *Service {
 	s := &Service{store: store, policy: pol, vault: vault, msgr: msgr, clock: time.Now, rand: rand.Reader, lease: 5 * time.Minute,
-		verify: password.Verify, wait: sleep}
+		verify: password.Verify, wait: sleep, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(s)
 	}

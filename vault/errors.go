@@ -41,6 +41,11 @@ var (
 	// part size (see WithMaxPartSize).
 	ErrTooLarge = errors.New("part too large")
 
+	// ErrStorageFull is wrapped by errors of a backend whose storage is
+	// full or over quota (ENOSPC, EDQUOT). The failed write left nothing
+	// behind; the same write succeeds once there is room.
+	ErrStorageFull = errors.New("vault storage full")
+
 	// ErrNoRecipients is returned by Seal on a vault created without
 	// recipients.
 	ErrNoRecipients = errors.New("vault has no recipients")

@@ -68,6 +68,14 @@ func (b *FSBackend) Replace(ctx context.Context, id string) (BlobWriter, error) 
 }
 
 func (b *FSBackend) create(ctx context.Context, id string, replace bool) (BlobWriter, error) {
+	w, err := b.createTemp(ctx, id, replace)
+	if err != nil {
+		return nil, storageFull(err)
+	}
+	return w, nil
+}
+
+func (b *FSBackend) createTemp(ctx context.Context, id string, replace bool) (BlobWriter, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
@@ -121,10 +129,17 @@ func (w *fsWriter) Write(p []byte) (int, error) {
 		startWriteback(w.f, w.synced, w.written-w.synced)
 		w.synced = w.written
 	}
-	return n, err
+	return n, storageFull(err)
 }
 
+// Commit publishes the bundle. A full disk (at fsync, when delayed
+// allocation finds no room, or at link/rename) gives ErrStorageFull,
+// with the temporary file removed.
 func (w *fsWriter) Commit(ctx context.Context) error {
+	return storageFull(w.commit(ctx))
+}
+
+func (w *fsWriter) commit(ctx context.Context) error {
 	if w.done {
 		return errors.New("commit after commit or abort")
 	}

@@ -62,6 +62,9 @@ type Receipt struct {
 // m.BundleID is generated if empty; m.CapturedAt defaults to now and
 // m.ToolVersion to the vault's; m.Parts must be empty (Seal fills it).
 func (v *Vault) Seal(ctx context.Context, m Manifest, parts ...Part) (rc Receipt, err error) {
+	// A full disk, in the backend or in the spool, is the operator's to
+	// fix: callers tell it apart by ErrStorageFull.
+	defer func() { err = storageFull(err) }()
 	if len(v.recipients) == 0 {
 		return Receipt{}, ErrNoRecipients
 	}

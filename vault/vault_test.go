@@ -596,7 +596,7 @@ func TestDiskFull(t *testing.T) {
 		return nil
 	}
 	_, err = f.v.Seal(ctx, vault.Manifest{}, vault.Part{Name: "big", Size: -1, R: bytes.NewReader(make([]byte, 1<<20))})
-	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "no space left on device") {
+	if !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, vault.ErrStorageFull) || !strings.Contains(err.Error(), "no space left on device") {
 		t.Fatalf("Seal on a full disk: %v", err)
 	}
 	mem.FailWrite = nil
@@ -637,7 +637,7 @@ func TestTmpfsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.v.Seal(ctx, vault.Manifest{}, vault.Part{Name: "b", Size: 8 << 20, R: bytes.NewReader(make([]byte, 8<<20))})
-	if !errors.Is(err, syscall.ENOSPC) {
+	if !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, vault.ErrStorageFull) {
 		t.Fatalf("Seal of 8 MiB on 4 MiB tmpfs: %v", err)
 	}
 	// The spool on a full disk fails just as cleanly.
@@ -645,7 +645,7 @@ func TestTmpfsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := spooling.Seal(ctx, vault.Manifest{}, vault.Part{Name: "c", Size: -1, R: onlyReader{bytes.NewReader(make([]byte, 8<<20))}}); !errors.Is(err, syscall.ENOSPC) {
+	if _, err := spooling.Seal(ctx, vault.Manifest{}, vault.Part{Name: "c", Size: -1, R: onlyReader{bytes.NewReader(make([]byte, 8<<20))}}); !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, vault.ErrStorageFull) {
 		t.Fatalf("spooling 8 MiB on 4 MiB tmpfs: %v", err)
 	}
 	if _, err := f.v.VerifyWithIdentity(ctx, small.BundleID, f.ids, &small); err != nil {

@@ -27,6 +27,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, incident.ErrBadCredentials):
 		return http.StatusUnauthorized
+	case errors.Is(err, incident.ErrStorageFull):
+		return http.StatusInsufficientStorage
 	case errors.Is(err, incident.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.As(err, &tooBig):
@@ -61,6 +63,11 @@ type errorView struct {
 // the request id; the page then says only that something went wrong.
 func (s *Server) fail(c *gin.Context, err error) {
 	status := statusOf(err)
+	if status == http.StatusInsufficientStorage {
+		s.storageFull(c, err)
+		s.renderErrorView(c, storageFullView(s.errorView(c, status, "")))
+		return
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
 	}
@@ -166,6 +173,7 @@ func errorCode(err error) string {
 		{incident.ErrDuplicate, "duplicate"},
 		{incident.ErrContentForbidden, "content_forbidden"},
 		{incident.ErrBadCredentials, "unauthorized"},
+		{incident.ErrStorageFull, "storage_full"},
 		{incident.ErrUnavailable, "unavailable"},
 		{incident.ErrInvalidInput, "invalid_input"},
 		{errSealed, "invalid_input"},
@@ -214,6 +222,11 @@ func errorField(err error) string {
 func (s *Server) failJSON(c *gin.Context, err error) {
 	status := statusOf(err)
 	msg := err.Error()
+	if status == http.StatusInsufficientStorage {
+		s.storageFull(c, err)
+		c.AbortWithStatusJSON(status, apiError{Error: apiErrorBody{Code: errorCode(err), Message: storageFullMessage, RequestID: st(c).requestID}})
+		return
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
 		msg = http.StatusText(status)

@@ -14,6 +14,8 @@ import (
 type requestMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// storageFull counts requests refused because storage was full.
+	storageFull prometheus.Counter
 }
 
 // registerMetrics adds the web server's metrics to reg: requests,
@@ -29,9 +31,13 @@ func (s *Server) registerMetrics(reg prometheus.Registerer) error {
 			Help:    "Time to answer HTTP requests, by method, route pattern and status class.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"method", "route", "status"}),
+		storageFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tresor_storage_full_total",
+			Help: "Requests answered 507 because the vault's or the database's storage was full.",
+		}),
 	}
 	a := s.admission
-	collectors := []prometheus.Collector{m.requests, m.latency,
+	collectors := []prometheus.Collector{m.requests, m.latency, m.storageFull,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tresor_admission_waiting",
 			Help: "Requests waiting in the admission queue for a slot.",

@@ -38,6 +38,9 @@ func (r realVault) Seal(ctx context.Context, id string, m incident.Manifest, par
 		vp[i] = vault.Part{Name: p.Name, MediaType: p.MediaType, Size: p.Size, R: p.Content}
 	}
 	rc, err := r.v.Seal(ctx, vm, vp...)
+	if errors.Is(err, vault.ErrStorageFull) {
+		return incident.Receipt{}, fmt.Errorf("%w: %w", incident.ErrStorageFull, err)
+	}
 	if err != nil {
 		return incident.Receipt{}, err
 	}

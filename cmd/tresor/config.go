@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is the service's configuration, read once from the environment.
@@ -37,6 +38,13 @@ type config struct {
 	SMTPURL         string // TRESOR_SMTP_URL(_FILE): smtp://user:password@host:587 or smtps://…; "" sends no mail
 	SMTPFrom        string // TRESOR_SMTP_FROM: the sender, e.g. "Tresor <tresor@example.org>"
 	PublicURL       string // TRESOR_PUBLIC_URL: https://tresor.example.org, the base of links in mails
+	// ShutdownGrace is TRESOR_SHUTDOWN_GRACE: how long a stopping
+	// service waits for requests in flight (uploads) before cutting them
+	// off (default 60 s).
+	ShutdownGrace time.Duration
+	// LogFormat is TRESOR_LOG_FORMAT: "json" or "text"; empty chooses
+	// text on a terminal and JSON otherwise.
+	LogFormat string
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -65,6 +73,9 @@ const envVars = `Environment:
   TRESOR_SMTP_FROM              sender of notifications, e.g. "Tresor <tresor@example.org>"
   TRESOR_PUBLIC_URL             address people open Tresor at, for the links in mails (https://…)
   TRESOR_WA_PROXY               http://, https:// or socks5:// proxy to reach WhatsApp through (default: direct)
+  TRESOR_SHUTDOWN_GRACE         how long a stopping service waits for requests in flight, such as
+                                uploads, e.g. 90s or 5m (default 60s)
+  TRESOR_LOG_FORMAT             json or text (default: text on a terminal, json otherwise)
 `
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -135,7 +146,37 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.MaxInFlight = n
 	}
+	if c.ShutdownGrace, err = parseGrace(getenv("TRESOR_SHUTDOWN_GRACE")); err != nil {
+		return config{}, err
+	}
+	switch c.LogFormat = strings.ToLower(strings.TrimSpace(getenv("TRESOR_LOG_FORMAT"))); c.LogFormat {
+	case "", "json", "text":
+	default:
+		return config{}, fmt.Errorf("TRESOR_LOG_FORMAT must be json or text, not %q", getenv("TRESOR_LOG_FORMAT"))
+	}
 	return c, nil
+}
+
+// defaultShutdownGrace is long enough for an upload of the largest
+// accepted size over a slow line to finish.
+const defaultShutdownGrace = 60 * time.Second
+
+// parseGrace reads TRESOR_SHUTDOWN_GRACE: a duration such as 90s or 5m
+// (a bare number counts as seconds), at least one second and at most
+// one hour; empty is the default.
+func parseGrace(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return defaultShutdownGrace, nil
+	}
+	d, err := time.ParseDuration(v)
+	if n, nerr := strconv.Atoi(v); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < time.Second || d > time.Hour {
+		return 0, fmt.Errorf("TRESOR_SHUTDOWN_GRACE must be a duration between 1s and 1h, such as 60s or 5m, not %q", v)
+	}
+	return d, nil
 }
 
 // secretEnv reads NAME, or the file named by NAME_FILE; setting both is an error.

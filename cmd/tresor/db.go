@@ -14,7 +14,7 @@ import (
 // openStore opens the configured database. When checkSchema is set it
 // refuses a stale schema with a message that says what to run.
 func (c *cli) openStore(ctx context.Context, cfg config, checkSchema bool) (*sqlstore.Store, error) {
-	s, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Log: c.stderr})
+	s, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: c.logger(cfg)})
 	if err != nil {
 		if errors.Is(err, incident.ErrUnavailable) {
 			return nil, fmt.Errorf("%w (is the database running, and is TRESOR_DATABASE_URL right?)", err)

@@ -35,6 +35,9 @@ func (e evidenceVault) Seal(ctx context.Context, bundleID string, m incident.Man
 		}
 		rc, err = e.v.Seal(ctx, vm, vp...)
 	}
+	if errors.Is(err, vault.ErrStorageFull) {
+		return incident.Receipt{}, fmt.Errorf("%w: %w", incident.ErrStorageFull, err)
+	}
 	if err != nil {
 		return incident.Receipt{}, err
 	}

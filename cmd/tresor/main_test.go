@@ -14,6 +14,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main() // the real process, with its signal handling (see startServe)
+	}
 	testscript.Main(m, map[string]func(){
 		"tresor":  func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"sqlexec": sqlexec,

@@ -51,7 +51,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(c.stderr, nil))
+	logger := c.logger(cfg)
 	mgr, err := openWhatsApp(ctx, cfg, s, logger)
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...)}
+	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...), incident.WithLogger(logger.With("component", "jobs"))}
 	if cfg.SMTPURL != "" {
 		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom, smtpmail.Options{Now: c.now})
 		if err != nil {
@@ -130,7 +130,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	done := make(chan struct{}, 2)
 	go func() {
 		defer func() { done <- struct{}{} }()
-		svc.Work(workCtx, 2*time.Second, func(format string, args ...any) { logger.Error(fmt.Sprintf(format, args...)) })
+		svc.Work(workCtx, 2*time.Second)
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()
@@ -148,16 +148,21 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	}()
 	select {
 	case err = <-serveErr:
+		stopWork()
 	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		err = srv.Shutdown(shutdown)
-		cancel()
+		// The job worker hands its job back at once (see
+		// incident.Service.RunDue); requests in flight get the grace.
+		logger.Info("shutting down: waiting for requests in flight", "grace", cfg.ShutdownGrace.String())
+		stopWork()
+		err = drain(srv, cfg.ShutdownGrace, logger)
 	}
-	stopWork()
 	<-done
 	<-done
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	if err == nil {
+		logger.Info("stopped")
 	}
 	return err
 }

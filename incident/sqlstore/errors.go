@@ -29,6 +29,9 @@ func translate(err error) error {
 		return fmt.Errorf("%w", incident.ErrNotFound)
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return fmt.Errorf("%w: %v", incident.ErrDuplicate, err)
+	case diskFull(err):
+		// Before the network errors: syscall.Errno, ENOSPC too, is a net.Error.
+		return fmt.Errorf("%w: database: %w", incident.ErrStorageFull, err)
 	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), errors.As(err, &connErr):
 		return fmt.Errorf("%w: database: %v", incident.ErrUnavailable, err)
 	case isConnectionLoss(err):

@@ -106,3 +106,11 @@ func (s *Store) ExtendJob(ctx context.Context, j incident.Job, until time.Time) 
 		Update("locked_until", us(until))
 	return updated(res, "job", fmt.Sprint(j.ID))
 }
+
+// ReleaseJob hands a leased job back unrun (the service is shutting
+// down): no lease, the claim's attempt taken back, due at runAt.
+func (s *Store) ReleaseJob(ctx context.Context, j incident.Job, runAt time.Time) error {
+	res := s.db.WithContext(ctx).Model(&jobRow{}).Where("id = ? AND token = ? AND state = ?", j.ID, j.Token, string(incident.JobPending)).
+		Updates(map[string]any{"token": "", "locked_until": int64(0), "run_at": us(runAt), "attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")})
+	return updated(res, "job", fmt.Sprint(j.ID))
+}

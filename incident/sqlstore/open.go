@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,9 +44,13 @@ type Store struct {
 
 // Options tune Open.
 type Options struct {
-	// Log receives slow queries and errors, without parameters. Nil
-	// discards them.
+	// Log receives slow queries and errors, without parameters, as
+	// text lines. Nil discards them. Logger, when set, is used instead.
 	Log io.Writer
+	// Logger receives slow queries (warnings) and failed statements
+	// (errors) as structured records, with the SQL's placeholders and
+	// never the values bound to them (see gormLog).
+	Logger *slog.Logger
 }
 
 // ParseURL tells which database a URL names: postgres:// or postgresql://
@@ -116,14 +121,18 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if w == nil {
 		w = io.Discard
 	}
+	var gl logger.Interface = logger.New(log.New(w, "database: ", log.LstdFlags), logger.Config{
+		SlowThreshold:             slowQuery,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true, // never log values: they may be personal data
+	})
+	if opts.Logger != nil {
+		gl = newGormLog(opts.Logger, dialect)
+	}
 	cfg := &gorm.Config{
-		TranslateError: true,
-		Logger: logger.New(log.New(w, "database: ", log.LstdFlags), logger.Config{
-			SlowThreshold:             time.Second,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-			ParameterizedQueries:      true, // never log values: they may be personal data
-		}),
+		TranslateError:         true,
+		Logger:                 gl,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		SkipDefaultTransaction: true,
 	}

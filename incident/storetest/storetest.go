@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"JobsIdempotentEnqueue", testJobsEnqueue},
 		{"JobsLease", testJobsLease},
 		{"JobsRetry", testJobsRetry},
+		{"JobsRelease", testJobsRelease},
 		{"JobsConcurrentClaim", testJobsConcurrentClaim},
 		{"Captures", testCaptures},
 		{"LinkedDevices", testLinkedDevices},
@@ -492,6 +493,32 @@ func testJobsRetry(t *testing.T, s incident.Store) {
 	tx(t, s, func(tx incident.Tx) (err error) { jobs, err = tx.Jobs(ctx, "i1"); return })
 	if len(jobs) != 1 || jobs[0].State != incident.JobDead {
 		t.Fatalf("jobs = %+v", jobs)
+	}
+}
+
+// A job handed back at shutdown is due at once, its attempt not
+// counted; a holder that lost its lease cannot hand it back.
+func testJobsRelease(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	tx(t, s, func(tx incident.Tx) error {
+		return tx.Enqueue(ctx, incident.Job{Kind: incident.JobRevoke, IncidentID: "i1", Key: "revoke:i1", RunAt: t0, CreatedAt: t0})
+	})
+	j, err := s.ClaimJob(ctx, t0, time.Hour)
+	must(t, err)
+	must(t, s.ReleaseJob(ctx, j, t0.Add(time.Second)))
+	if err := s.ReleaseJob(ctx, j, t0); !errors.Is(err, incident.ErrConflict) {
+		t.Fatalf("second release = %v, want ErrConflict", err)
+	}
+	again, err := s.ClaimJob(ctx, t0.Add(time.Second), time.Hour)
+	must(t, err)
+	if again.ID != j.ID || again.Attempts != 1 {
+		t.Fatalf("released job claimed again = %+v, want job %d at attempt 1", again, j.ID)
+	}
+	if _, err := s.ClaimJob(ctx, t0.Add(2*time.Hour), time.Hour); err != nil {
+		t.Fatalf("job after its lease ran out: %v", err)
+	}
+	if err := s.ReleaseJob(ctx, again, t0); !errors.Is(err, incident.ErrConflict) {
+		t.Fatalf("release by a holder whose lease was taken over = %v, want ErrConflict", err)
 	}
 }
 
