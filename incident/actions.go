@@ -81,6 +81,7 @@ func Actions() []Action {
 		ActionStepDone, ActionStepImpossible, ActionStepEscalated, ActionIncidentClosed,
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
 		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
+		ActionEvidenceOpened,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
