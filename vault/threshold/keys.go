@@ -454,3 +454,27 @@ func clearShares(shares []share) {
 		clear(s.y)
 	}
 }
+
+// Complete returns a *NotEnoughHoldersError unless the identity holds at
+// least K holders of some set: what opening will need.
+func (id *Identity) Complete() error {
+	var best *NotEnoughHoldersError
+	for _, g := range id.groups() {
+		have, need := 0, 0
+		for _, h := range id.holders {
+			if h.group == g {
+				have, need = have+1, h.k
+			}
+		}
+		if have >= need {
+			return nil
+		}
+		if best == nil || have > best.Have {
+			best = &NotEnoughHoldersError{Have: have, Need: need}
+		}
+	}
+	if best == nil {
+		return fmt.Errorf("%w: no holders", ErrNotEnoughHolders)
+	}
+	return best
+}
