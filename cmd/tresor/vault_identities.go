@@ -27,8 +27,15 @@ type passphrases struct {
 
 func (c *cli) passphrases() *passphrases { return &passphrases{c: c} }
 
+// terminal reports whether passphrases are typed (and can be repeated).
+func (p *passphrases) terminal() bool {
+	f, ok := p.c.stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func (p *passphrases) read(prompt string) (string, error) {
-	if f, ok := p.c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if p.terminal() {
+		f := p.c.stdin.(*os.File)
 		fmt.Fprintf(p.c.stderr, "%s: ", prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(p.c.stderr)

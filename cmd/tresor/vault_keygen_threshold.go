@@ -35,6 +35,9 @@ func wantsThresholdKeygen(args []string) bool {
 	return false
 }
 
+// minPassphrase is the shortest passphrase a holder file accepts.
+const minPassphrase = 12
+
 // cmdVaultKeygenThreshold writes N holder identities into a new directory
 // and prints the threshold recipient for vault-recipients.txt.
 func (c *cli) cmdVaultKeygenThreshold(ctx context.Context, args []string) error {
@@ -73,6 +76,18 @@ func (c *cli) cmdVaultKeygenThreshold(ctx context.Context, args []string) error 
 			pass, err := pp.read(fmt.Sprintf("passphrase for holder %d", i+1))
 			if err != nil {
 				return err
+			}
+			if n := len([]rune(pass)); n < minPassphrase {
+				return usageError("the passphrase for holder %d has %d characters, at least %d are needed; nothing was written", i+1, n, minPassphrase)
+			}
+			if pp.terminal() {
+				again, err := pp.read(fmt.Sprintf("passphrase for holder %d, once more", i+1))
+				if err != nil {
+					return err
+				}
+				if again != pass {
+					return usageError("the two passphrases for holder %d differ; nothing was written, please start again", i+1)
+				}
 			}
 			if text, err = protect(text, pass); err != nil {
 				return err
