@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"golang.org/x/term"
+
 	"github.com/tresor-evidence/tresor/vault/threshold"
 )
 
@@ -39,6 +41,10 @@ func (c *cli) cmdVaultCombine(ctx context.Context, args []string) error {
 	if f, ok := c.stdout.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			return fmt.Errorf("refusing to write a combined key into a file: it alone opens every bundle; use it directly, as in age -d -i <(tresor vault combine …)")
+		}
+		// On screen it would stay in the scrollback and be seen.
+		if term.IsTerminal(int(f.Fd())) {
+			return fmt.Errorf("refusing to show a combined key on the screen: pass it straight to age, as in age -d -i <(tresor vault combine …)")
 		}
 	}
 	ids, _, err := c.readIdentities(identities)
