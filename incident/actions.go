@@ -90,6 +90,7 @@ func Actions() []Action {
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
 		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
 		ActionEvidenceOrphanDestroyed, ActionEvidenceOrphanDiscarded,
+		ActionEvidenceOpened,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"filippo.io/age"
+	"github.com/tresor-evidence/tresor/vault/threshold"
 )
 
 // srcReader remembers the first error of the ciphertext source, so that
@@ -41,6 +42,10 @@ func decrypt(id string, src *srcReader, ids []Identity) (io.Reader, error) {
 	switch {
 	case src.err != nil:
 		return nil, fmt.Errorf("failed to read bundle %s: %w", id, src.err)
+	case errors.Is(err, threshold.ErrNotEnoughHolders):
+		return nil, fmt.Errorf("bundle %s: %w", id, err)
+	case errors.Is(err, threshold.ErrTamperedShare):
+		return nil, fmt.Errorf("%w: bundle %s: %w", ErrIntegrity, id, err)
 	case errors.As(err, &nm):
 		return nil, fmt.Errorf("%w: bundle %s is encrypted to %d recipient(s) of type %s",
 			ErrNoIdentity, id, len(nm.StanzaTypes), strings.Join(uniq(nm.StanzaTypes), ", "))

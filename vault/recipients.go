@@ -3,6 +3,7 @@ package vault
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/agessh"
 	"filippo.io/age/plugin"
+	"github.com/tresor-evidence/tresor/vault/threshold"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -55,7 +57,26 @@ func ParseRecipients(lines []string) ([]Recipient, []string, error) {
 	if len(recs) == 0 {
 		return nil, nil, fmt.Errorf("no recipients found")
 	}
+	if err := checkThresholdMix(fps); err != nil {
+		return nil, nil, err
+	}
 	return recs, fps, nil
+}
+
+// checkThresholdMix refuses threshold recipients beside any other kind:
+// a single key next to K-of-N holders would open the bundle alone (age
+// itself refuses the mix by label when sealing; this says why, earlier).
+func checkThresholdMix(fps []string) error {
+	th := 0
+	for _, fp := range fps {
+		if strings.HasPrefix(fp, thresholdPrefix) {
+			th++
+		}
+	}
+	if th > 0 && th < len(fps) {
+		return fmt.Errorf("a threshold recipient (%s…) cannot be combined with single-key recipients: one key would open what the holders must open together; remove the other recipients", thresholdPrefix)
+	}
+	return nil
 }
 
 // ReadRecipientsFile reads a recipients file (see ParseRecipients).
@@ -94,6 +115,13 @@ func parseRecipient(s string) (Recipient, string, error) {
 		return r, r.String(), nil
 	case strings.HasPrefix(s, "age1") && strings.LastIndexByte(s, '1') == 3:
 		r, err := age.ParseX25519Recipient(s)
+		if err != nil {
+			return nil, "", fmt.Errorf("invalid recipient %q: %v", quoteShort(s), err)
+		}
+		return r, r.String(), nil
+	case strings.HasPrefix(s, thresholdPrefix):
+		// Threshold recipients are sealed natively, without the plugin.
+		r, err := threshold.ParseRecipient(s, rand.Reader)
 		if err != nil {
 			return nil, "", fmt.Errorf("invalid recipient %q: %v", quoteShort(s), err)
 		}
@@ -140,6 +168,8 @@ func ParseIdentities(data []byte) ([]Identity, error) {
 		var id Identity
 		var err error
 		switch {
+		case strings.HasPrefix(line, thresholdIdentityPrefix):
+			id, err = threshold.ParseIdentity(line)
 		case strings.HasPrefix(line, "AGE-PLUGIN-"):
 			id, err = plugin.NewIdentity(line, &plugin.ClientUI{})
 		default:
@@ -160,7 +190,7 @@ func ParseIdentities(data []byte) ([]Identity, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("no identities found")
 	}
-	return ids, nil
+	return threshold.Merge(ids)
 }
 
 // ReadIdentitiesFile reads an identity file (see ParseIdentities).
@@ -208,6 +238,23 @@ func quoteShort(s string) string {
 	return s
 }
 
+// Threshold recipients and holder identities (see package threshold).
+const (
+	thresholdPrefix         = "age1" + threshold.PluginName + "1"
+	thresholdIdentityPrefix = "AGE-PLUGIN-TRESOR-1"
+)
+
+// stanzasFor returns how many header stanzas a recipient with the given
+// fingerprint produces: one per holder for a threshold recipient, else 1.
+func stanzasFor(fingerprint string) int {
+	if strings.HasPrefix(fingerprint, thresholdPrefix) {
+		if r, err := threshold.ParseRecipient(fingerprint, rand.Reader); err == nil {
+			return r.Holders()
+		}
+	}
+	return 1
+}
+
 // stanzaTypeFor returns the age header stanza type a recipient with the
 // given fingerprint produces, or "" when it cannot be known (plugins).
 func stanzaTypeFor(fingerprint string) string {
@@ -218,6 +265,8 @@ func stanzaTypeFor(fingerprint string) string {
 		return "ssh-rsa"
 	case strings.HasPrefix(fingerprint, "age1pq1"):
 		return "mlkem768x25519"
+	case strings.HasPrefix(fingerprint, thresholdPrefix):
+		return threshold.StanzaType
 	case strings.HasPrefix(fingerprint, "age1") && strings.LastIndexByte(fingerprint, '1') == 3:
 		return "X25519"
 	}

@@ -159,7 +159,11 @@ func checkReceiptStanzas(rep VerifyReport, want *Receipt) error {
 	if want == nil {
 		return nil
 	}
-	if len(rep.StanzaTypes) != len(want.Recipients) {
+	wantStanzas := 0
+	for _, fp := range want.Recipients {
+		wantStanzas += stanzasFor(fp)
+	}
+	if len(rep.StanzaTypes) != wantStanzas {
 		return fmt.Errorf("%w: bundle %s has %d recipient stanzas, receipt lists %d recipients",
 			ErrIntegrity, rep.BundleID, len(rep.StanzaTypes), len(want.Recipients))
 	}
@@ -170,7 +174,7 @@ func checkReceiptStanzas(rep VerifyReport, want *Receipt) error {
 	need := make(map[string]int)
 	for _, fp := range want.Recipients {
 		if t := stanzaTypeFor(fp); t != "" {
-			need[t]++
+			need[t] += stanzasFor(fp)
 		}
 	}
 	for t, n := range need {

@@ -91,6 +91,9 @@ func trailOutcome(l *localizer, e audit.Entry) string {
 		key = "trail.outcome.metadata_only_" + e.Details["metadata_only"]
 	case incident.ActionAuditExported:
 		key = "trail.outcome.format_" + e.Details["format"]
+	case incident.ActionEvidenceOpened:
+		// Threshold custody: an opening recorded offline and imported later.
+		key = "custody.opening_imported_" + e.Details["imported"]
 	default:
 		return ""
 	}

@@ -93,6 +93,8 @@ func TestTrailRows(t *testing.T) {
 			trailRow{Action: "Beweis gesichert", Who: "Tresor (automatisch)", Outcome: "nur Metadaten"}},
 		{"report", audit.Entry{Actor: "u2", Action: "audit.exported", Details: map[string]string{"format": "report"}},
 			trailRow{Action: "Audit-Spur exportiert", Who: "susi (Leitung)", Outcome: "Löschnachweis zum Drucken"}},
+		{"opening imported", audit.Entry{Actor: "u2", Action: "evidence.opened", Details: map[string]string{"imported": "true", "bundle": "0123456789abcdef"}},
+			trailRow{Action: "Beweis mit Tresor-Schlüsseln geöffnet", Who: "susi (Leitung)", Outcome: "offline geöffnet, nachträglich eingetragen"}},
 		{"unknown action, account, outcome", audit.Entry{Actor: "deadbeef", Action: "future.thing"},
 			trailRow{Action: "unbekannte Aktion", Who: "unbekanntes Konto"}},
 		{"unknown outcome", audit.Entry{Actor: "system", Action: "message.revoked", Details: map[string]string{"outcome": "teleported"}},

@@ -23,6 +23,7 @@ func (c *cli) cmdAudit(ctx context.Context, args []string) error {
 		"export":         {"export an incident's or a period's entries as JSON lines or CSV", (*cli).cmdAuditExport},
 		"witness-keygen": {"create the data-protection officer's witness key (kept off the server)", (*cli).cmdAuditWitnessKeygen},
 		"cosign":         {"on the witness's machine: check the server's latest checkpoint and cosign it", (*cli).cmdAuditCosign},
+		"import-opening": {"append a bundle opening recorded offline (vault open --offline)", (*cli).cmdAuditImportOpening},
 	}, args)
 }
 

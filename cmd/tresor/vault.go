@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // cmdVault dispatches the vault subcommands.
 func (c *cli) cmdVault(ctx context.Context, args []string) error {
-	return c.subcommand(ctx, "vault", map[string]command{
+	cmds := map[string]command{
 		"keygen":  {"generate a vault identity and print its recipient", (*cli).cmdVaultKeygen},
 		"seal":    {"seal files into a bundle (administration and tests)", (*cli).cmdVaultSeal},
 		"verify":  {"verify bundles, without or with an identity", (*cli).cmdVaultVerify},
@@ -25,7 +26,9 @@ func (c *cli) cmdVault(ctx context.Context, args []string) error {
 		"destroy": {"destroy a bundle and print its certificate", (*cli).cmdVaultDestroy},
 		"list":    {"list bundle ids", (*cli).cmdVaultList},
 		"bench":   {"measure sealing throughput and memory against age", (*cli).cmdVaultBench},
-	}, args)
+	}
+	maps.Copy(cmds, thresholdVaultCommands()) // vault_combine.go
+	return c.subcommand(ctx, "vault", cmds, args)
 }
 
 // vaultFlags are the flags that locate the vault.
@@ -129,6 +132,10 @@ func needIDs(fs *flag.FlagSet, min, max int) ([]string, error) {
 }
 
 func (c *cli) cmdVaultKeygen(ctx context.Context, args []string) error {
+	// Threshold custody (K of N holders): see vault_keygen_threshold.go.
+	if wantsThresholdKeygen(args) {
+		return c.cmdVaultKeygenThreshold(ctx, args)
+	}
 	fs := c.flags("vault keygen", "vault keygen -o FILE [--add] [--data DIR] [--recipients FILE]")
 	out := fs.String("o", "", "write the identity to `FILE` (created 0600, never overwritten)")
 	add := fs.Bool("add", false, "also append the recipient to the recipients file")

@@ -12,10 +12,14 @@ import (
 	"github.com/tresor-evidence/tresor/vault"
 )
 
-func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
-	fs := c.flags("vault open", "vault open --identity FILE [-o DIR] [--data DIR] ID")
-	identity := fs.String("identity", "", "decrypt with the identity in `FILE`")
+func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
+	fs := c.flags("vault open", "vault open --identity FILE [--identity FILE…] --operator USERNAME [--offline] [-o DIR] [--data DIR] ID")
+	var identities multiFlag
+	fs.Var(&identities, "identity", "decrypt with the identity in `FILE`; repeat it for each holder of a threshold key")
 	out := fs.String("o", "", "write manifest.json and the parts into `DIR` (default ./ID)")
+	// Every opening is recorded (vault_open_record.go).
+	operator := fs.String("operator", "", "your Tresor `USERNAME`, recorded in the audit log")
+	offline := fs.Bool("offline", false, "open without the database and print an opening record for 'tresor audit import-opening'")
 	vf := c.vaultFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -25,7 +29,7 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
 		return err
 	}
 	id := ids[0]
-	idents, err := readIdentity(*identity)
+	idents, keys, err := c.readIdentities(identities)
 	if err != nil {
 		return err
 	}
@@ -33,6 +37,15 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	rec, err := c.newOpeningRecorder(ctx, vf, *offline, *operator, keys)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := rec.close(); retErr == nil {
+			retErr = cerr
+		}
+	}()
 	dir := *out
 	if dir == "" {
 		dir = id
@@ -80,6 +93,9 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
 	if err != nil {
 		return errors.Join(err, cleanup())
 	}
+	if err := rec.record(ctx, id, m.IncidentID); err != nil {
+		return errors.Join(err, cleanup())
+	}
 	mpath := filepath.Join(dir, "manifest.json")
 	if err := writeNewFile(mpath, string(manifest)); err != nil {
 		return errors.Join(fmt.Errorf("failed to write manifest: %w", err), cleanup())
@@ -92,6 +108,10 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
 	}
 	if err := cleanup(); err != nil {
 		return err
+	}
+	if *offline {
+		fmt.Fprintf(c.stderr, "%s: %d part(s) verified and written to %s\n", id, len(m.Parts), dir)
+		return rec.finish(id, m.IncidentID)
 	}
 	fmt.Fprintf(c.stdout, "%s: %d part(s) verified and written to %s\n", id, len(m.Parts), dir)
 	return nil

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/password"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// TestThresholdOpeningRecorded: evidence secured through the real workflow
+// into a vault sealed to 2-of-3 holders; one holder is refused, two open
+// it and the opening is in the audit log; an offline opening's record is
+// imported later, marked as such; a worker cannot open.
+func TestThresholdOpeningRecorded(t *testing.T) {
+	ctx := context.Background()
+	data := filepath.Join(t.TempDir(), "data")
+	t.Setenv("TRESOR_DATA_DIR", data)
+	t.Setenv("TRESOR_VAULT_IDENTITY_OUT", filepath.Join(t.TempDir(), "identity.txt"))
+	var out, errs bytes.Buffer
+	stdin := &bytes.Buffer{}
+	clock := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	c := &cli{stdin: stdin, stdout: &out, stderr: &errs, getenv: os.Getenv, now: func() time.Time { return clock }}
+	run := func(args ...string) int {
+		out.Reset()
+		errs.Reset()
+		return c.dispatch(ctx, args)
+	}
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.openStore(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := c.bootstrap(ctx, cfg, s); err != nil {
+		t.Fatal(err)
+	}
+	holders := filepath.Join(t.TempDir(), "holders")
+	if code := run("vault", "keygen", "--holders", "3", "--threshold", "2", "-o", holders); code != 0 {
+		t.Fatalf("keygen: %s", errs.String())
+	}
+	recipient := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(recipient, "age1tresor1") {
+		t.Fatalf("keygen printed %q", recipient)
+	}
+	if err := os.WriteFile(cfg.RecipientsFile, []byte(recipient+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v, err := openVault(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policies.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "susi", Role: incident.RoleSupervisor, Password: "long enough 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditor, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "anna", Role: incident.RoleAuditor, Password: "long enough 3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
+		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID})
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("requests: %v %v", reqs, err)
+	}
+	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ran, err := svc.RunDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ran {
+			break
+		}
+	}
+	inc, err = svc.Incident(ctx, sup.Actor(), inc.ID)
+	if err != nil || inc.Receipt == nil {
+		t.Fatalf("secured: %+v %v", inc, err)
+	}
+	bundle := inc.Receipt.BundleID
+	h := func(i int) string { return filepath.Join(holders, "holder-"+string(rune('0'+i))+".txt") }
+	openings := func() []map[string]string {
+		t.Helper()
+		entries, err := svc.Trail(ctx, auditor.Actor(), incident.AuditFilter{IncidentID: inc.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]string
+		for _, e := range entries {
+			if e.Action == string(incident.ActionEvidenceOpened) {
+				got = append(got, e.Details)
+			}
+		}
+		return got
+	}
+
+	dir := filepath.Join(t.TempDir(), "out")
+	if code := run("vault", "open", "--identity", h(2), "--operator", "susi", "-o", dir, bundle); code != 1 ||
+		!strings.Contains(errs.String(), "1 of 2 given, 1 more holder needed") {
+		t.Fatalf("one holder: exit %d, %s", code, errs.String())
+	}
+	if code := run("vault", "open", "--identity", h(1), "--identity", h(3), "--operator", "wanda", "-o", dir, bundle); code != 1 ||
+		!strings.Contains(errs.String(), "only supervisors and auditors") {
+		t.Fatalf("worker: exit %d, %s", code, errs.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("refused openings left files: %v", entries)
+	}
+	if len(openings()) != 0 {
+		t.Fatal("a refused opening was recorded")
+	}
+	if code := run("vault", "open", "--identity", h(1), "--identity", h(3), "--operator", "susi", "-o", dir, bundle); code != 0 {
+		t.Fatalf("two holders: %s", errs.String())
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "drohung.png")); err != nil || string(got) != "PNG bytes" {
+		t.Fatalf("opened part: %q %v", got, err)
+	}
+	got := openings()
+	if len(got) != 1 || got[0]["bundle"] != bundle || got[0]["imported"] != "false" ||
+		!strings.Contains(got[0]["keys"], "holder 1 of 3") || !strings.Contains(got[0]["keys"], "holder 3 of 3") {
+		t.Fatalf("opening entries: %v", got)
+	}
+
+	// Offline: printed record, imported later by someone else.
+	if code := run("vault", "open", "--offline", "--identity", h(2), "--identity", h(3), "--operator", "anna", "-o", dir+"2", bundle); code != 0 {
+		t.Fatalf("offline: %s", errs.String())
+	}
+	record := out.String()
+	if !strings.Contains(record, openingRecordFormat) || len(openings()) != 1 {
+		t.Fatalf("offline record %q, entries %d", record, len(openings()))
+	}
+	clock = clock.Add(48 * time.Hour)
+	stdin.WriteString(record)
+	if code := run("audit", "import-opening"); code != 0 {
+		t.Fatalf("import: %s", errs.String())
+	}
+	got = openings()
+	if len(got) != 2 || got[1]["imported"] != "true" || got[1]["opened_at"] != "2026-11-27T10:00:00Z" || !strings.Contains(got[1]["keys"], "holder 2 of 3") {
+		t.Fatalf("imported entry: %v", got)
+	}
+	stdin.WriteString(strings.Replace(record, "anna", "wanda", 1))
+	if code := run("audit", "import-opening"); code != 1 || !strings.Contains(errs.String(), "only supervisors and auditors") {
+		t.Fatalf("import under a worker: exit %d %s", code, errs.String())
+	}
+	stdin.WriteString(`{"format":"other"}`)
+	if code := run("audit", "import-opening"); code != 1 || !strings.Contains(errs.String(), "not an opening record") {
+		t.Fatalf("import junk: exit %d %s", code, errs.String())
+	}
+	if res, err := svc.VerifyAudit(ctx); err != nil || res.Entries == 0 {
+		t.Fatalf("audit log: %v", err)
+	}
+}
