@@ -61,8 +61,9 @@ func (s *Server) accessLog(c *gin.Context) {
 const (
 	// csp allows nothing but this origin: no inline script or style.
 	csp = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-	// cspDataImages adds data: images, for the one page that shows QR
-	// codes drawn by the server (the linking page).
+	// cspDataImages adds data: images, for the pages that show QR codes
+	// drawn by the server (qrDataURL): the WhatsApp linking page and the
+	// second-factor set-up.
 	cspDataImages = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 
