@@ -135,7 +135,10 @@ type view struct {
 	// Waiting is the supervisor's count of requests waiting for their
 	// decision, shown in the header.
 	Waiting int
-	Data    any
+	// InitialPassword reminds admins to delete the first admin's
+	// password file while it exists; nil otherwise.
+	InitialPassword *initialPasswordView
+	Data            any
 }
 
 // Is reports whether the signed-in user has role r (for navigation).
@@ -186,6 +189,9 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 				s.log.Error("waiting count", "request_id", rs.requestID, "err", err.Error())
 			}
 			v.Waiting = n
+		}
+		if v.Is(string(incident.RoleAdmin)) {
+			v.InitialPassword = s.initialPasswordNotice(rs.requestID)
 		}
 	}
 	if done := c.Query("done"); done != "" && l.Has("flash."+done) {
