@@ -5,7 +5,9 @@
 // # Guarantees
 //
 //   - Every route is declared once, in routes.go, with the roles that may
-//     use it; the router and the role-matrix test both read that table.
+//     use it; the router reads that table, and tests hold it to a
+//     hand-written golden table (routes_golden_test.go) that the role
+//     matrix checks every route and role against.
 //   - Sessions live on the server; the cookie carries a random 256-bit
 //     token of which only the SHA-256 is stored. Sessions end after 30
 //     minutes idle or 12 hours in total, and on sign-out.
