@@ -30,7 +30,9 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	permanent := errors.Is(runErr, ErrPermanent)
 	dead := permanent || j.Attempts >= MaxAttempts
 	err = s.store.Tx(ctx, func(tx Tx) error {
-		if err := tx.RetryJob(ctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
+		// The job row keeps the error's class, never its text: that may
+		// hold a message id, or an address an SMTP server repeated back.
+		if err := tx.RetryJob(ctx, j, ErrorClass(runErr), s.now().Add(backoff(j.Attempts)), dead); err != nil {
 			return err
 		}
 		if !dead {
@@ -51,18 +53,43 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 		return s.returnForChoice(ctx, tx, &inc)
 	})
 	if err != nil {
-		return true, fmt.Errorf("%s failed (%v) and could not be rescheduled: %w", j, runErr, err)
+		return true, &JobFailure{Job: j, Err: fmt.Errorf("could not be rescheduled: %w", errors.Join(err, runErr))}
 	}
-	return true, fmt.Errorf("%s attempt %d: %w", j, j.Attempts, runErr)
+	return true, &JobFailure{Job: j, Err: runErr}
+}
+
+// JobFailure is RunDue's error when a job ran and failed: which job, on
+// which attempt, and why.
+type JobFailure struct {
+	Job Job
+	Err error
+}
+
+func (f *JobFailure) Error() string {
+	return fmt.Sprintf("%s attempt %d: %v", f.Job, f.Job.Attempts, f.Err)
+}
+
+func (f *JobFailure) Unwrap() error { return f.Err }
+
+// logText describes the failure for the service log: the job's id and key
+// (made of ids Tresor issued) and the error's class, never its text.
+func (f *JobFailure) logText() string {
+	return fmt.Sprintf("%s attempt %d failed: %s", f.Job, f.Job.Attempts, ErrorClass(f.Err))
 }
 
 // Work runs due jobs until ctx ends, polling every interval when idle.
-// Job failures are reported through logf and retried with backoff.
+// Job failures are reported through logf, by job and error class (see
+// ErrorClass; never an error's text), and retried with backoff.
 func (s *Service) Work(ctx context.Context, interval time.Duration, logf func(format string, args ...any)) {
 	for ctx.Err() == nil {
 		ran, err := s.RunDue(ctx)
 		if err != nil && ctx.Err() == nil {
-			logf("jobs: %v", err)
+			var f *JobFailure
+			if errors.As(err, &f) {
+				logf("jobs: %s", f.logText())
+			} else {
+				logf("jobs: %s", ErrorClass(err))
+			}
 		}
 		if ran && err == nil {
 			continue

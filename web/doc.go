@@ -15,8 +15,10 @@
 //     (TOTP, RFC 6238); approving or rejecting a request needs a fresh code.
 //   - Every state-changing request carries a synchronizer token bound to
 //     the session and comes from the same origin, or is refused.
-//   - Pages show evidence metadata and hashes, never content; the access
-//     log holds no query strings, form values or user names.
+//   - Pages show evidence metadata and hashes, never content; the log
+//     holds no query strings, form values, user names or error texts,
+//     only ids Tresor issued, route patterns and error classes
+//     (incident.ErrorClass).
 //   - Uploads ("Neue Meldung" → file) are streamed part by part into the
 //     vault: the CSRF token is the first part and is checked before any
 //     other is read; the file is never parsed into memory or a temporary

@@ -3,6 +3,8 @@ package web
 import (
 	"regexp"
 	"strings"
+
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 // InitialPasswordCheck reports where the file with the first admin's
@@ -26,7 +28,7 @@ func (s *Server) initialPasswordNotice(requestID string) *initialPasswordView {
 	}
 	path, exists, err := s.initialPassword()
 	if err != nil {
-		s.log.Error("initial password check", "request_id", requestID, "err", err.Error())
+		s.log.Error("initial password check", "request_id", requestID, "err", incident.ErrorClass(err))
 		return nil
 	}
 	if !exists {

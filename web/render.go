@@ -171,7 +171,7 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	l := s.localizer(rs.lang)
 	tok, err := s.csrfToken(c)
 	if err != nil {
-		s.log.Error("csrf token", "request_id", rs.requestID, "err", err.Error())
+		s.log.Error("csrf token", "request_id", rs.requestID, "err", incident.ErrorClass(err))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
@@ -186,7 +186,7 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 			n, err := s.svc.Waiting(c.Request.Context(), u.Actor())
 			if err != nil {
 				// The count is a hint; the page itself must still show.
-				s.log.Error("waiting count", "request_id", rs.requestID, "err", err.Error())
+				s.log.Error("waiting count", "request_id", rs.requestID, "err", incident.ErrorClass(err))
 			}
 			v.Waiting = n
 		}
@@ -205,7 +205,7 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
-		s.log.Error("template failed", "request_id", rs.requestID, "template", name, "err", err.Error())
+		s.log.Error("template failed", "request_id", rs.requestID, "template", name, "err", incident.ErrorClass(err))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}

@@ -201,7 +201,7 @@ func (h *linkHub) follow(r *linkRun, cancel context.CancelFunc, steps <-chan Lin
 		case LinkCode:
 			qr, err := qrDataURL(step.Code)
 			if err != nil {
-				h.log("failed to draw the WhatsApp QR code", "err", err.Error())
+				h.log("failed to draw the WhatsApp QR code", "err", incident.ErrorClass(err))
 				next.State = linkFailed
 				break
 			}
@@ -212,11 +212,11 @@ func (h *linkHub) follow(r *linkRun, cancel context.CancelFunc, steps <-chan Lin
 		case LinkTimeout:
 			next.State = linkTimedOut
 		case LinkUnreachable:
-			h.log("whatsapp cannot be reached for linking", "err", fmt.Sprint(step.Err))
+			h.log("whatsapp cannot be reached for linking", "err", incident.ErrorClass(step.Err))
 			next.State = linkUnreachable
 		default:
 			if step.Err != nil {
-				h.log("whatsapp linking failed", "err", step.Err.Error())
+				h.log("whatsapp linking failed", "err", incident.ErrorClass(step.Err))
 			}
 			next.State = linkFailed
 		}
