@@ -3,7 +3,6 @@ package wa
 import (
 	"bytes"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 )
@@ -15,15 +14,7 @@ func TestLogsCarryNoMessageIDs(t *testing.T) {
 	e := newEnv(t)
 	var buf bytes.Buffer
 	e.ad.opts.Log = slog.New(slog.NewTextHandler(&buf, nil))
-	storePairedDevice(t, e)
-	_, _, dir := withSpool(t, e)
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dir, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.ad.store = &flakyStore{Store: e.store, failures: -1}
+	loseCaptures(t, e)
 	const id = "3AHOSTILE7F3AMARKER"
 	if e.ad.Handle(received(id, textMessage(secretText))) {
 		t.Fatal("Handle reported a lost capture as kept")
