@@ -359,11 +359,11 @@ func TestWorkSweepsAtStart(t *testing.T) {
 		w.clock.Advance(2 * time.Hour)
 		ctx, cancel := context.WithCancel(w.ctx)
 		defer cancel()
-		rec := &cancelOnLog{cancel: cancel}
+		var logged []string                                                                 // Work returns before the test reads it
+		first := &lineHandler{out: func(l string) { logged = append(logged, l); cancel() }} // the first line is the sweep's
 		svc := incident.NewService(w.store, w.pol, w.rv, w.msgr, incident.WithClock(w.clock.Now),
-			incident.WithPasswordParams(cheap), incident.WithOrphanGrace(time.Hour), incident.WithLogger(slog.New(rec)))
+			incident.WithPasswordParams(cheap), incident.WithOrphanGrace(time.Hour), incident.WithLogger(slog.New(first)))
 		svc.Work(ctx, time.Hour)
-		logged := rec.messages()
 		if w.inVault(id) || len(logged) == 0 || logged[0] != "orphan sweep destroyed=1 absent=0 held_by_retention=0" {
 			t.Fatalf("after Work: in vault %v, log %q", w.inVault(id), logged)
 		}
@@ -406,31 +406,4 @@ type cancellingReader struct{ cancel context.CancelFunc }
 func (r cancellingReader) Read([]byte) (int, error) {
 	r.cancel()
 	return 0, context.Canceled
-}
-
-// cancelOnLog is a slog handler that keeps each record as "message
-// key=value…" and cancels the work loop at the first one (the sweep's).
-type cancelOnLog struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	logged []string
-}
-
-func (h *cancelOnLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h *cancelOnLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *cancelOnLog) WithGroup(string) slog.Handler            { return h }
-func (h *cancelOnLog) Handle(_ context.Context, r slog.Record) error {
-	line := r.Message
-	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.logged = append(h.logged, line)
-	h.cancel()
-	return nil
-}
-
-func (h *cancelOnLog) messages() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.logged...)
 }

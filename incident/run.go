@@ -62,7 +62,9 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 	}
 	dead := permanent || j.Attempts >= MaxAttempts
 	err = s.store.Tx(wctx, func(tx Tx) error {
-		if err := tx.RetryJob(wctx, j, runErr.Error(), s.now().Add(backoff(j.Attempts)), dead); err != nil {
+		// The job row keeps the error's class, never its text: that may
+		// hold a message id, or an address an SMTP server repeated back.
+		if err := tx.RetryJob(wctx, j, ErrorClass(runErr), s.now().Add(backoff(j.Attempts)), dead); err != nil {
 			return err
 		}
 		if !dead {

@@ -257,7 +257,7 @@ func (a *Adapter) altOf(ctx context.Context, j types.JID) types.JID {
 	}
 	alt, err := a.dev.GetAltJID(ctx, j.ToNonAD())
 	if err != nil {
-		a.opts.Log.Debug("no alternative address known", "err", err)
+		a.opts.Log.Debug("no alternative address known", "err", incident.ErrorClass(err))
 		return types.EmptyJID
 	}
 	return alt

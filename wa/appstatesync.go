@@ -58,7 +58,7 @@ func (a *Adapter) onAppStateSyncError(e *events.AppStateSyncError) {
 		a.opts.Log.Warn("whatsapp app-state sync failed; trying a full sync", "worker", a.worker, "collection", e.Name, "err", e.Error)
 		a.background(func(ctx context.Context) {
 			if err := a.cli.FetchAppState(ctx, e.Name, true, false); err != nil {
-				a.opts.Log.Error("whatsapp full app-state sync failed", "worker", a.worker, "collection", e.Name, "err", err)
+				a.opts.Log.Error("whatsapp full app-state sync failed", "worker", a.worker, "collection", e.Name, "err", incident.ErrorClass(err))
 			}
 		})
 		return
@@ -68,7 +68,7 @@ func (a *Adapter) onAppStateSyncError(e *events.AppStateSyncError) {
 	a.opts.Log.Warn("whatsapp full app-state sync failed; asking the phone for a recovery copy", "worker", a.worker, "collection", e.Name, "err", e.Error)
 	a.background(func(ctx context.Context) {
 		if _, err := a.cli.SendPeerMessage(ctx, whatsmeow.BuildAppStateRecoveryRequest(e.Name)); err != nil {
-			a.opts.Log.Error("whatsapp app-state recovery request failed", "worker", a.worker, "collection", e.Name, "err", err)
+			a.opts.Log.Error("whatsapp app-state recovery request failed", "worker", a.worker, "collection", e.Name, "err", incident.ErrorClass(err))
 		}
 	})
 }

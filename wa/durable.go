@@ -60,7 +60,7 @@ func (a *Adapter) retry(ctx context.Context, what string, op func(ctx context.Co
 		if left <= 0 {
 			return err
 		}
-		a.opts.Log.Warn("database did not take the event; retrying", "worker", a.worker, "what", what, "attempt", attempt, "err", err)
+		a.opts.Log.Warn("database did not take the event; retrying", "worker", a.worker, "what", what, "attempt", attempt, "err", incident.ErrorClass(err))
 		if err := a.opts.Sleep(ctx, min(wait, left)); err != nil {
 			return fmt.Errorf("%w (retry stopped: %w)", err, ctx.Err())
 		}
@@ -111,7 +111,7 @@ func (a *Adapter) keep(ctx context.Context, what, id string, e spoolEntry, op fu
 		return false
 	}
 	a.opts.Log.Warn("database away beyond the retry window; keeping it in the encrypted spool until it is back",
-		"worker", a.worker, "what", what, "message_id", id, "err", err)
+		"worker", a.worker, "what", what, "message", logRef(id), "err", incident.ErrorClass(err))
 	return a.spool(ctx, e, what, id, err)
 }
 
@@ -132,7 +132,7 @@ func (a *Adapter) spool(ctx context.Context, e spoolEntry, what, id string, why 
 // With the database away too, the note goes to the spool, and failing
 // that only to the log.
 func (a *Adapter) lost(ctx context.Context, what, id, reason string, cause error) {
-	a.opts.Log.Error("whatsapp capture lost", "worker", a.worker, "what", what, "message_id", id, "reason", reason, "err", cause)
+	a.opts.Log.Error("whatsapp capture lost", "worker", a.worker, "what", what, "message", logRef(id), "reason", reason, "err", incident.ErrorClass(cause))
 	note := spoolLossNote{What: what, MessageID: id, Reason: reason}
 	at := a.now()
 	err := a.recordLoss(ctx, note, at)
@@ -147,7 +147,7 @@ func (a *Adapter) lost(ctx context.Context, what, id, reason string, cause error
 		err = errors.Join(err, serr)
 	}
 	a.opts.Log.Error("cannot record the lost capture in the audit log: only this log line tells", "worker", a.worker,
-		"what", what, "message_id", id, "err", err)
+		"what", what, "message", logRef(id), "err", incident.ErrorClass(err))
 }
 
 // recordLoss writes one loss to the audit log and the device row.

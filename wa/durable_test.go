@@ -205,17 +205,7 @@ func TestDatabaseAwayBeyondTheRetryWindowLosesNothing(t *testing.T) {
 func TestCaptureLostIsAuditedAndShownToTheWorker(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	storePairedDevice(t, e)
-	_, _, dir := withSpool(t, e)
-	// The spool cannot be written (its folder is gone, a file in its place).
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dir, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// Only the capture table is away; the audit log is reachable.
-	e.ad.store = &flakyStore{Store: e.store, failures: -1}
+	loseCaptures(t, e)
 	lostAt := e.clock.Now().Add(DefaultRetryWindow)
 	if e.ad.Handle(received("3A0000000000000008", textMessage(secretText))) {
 		t.Fatal("Handle reported a lost capture as kept")
@@ -275,4 +265,20 @@ func TestSpoolSkipsATornLastFrameAndReportsBadOnes(t *testing.T) {
 	if sp.Pending() {
 		t.Fatal("spool kept after a complete replay")
 	}
+}
+
+// loseCaptures pairs e's device and then makes every capture fail: the
+// spool cannot be written (its folder is gone, a file in its place), and
+// the capture table is away while the audit log is reachable.
+func loseCaptures(t *testing.T, e *env) {
+	t.Helper()
+	storePairedDevice(t, e)
+	_, _, dir := withSpool(t, e)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.ad.store = &flakyStore{Store: e.store, failures: -1}
 }

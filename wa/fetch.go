@@ -97,7 +97,7 @@ func (a *Adapter) download(ctx context.Context, rec record, md *media) (incident
 	defer func() {
 		if !keep {
 			if cerr := f.Close(); cerr != nil {
-				a.opts.Log.Error("cannot remove encrypted media file", "err", cerr)
+				a.opts.Log.Error("cannot remove encrypted media file", "err", incident.ErrorClass(cerr))
 			}
 		}
 	}()
@@ -124,7 +124,7 @@ func (a *Adapter) download(ctx context.Context, rec record, md *media) (incident
 	got := h.Sum(nil)
 	if mismatch {
 		a.opts.Log.Warn("media differ from WhatsApp's file hash; sealing them with both hashes as the policy says",
-			"worker", a.worker, "message_id", id, "sha256", hex.EncodeToString(got), "whatsapp_sha256", hex.EncodeToString(want))
+			"worker", a.worker, "message", logRef(id), "sha256", hex.EncodeToString(got), "whatsapp_sha256", hex.EncodeToString(want))
 	} else {
 		if subtle.ConstantTimeCompare(got, want) != 1 {
 			return incident.Part{}, fmt.Errorf("message %s: %w", id, ErrMediaHash)
@@ -207,7 +207,7 @@ func (a *Adapter) requestMediaRetry(ctx context.Context, rec record, md *media, 
 	if err := a.cli.SendMediaRetryReceipt(ctx, &info, md.msg.GetMediaKey()); err != nil {
 		return fmt.Errorf("media of message %s expired (%v) and the retry request failed: %w", rec.ID, cause, err)
 	}
-	a.opts.Log.Info("asked the phone to re-upload expired media", "worker", a.worker, "message_id", rec.ID, "cause", cause.Error())
+	a.opts.Log.Info("asked the phone to re-upload expired media", "worker", a.worker, "message", logRef(rec.ID), "cause", incident.ErrorClass(cause))
 	return fmt.Errorf("message %s: %w (%w)", rec.ID, ErrMediaRetryRequested, cause)
 }
 
@@ -220,18 +220,18 @@ func (a *Adapter) onMediaRetry(ctx context.Context, e *events.MediaRetry) {
 	c, err := a.store.Capture(ctx, a.worker, e.MessageID)
 	if err != nil {
 		if !errors.Is(err, incident.ErrNotFound) {
-			a.opts.Log.Error("media retry: cannot read the capture", "worker", a.worker, "message_id", e.MessageID, "err", err)
+			a.opts.Log.Error("media retry: cannot read the capture", "worker", a.worker, "message", logRef(e.MessageID), "err", incident.ErrorClass(err))
 		}
 		return
 	}
 	rec, err := a.openCapture(c)
 	if err != nil {
-		a.opts.Log.Error("media retry: cannot open the capture", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		a.opts.Log.Error("media retry: cannot open the capture", "worker", a.worker, "message", logRef(e.MessageID), "err", incident.ErrorClass(err))
 		return
 	}
 	msg, err := rec.message()
 	if err != nil {
-		a.opts.Log.Error("media retry: cannot decode the message", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		a.opts.Log.Error("media retry: cannot decode the message", "worker", a.worker, "message", logRef(e.MessageID), "err", incident.ErrorClass(err))
 		return
 	}
 	md := mediaOf(msg)
@@ -240,26 +240,26 @@ func (a *Adapter) onMediaRetry(ctx context.Context, e *events.MediaRetry) {
 	}
 	notif, err := whatsmeow.DecryptMediaRetryNotification(e, md.msg.GetMediaKey())
 	if err != nil {
-		a.opts.Log.Warn("media retry failed: the media cannot be secured", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		a.opts.Log.Warn("media retry failed: the media cannot be secured", "worker", a.worker, "message", logRef(e.MessageID), "err", incident.ErrorClass(err))
 		return
 	}
 	path := notif.GetDirectPath()
 	if notif.GetResult() != waMmsRetry.MediaRetryNotification_SUCCESS || path == "" {
-		a.opts.Log.Warn("media retry answered without media", "worker", a.worker, "message_id", e.MessageID, "result", notif.GetResult().String())
+		a.opts.Log.Warn("media retry answered without media", "worker", a.worker, "message", logRef(e.MessageID), "result", notif.GetResult().String())
 		return
 	}
 	if !setDirectPath(msg, path) {
 		return
 	}
 	if rec.Message, err = proto.Marshal(msg); err != nil {
-		a.opts.Log.Error("media retry: cannot encode the message", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		a.opts.Log.Error("media retry: cannot encode the message", "worker", a.worker, "message", logRef(e.MessageID), "err", incident.ErrorClass(err))
 		return
 	}
 	if err := a.reseal(ctx, rec); err != nil {
-		a.opts.Log.Error("media retry: cannot store the new path", "worker", a.worker, "message_id", e.MessageID, "err", err)
+		a.opts.Log.Error("media retry: cannot store the new path", "worker", a.worker, "message", logRef(e.MessageID), "err", incident.ErrorClass(err))
 		return
 	}
-	a.opts.Log.Info("the phone re-uploaded expired media", "worker", a.worker, "message_id", e.MessageID)
+	a.opts.Log.Info("the phone re-uploaded expired media", "worker", a.worker, "message", logRef(e.MessageID))
 }
 
 // setDirectPath points the message's media at a new path and drops the

@@ -55,7 +55,7 @@ func (a *Adapter) Handle(evt any) bool {
 		a.onMediaRetry(ctx, e)
 	case *events.DeleteForMe:
 		if e != nil {
-			a.opts.Log.Info("whatsapp confirmed a delete-for-me", "worker", a.worker, "message_id", e.MessageID)
+			a.opts.Log.Info("whatsapp confirmed a delete-for-me", "worker", a.worker, "message", logRef(e.MessageID))
 		}
 	case events.PermanentDisconnect:
 		a.onPermanentDisconnect(ctx, e)
@@ -183,7 +183,7 @@ func (a *Adapter) onLabelEdit(ctx context.Context, e *events.LabelEdit) {
 		return true
 	})
 	if err != nil {
-		a.opts.Log.Error("cannot record the flag label", "worker", a.worker, "err", err)
+		a.opts.Log.Error("cannot record the flag label", "worker", a.worker, "err", incident.ErrorClass(err))
 	}
 }
 
@@ -240,11 +240,11 @@ func (a *Adapter) flag(ctx context.Context, k flagKey) error {
 	_, err = a.flagger.Flag(ctx, user.Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: ref, Late: k.late, NotCaptured: gap})
 	switch {
 	case err == nil:
-		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message_id", ref.ID, "captured", captured, "late", k.late, "not_captured", string(gap))
+		a.opts.Log.Info("message flagged on the phone", "worker", a.worker, "via", k.via, "message", logRef(ref.ID), "captured", captured, "late", k.late, "not_captured", string(gap))
 	case errors.Is(err, incident.ErrDuplicate):
 	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrInvalidInput):
 		// Retrying cannot help: the account may not flag, or the key is unusable.
-		a.opts.Log.Warn("flag refused", "worker", a.worker, "via", k.via, "err", err)
+		a.opts.Log.Warn("flag refused", "worker", a.worker, "via", k.via, "err", incident.ErrorClass(err))
 		return nil
 	default:
 		return fmt.Errorf("failed to flag message %s: %w", ref.ID, err)
@@ -288,7 +288,7 @@ func (a *Adapter) refFor(ctx context.Context, k flagKey) (ref incident.MessageRe
 			}
 			return ref, true, rec.gap(), nil
 		}
-		a.opts.Log.Warn("captured message with the flagged id is from another chat", "worker", a.worker, "message_id", k.id)
+		a.opts.Log.Warn("captured message with the flagged id is from another chat", "worker", a.worker, "message", logRef(k.id))
 	case !errors.Is(err, incident.ErrNotFound):
 		return incident.MessageRef{}, false, "", err
 	}

@@ -188,7 +188,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	// Connect outside the lock: dialing WhatsApp may take a while.
 	for _, l := range started {
 		if err := l.cli.Connect(); err != nil {
-			m.cfg.Log.Warn("whatsapp connect failed; retrying in the background", "worker", l.ad.worker, "err", err)
+			m.cfg.Log.Warn("whatsapp connect failed; retrying in the background", "worker", l.ad.worker, "err", incident.ErrorClass(err))
 		}
 	}
 	return err
@@ -256,7 +256,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer locks.Stop()
 	housekeep := func() {
 		if err := m.housekeeping(ctx); err != nil {
-			m.cfg.Log.Error("whatsapp housekeeping failed", "err", err)
+			m.cfg.Log.Error("whatsapp housekeeping failed", "err", incident.ErrorClass(err))
 		}
 	}
 	housekeep()
@@ -330,7 +330,7 @@ func (m *Manager) Purge(ctx context.Context) (int64, error) {
 	if err := data.compact(ctx); err != nil {
 		// Not worth holding up housekeeping (which also reconnects
 		// devices): the next purge checkpoints again.
-		m.cfg.Log.Warn("database log not checkpointed after the purge", "err", err)
+		m.cfg.Log.Warn("database log not checkpointed after the purge", "err", incident.ErrorClass(err))
 	}
 	return n, nil
 }
@@ -376,7 +376,7 @@ func (m *Manager) dropLostLocks(ctx context.Context) (dropped int) {
 			continue // released or taken anew meanwhile
 		}
 		dropped++
-		m.cfg.Log.Error("lost the whatsapp device lock; disconnecting the device until it can be locked again", "worker", w, "err", err)
+		m.cfg.Log.Error("lost the whatsapp device lock; disconnecting the device until it can be locked again", "worker", w, "err", incident.ErrorClass(err))
 		if l, ok := m.devices[w]; ok {
 			l.cli.Disconnect()
 			delete(m.devices, w)
@@ -408,7 +408,7 @@ func (m *Manager) unlockDevice(workerID string) {
 	}
 	delete(m.locks, workerID)
 	if err := lock.Release(); err != nil {
-		m.cfg.Log.Warn("failed to release the whatsapp device lock", "worker", workerID, "err", err)
+		m.cfg.Log.Warn("failed to release the whatsapp device lock", "worker", workerID, "err", incident.ErrorClass(err))
 	}
 }
 
@@ -671,7 +671,7 @@ func (m *Manager) Unlink(ctx context.Context, workerID string) error {
 		if l.cli.Store.ID != nil {
 			if err := l.cli.Logout(ctx); err != nil {
 				detail = "unlinked in Tresor, but WhatsApp could not be told: remove Tresor under Linked devices on the phone"
-				m.cfg.Log.Warn("whatsapp logout failed; deleting the keys locally", "worker", workerID, "err", err)
+				m.cfg.Log.Warn("whatsapp logout failed; deleting the keys locally", "worker", workerID, "err", incident.ErrorClass(err))
 				l.cli.Disconnect()
 				if err := l.cli.Store.Delete(ctx); err != nil {
 					return fmt.Errorf("failed to delete the WhatsApp keys of worker %s: %w", workerID, err)
@@ -710,14 +710,14 @@ func (m *Manager) serveUnlinkRequests(ctx context.Context) {
 	for _, w := range held {
 		asked, err := m.cfg.Store.UnlinkRequested(ctx, w)
 		if err != nil {
-			m.cfg.Log.Error("cannot read whatsapp unlink requests", "worker", w, "err", err)
+			m.cfg.Log.Error("cannot read whatsapp unlink requests", "worker", w, "err", incident.ErrorClass(err))
 			continue
 		}
 		if !asked {
 			continue
 		}
 		if err := m.Unlink(ctx, w); err != nil {
-			m.cfg.Log.Error("requested whatsapp unlink failed; retrying at the next check", "worker", w, "err", err)
+			m.cfg.Log.Error("requested whatsapp unlink failed; retrying at the next check", "worker", w, "err", incident.ErrorClass(err))
 			continue
 		}
 		m.cfg.Log.Info("whatsapp device unlinked as another process asked", "worker", w)

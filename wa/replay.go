@@ -3,6 +3,8 @@ package wa
 import (
 	"context"
 	"errors"
+
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 // ReplaySpool applies what the spool kept while the database was away,
@@ -53,16 +55,16 @@ func (m *Manager) replayOnce(ctx context.Context, sp *Spool) error {
 			return m.bareAdapter(e.Worker).recordLoss(ctx, spoolLossNote{What: spooledWhat(e), MessageID: spooledID(e), Reason: lossNoDevice}, e.At)
 		}
 	}, func(n int, err error) {
-		m.cfg.Log.Error("capture spool entry does not open; recording it as lost", "entry", n, "err", err)
+		m.cfg.Log.Error("capture spool entry does not open; recording it as lost", "entry", n, "err", incident.ErrorClass(err))
 		if rerr := bare.recordLoss(ctx, spoolLossNote{What: "spool entry", Reason: lossSpool}, m.now()); rerr != nil {
-			m.cfg.Log.Error("cannot record the unreadable spool entry in the audit log", "err", rerr)
+			m.cfg.Log.Error("cannot record the unreadable spool entry in the audit log", "err", incident.ErrorClass(rerr))
 		}
 	})
 }
 
 func (m *Manager) replaySpoolLogged(ctx context.Context) {
 	if err := m.ReplaySpool(ctx); err != nil {
-		m.cfg.Log.Warn("capture spool not replayed yet; trying again later", "err", err)
+		m.cfg.Log.Warn("capture spool not replayed yet; trying again later", "err", incident.ErrorClass(err))
 	}
 }
 

@@ -97,7 +97,7 @@ func (a *Adapter) Revoke(ctx context.Context, inc incident.Incident) (incident.R
 	}
 	a.backoff, a.notBefore = 0, time.Time{}
 	if err := a.store.DeleteCapture(ctx, a.worker, m.ID); err != nil {
-		a.opts.Log.Error("cannot remove the capture of a revoked message", "worker", a.worker, "err", err)
+		a.opts.Log.Error("cannot remove the capture of a revoked message", "worker", a.worker, "err", incident.ErrorClass(err))
 	}
 	return rev, nil
 }
@@ -118,7 +118,7 @@ func (a *Adapter) revoke(ctx context.Context, chat, sender types.JID, m incident
 			if isRateLimit(err) {
 				return incident.Revocation{}, err
 			}
-			a.opts.Log.Warn("cannot tell whether the account is group admin; deleting for me", "worker", a.worker, "err", err)
+			a.opts.Log.Warn("cannot tell whether the account is group admin; deleting for me", "worker", a.worker, "err", incident.ErrorClass(err))
 		}
 		switch {
 		case admin && inTime:

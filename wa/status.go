@@ -44,7 +44,7 @@ func (a *Adapter) setStatus(ctx context.Context, s incident.DeviceStatus, detail
 		return true
 	})
 	if err != nil {
-		a.opts.Log.Error("cannot record device status", "worker", a.worker, "status", s, "err", err)
+		a.opts.Log.Error("cannot record device status", "worker", a.worker, "status", s, "err", incident.ErrorClass(err))
 		return
 	}
 	a.opts.Log.Info("whatsapp device status", "worker", a.worker, "status", s, "detail", detail)
@@ -64,7 +64,7 @@ func (a *Adapter) phoneSeen(ctx context.Context) {
 		return
 	}
 	if err := a.updateDevice(ctx, func(d *incident.LinkedDevice) bool { d.PhoneSeenAt = now; return true }); err != nil {
-		a.opts.Log.Error("cannot record phone activity", "worker", a.worker, "err", err)
+		a.opts.Log.Error("cannot record phone activity", "worker", a.worker, "err", incident.ErrorClass(err))
 	}
 }
 
@@ -80,7 +80,7 @@ func (a *Adapter) onPairSuccess(ctx context.Context, e *events.PairSuccess) {
 		return true
 	})
 	if err != nil {
-		a.opts.Log.Error("cannot record pairing", "worker", a.worker, "err", err)
+		a.opts.Log.Error("cannot record pairing", "worker", a.worker, "err", incident.ErrorClass(err))
 		return
 	}
 	a.opts.Log.Info("whatsapp device paired", "worker", a.worker)

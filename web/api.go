@@ -109,7 +109,7 @@ func (s *Server) bearer(c *gin.Context, header string) (incident.User, incident.
 	}
 	if now.Sub(t.LastUsedAt) >= touchEvery {
 		if err := s.tokens.TouchAPIToken(ctx, t.ID, now); err != nil {
-			s.log.Error("api token touch", "request_id", st(c).requestID, "err", err.Error())
+			s.log.Error("api token touch", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 		}
 	}
 	return u, t, nil

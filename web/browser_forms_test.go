@@ -21,9 +21,8 @@ import (
 // audit entry; the worker opens an incident by tapping anywhere on its
 // row in the list.
 func TestBrowserForms(t *testing.T) {
-	exe := requireChromium(t)
+	exe, shots := browserTest(t)
 	axe := axeScript(t)
-	shots := screenshotDir(t)
 	for _, vp := range pageViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			pe := newPagesEnv(t)

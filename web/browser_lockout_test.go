@@ -19,9 +19,8 @@ import (
 // address) signs in at once; the locked worker's page says whom to ask
 // and keeps the name; the admin sees the lock and unlocks it.
 func TestBrowserLockout(t *testing.T) {
-	exe := requireChromium(t)
+	exe, shots := browserTest(t)
 	axe := axeScript(t)
-	shots := screenshotDir(t)
 	for _, vp := range pageViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			e := newEnv(t)

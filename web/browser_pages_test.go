@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,23 +32,6 @@ var pageViewports = []viewport{
 // axeTags are the rule sets of WCAG 2.2 level AA.
 var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
 
-// requireChromium returns the browser, or skips (fails under CI=true).
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		msg := "no Chromium found (set TRESOR_CHROMIUM, or apt-get install chromium)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true requires the browser tests to run")
-		}
-		t.Skip(msg)
-	}
-	return exe
-}
-
 // axeScript is axe-core's script, or "" when $TRESOR_TEST_AXE is unset.
 func axeScript(t *testing.T) string {
 	t.Helper()
@@ -66,18 +48,6 @@ func axeScript(t *testing.T) string {
 		t.Fatalf("TRESOR_TEST_AXE: %v", err)
 	}
 	return string(b)
-}
-
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	shots := os.Getenv("TRESOR_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "tresor-screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return shots
 }
 
 // pagesEnv is a server with an incident in every state a page shows

@@ -48,6 +48,24 @@ var viewports = []viewport{
 }
 
 func TestBrowserFlow(t *testing.T) {
+	exe, shots := browserTest(t)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) { browserFlow(t, exe, shots, vp) })
+	}
+}
+
+// browserTest starts every browser test: it returns the Chromium to run
+// and the folder for screenshots (see screenshotDir). It skips in -short
+// mode and when no Chromium is found, except under CI=true, where a
+// missing browser fails the test.
+func browserTest(t *testing.T) (exe, shots string) {
+	t.Helper()
+	return requireChromium(t), screenshotDir(t)
+}
+
+// requireChromium returns the browser, or skips (fails under CI=true).
+func requireChromium(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -55,10 +73,17 @@ func TestBrowserFlow(t *testing.T) {
 	if exe == "" {
 		msg := "no Chromium found (set TRESOR_CHROMIUM, or apt-get install chromium)"
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true requires the browser test to run")
+			t.Fatal(msg + "; CI=true requires the browser tests to run")
 		}
 		t.Skip(msg)
 	}
+	return exe
+}
+
+// screenshotDir is $TRESOR_SCREENSHOT_DIR, or tresor-screenshots in the
+// temporary folder, created if need be.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
 	shots := os.Getenv("TRESOR_SCREENSHOT_DIR")
 	if shots == "" {
 		shots = filepath.Join(os.TempDir(), "tresor-screenshots")
@@ -66,9 +91,7 @@ func TestBrowserFlow(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, vp := range viewports {
-		t.Run(vp.name, func(t *testing.T) { browserFlow(t, exe, shots, vp) })
-	}
+	return shots
 }
 
 // chromiumPath finds a Chromium binary, or returns "".

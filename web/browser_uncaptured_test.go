@@ -20,23 +20,7 @@ import (
 // sees the same on the approval page and approves the metadata, which is
 // then sealed.
 func TestBrowserUncapturedChoice(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found; CI=true requires the browser test to run")
-		}
-		t.Skip("no Chromium found (set TRESOR_CHROMIUM, or apt-get install chromium)")
-	}
-	shots := os.Getenv("TRESOR_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "tresor-screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe, shots := browserTest(t)
 	for _, vp := range []viewport{{name: "phone390", width: 390, height: 844, mobile: true}, {name: "desktop", width: 1280, height: 900}} {
 		t.Run(vp.name, func(t *testing.T) { browserUncaptured(t, exe, shots, vp) })
 	}

@@ -3,8 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,24 +25,7 @@ var walkViewports = []viewport{
 // leaving a reminder; the CSAM rules above the steps; and a message
 // described as WhatsApp shows it.
 func TestBrowserWalkthrough(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		msg := "no Chromium found (set TRESOR_CHROMIUM, or apt-get install chromium)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true requires the browser test to run")
-		}
-		t.Skip(msg)
-	}
-	shots := os.Getenv("TRESOR_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "tresor-screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe, shots := browserTest(t)
 	for _, vp := range walkViewports {
 		t.Run(vp.name, func(t *testing.T) { browserWalkthrough(t, exe, shots, vp) })
 	}

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -16,23 +14,7 @@ import (
 // phone and desktop size: before any checkpoint, with one not yet
 // cosigned, and with a cosigned one.
 func TestBrowserAuditCheckpoints(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found; CI=true requires the browser test to run")
-		}
-		t.Skip("no Chromium found")
-	}
-	shots := os.Getenv("TRESOR_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "tresor-screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe, shots := browserTest(t)
 	for _, vp := range viewports {
 		t.Run(vp.name, func(t *testing.T) {
 			e := newEnv(t)

@@ -5,7 +5,9 @@
 // # Guarantees
 //
 //   - Every route is declared once, in routes.go, with the roles that may
-//     use it; the router and the role-matrix test both read that table.
+//     use it; the router reads that table, and tests hold it to a
+//     hand-written golden table (routes_golden_test.go) that the role
+//     matrix checks every route and role against.
 //   - Sessions live on the server; the cookie carries a random 256-bit
 //     token of which only the SHA-256 is stored. Sessions end after 30
 //     minutes idle or 12 hours in total, and on sign-out.
@@ -13,8 +15,10 @@
 //     (TOTP, RFC 6238); approving or rejecting a request needs a fresh code.
 //   - Every state-changing request carries a synchronizer token bound to
 //     the session and comes from the same origin, or is refused.
-//   - Pages show evidence metadata and hashes, never content; the access
-//     log holds no query strings, form values or user names.
+//   - Pages show evidence metadata and hashes, never content; the log
+//     holds no query strings, form values, user names or error texts,
+//     only ids Tresor issued, route patterns and error classes
+//     (incident.ErrorClass).
 //   - Uploads ("Neue Meldung" → file) are streamed part by part into the
 //     vault: the CSRF token is the first part and is checked before any
 //     other is read; the file is never parsed into memory or a temporary

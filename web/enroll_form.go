@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"time"
@@ -18,11 +19,12 @@ type enrollView struct {
 	Enabled       bool
 	EnabledAt     time.Time
 	RecoveryLeft  int
-	Required      bool   // the role needs a second factor
-	Key           string // base32 secret, grouped for typing
-	URI           string // otpauth:// URI for apps that import it
-	Sealed        string // the secret sealed for the round trip
-	Error         string // catalog key, or ""
+	Required      bool         // the role needs a second factor
+	Key           string       // base32 secret, grouped for typing
+	URI           string       // otpauth:// URI for apps that import it
+	QR            template.URL // URI drawn as a QR code (data: PNG), for the app to scan
+	Sealed        string       // the secret sealed for the round trip
+	Error         string       // catalog key, or ""
 	RecoveryCodes []string
 }
 
@@ -40,7 +42,7 @@ func (s *Server) enrollForm(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.render(c, http.StatusOK, "second_factor_setup", enrollView{Enabled: true, EnabledAt: f.EnabledAt, RecoveryLeft: left})
+		s.renderSetup(c, http.StatusOK, enrollView{Enabled: true, EnabledAt: f.EnabledAt, RecoveryLeft: left})
 		return
 	case !errors.Is(err, incident.ErrNotFound):
 		s.fail(c, err)
@@ -56,7 +58,7 @@ func (s *Server) enrollForm(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "second_factor_setup", v)
+	s.renderSetup(c, http.StatusOK, v)
 }
 
 func (s *Server) setupView(u incident.User, key []byte) (enrollView, error) {
@@ -64,5 +66,21 @@ func (s *Server) setupView(u incident.User, key []byte) (enrollView, error) {
 	if err != nil {
 		return enrollView{}, err
 	}
-	return enrollView{Required: needsSecondFactor(u.Role), Key: groupKey(key), URI: otpauthURI(key, u.Username), Sealed: sealed}, nil
+	uri := otpauthURI(key, u.Username)
+	qr, err := qrDataURL(uri)
+	if err != nil {
+		return enrollView{}, err
+	}
+	return enrollView{Required: needsSecondFactor(u.Role), Key: groupKey(key), URI: uri, QR: qr, Sealed: sealed}, nil
+}
+
+// renderSetup renders the second-factor page. While it shows a QR code,
+// drawn into the page as a data: image like the WhatsApp linking page's,
+// the page's CSP allows data: images (and nothing else more); the page is
+// never stored (Cache-Control: no-store, as every page).
+func (s *Server) renderSetup(c *gin.Context, status int, v enrollView) {
+	if v.QR != "" {
+		c.Header("Content-Security-Policy", cspDataImages)
+	}
+	s.render(c, status, "second_factor_setup", v)
 }

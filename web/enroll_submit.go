@@ -33,7 +33,7 @@ func (s *Server) enrollSubmit(c *gin.Context) {
 			return
 		}
 		v.Error = "second_factor.wrong"
-		s.render(c, http.StatusBadRequest, "second_factor_setup", v)
+		s.renderSetup(c, http.StatusBadRequest, v)
 		return
 	}
 	sealed, err := s.box.seal(key, purposeTOTP, u.ID)
@@ -60,5 +60,5 @@ func (s *Server) enrollSubmit(c *gin.Context) {
 			return
 		}
 	}
-	s.render(c, http.StatusOK, "second_factor_setup", enrollView{Enabled: true, EnabledAt: s.now(), RecoveryLeft: len(codes), RecoveryCodes: codes})
+	s.renderSetup(c, http.StatusOK, enrollView{Enabled: true, EnabledAt: s.now(), RecoveryLeft: len(codes), RecoveryCodes: codes})
 }

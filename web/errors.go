@@ -69,7 +69,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
+		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", incident.ErrorClass(err))
 	}
 	v := s.errorView(c, status, detailKey(err))
 	l := s.localizer(st(c).lang)
@@ -228,7 +228,7 @@ func (s *Server) failJSON(c *gin.Context, err error) {
 		return
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", err.Error())
+		s.log.Error("request failed", "request_id", st(c).requestID, "route", c.FullPath(), "err", incident.ErrorClass(err))
 		msg = http.StatusText(status)
 	}
 	retryAfter(c, status)

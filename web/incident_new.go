@@ -34,7 +34,7 @@ func (s *Server) incidentNew(c *gin.Context) {
 		refs, err := s.wa.RecentMessages(c.Request.Context(), actor(c).ID)
 		if err != nil {
 			// The manual reference and the upload still work.
-			s.log.Error("recent whatsapp messages", "request_id", st(c).requestID, "err", err.Error())
+			s.log.Error("recent whatsapp messages", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 			v.RecentFailed = true
 		}
 		for _, m := range refs {

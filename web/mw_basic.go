@@ -3,24 +3,25 @@ package web
 import (
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 // maxFormBytes bounds every request body; forms here are small.
 const maxFormBytes = 64 << 10
 
-// recovery turns a panic into the generic error page; the panic value is
-// logged with the request id only.
+// recovery turns a panic into the generic error page; the panic is logged
+// with the request id and its class (panicClass), never its text.
 func (s *Server) recovery(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic", "request_id", st(c).requestID, "panic", slog.AnyValue(v).String())
+			s.log.Error("panic", "request_id", st(c).requestID, "panic", panicClass(v))
 			if !c.Writer.Written() {
 				s.failStatus(c, http.StatusInternalServerError)
 			}
@@ -35,7 +36,7 @@ func (s *Server) recovery(c *gin.Context) {
 func (s *Server) requestID(c *gin.Context) {
 	var b [12]byte
 	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
-		s.log.Error("request id", "err", err.Error())
+		s.log.Error("request id", "err", incident.ErrorClass(err))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
@@ -54,15 +55,16 @@ func (s *Server) accessLog(c *gin.Context) {
 	if route == "" {
 		route = "(unmatched)"
 	}
-	s.log.Info("request", "request_id", st(c).requestID, "method", c.Request.Method, "route", route,
+	s.log.Info("request", "request_id", st(c).requestID, "method", logMethod(c.Request.Method), "route", route,
 		"status", c.Writer.Status(), "bytes", c.Writer.Size(), "duration_ms", s.now().Sub(start).Milliseconds())
 }
 
 const (
 	// csp allows nothing but this origin: no inline script or style.
 	csp = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-	// cspDataImages adds data: images, for the one page that shows QR
-	// codes drawn by the server (the linking page).
+	// cspDataImages adds data: images, for the pages that show QR codes
+	// drawn by the server (qrDataURL): the WhatsApp linking page and the
+	// second-factor set-up.
 	cspDataImages = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,23 +153,7 @@ func TestNotificationMailCarriesNoIncidentText(t *testing.T) {
 // and sees the count in the header; the admin keeps addresses on the
 // accounts page. Phone (390x844) and desktop, with screenshots.
 func TestBrowserNotification(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromiumPath()
-	if exe == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium found; CI=true requires the browser test to run")
-		}
-		t.Skip("no Chromium found (set TRESOR_CHROMIUM, or apt-get install chromium)")
-	}
-	shots := os.Getenv("TRESOR_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = filepath.Join(os.TempDir(), "tresor-screenshots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe, shots := browserTest(t)
 	for _, vp := range []viewport{{name: "phone390", width: 390, height: 844, mobile: true}, {name: "desktop", width: 1280, height: 900}} {
 		t.Run(vp.name, func(t *testing.T) {
 			mp := mailpit.Start(t)

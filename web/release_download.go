@@ -86,6 +86,6 @@ func (s *Server) downloadBundle(c *gin.Context) {
 	h.Set("X-Tresor-Ciphertext-SHA256", receipt.CiphertextSHA256)
 	c.Status(http.StatusOK)
 	if _, err := io.Copy(c.Writer, rc); err != nil {
-		s.log.Warn("release download interrupted", "bundle", receipt.BundleID, "err", err)
+		s.log.Warn("release download interrupted", "bundle", receipt.BundleID, "err", incident.ErrorClass(err))
 	}
 }

@@ -135,7 +135,10 @@ type view struct {
 	// Waiting is the supervisor's count of requests waiting for their
 	// decision, shown in the header.
 	Waiting int
-	Data    any
+	// InitialPassword reminds admins to delete the first admin's
+	// password file while it exists; nil otherwise.
+	InitialPassword *initialPasswordView
+	Data            any
 }
 
 // Is reports whether the signed-in user has role r (for navigation).
@@ -168,7 +171,7 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	l := s.localizer(rs.lang)
 	tok, err := s.csrfToken(c)
 	if err != nil {
-		s.log.Error("csrf token", "request_id", rs.requestID, "err", err.Error())
+		s.log.Error("csrf token", "request_id", rs.requestID, "err", incident.ErrorClass(err))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
@@ -183,9 +186,12 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 			n, err := s.svc.Waiting(c.Request.Context(), u.Actor())
 			if err != nil {
 				// The count is a hint; the page itself must still show.
-				s.log.Error("waiting count", "request_id", rs.requestID, "err", err.Error())
+				s.log.Error("waiting count", "request_id", rs.requestID, "err", incident.ErrorClass(err))
 			}
 			v.Waiting = n
+		}
+		if v.Is(string(incident.RoleAdmin)) {
+			v.InitialPassword = s.initialPasswordNotice(rs.requestID)
 		}
 	}
 	if done := c.Query("done"); done != "" && l.Has("flash."+done) {
@@ -199,7 +205,7 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
-		s.log.Error("template failed", "request_id", rs.requestID, "template", name, "err", err.Error())
+		s.log.Error("template failed", "request_id", rs.requestID, "template", name, "err", incident.ErrorClass(err))
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}

@@ -12,10 +12,12 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 )
 
-// TestRoleMatrix requests every route of the route table as every role
-// and anonymously, and checks the status the table implies. A route added
-// to the table is covered automatically; a route registered outside the
-// table fails TestRouterMatchesTable.
+// TestRoleMatrix requests every route of the hand-written golden table
+// (routes_golden_test.go) as every role and anonymously, and checks the
+// status the golden table implies — not what the route table says, so a
+// role changed in routes.go is caught here as well as by
+// TestRouteTableMatchesGolden. A route registered outside the table fails
+// TestRouterMatchesTable.
 func TestRoleMatrix(t *testing.T) {
 	e := newEnv(t)
 	for _, name := range []string{"susi", "sven", "anna", "adam"} {
@@ -26,14 +28,14 @@ func TestRoleMatrix(t *testing.T) {
 	for role, name := range byRole {
 		tokens[role] = e.apiToken(name)
 	}
-	for _, r := range routeTable() {
-		path := strings.NewReplacer(":id", "00000000000000000000000000000000", ":key", "chat", ":name", "nobody").Replace(r.path)
+	for _, g := range goldenRoutes {
+		path := strings.NewReplacer(":id", "00000000000000000000000000000000", ":key", "chat", ":name", "nobody").Replace(g.path)
 		for _, who := range append([]incident.Role{""}, incident.Roles...) {
 			label := string(who)
 			if who == "" {
 				label = "anonymous"
 			}
-			t.Run(r.method+" "+r.path+" as "+label, func(t *testing.T) {
+			t.Run(g.method+" "+g.path+" as "+label, func(t *testing.T) {
 				var c *client
 				if who == "" {
 					c = e.anon()
@@ -41,38 +43,39 @@ func TestRoleMatrix(t *testing.T) {
 				} else {
 					c = e.as(byRole[who])
 				}
-				var w = c.do(r.method, path, nil)
+				var w = c.do(g.method, path, nil)
 				switch {
-				case r.api && r.method == http.MethodPost:
+				case g.kind == "api" && g.method == http.MethodPost:
 					c.header.Set(csrfHeader, c.csrf)
-					w = c.do(r.method, path, nil)
-				case r.method == http.MethodPost:
+					w = c.do(g.method, path, nil)
+				case g.method == http.MethodPost:
 					w = c.post(path)
 				}
-				checkMatrix(t, r, who, w)
+				checkMatrix(t, g, who, w)
 			})
-			if r.api && who != "" {
-				t.Run(r.method+" "+r.path+" as "+label+" with a token", func(t *testing.T) {
+			if g.kind == "api" && who != "" {
+				t.Run(g.method+" "+g.path+" as "+label+" with a token", func(t *testing.T) {
 					c := e.anon()
 					c.header.Set("Authorization", "Bearer "+tokens[who])
-					checkMatrix(t, r, who, c.do(r.method, path, nil))
+					checkMatrix(t, g, who, c.do(g.method, path, nil))
 				})
 			}
 		}
 	}
 }
 
-// checkMatrix checks the status the route table implies for a role ("" is
-// anonymous).
-func checkMatrix(t *testing.T, r route, who incident.Role, w *httptest.ResponseRecorder) {
+// checkMatrix checks the status the golden table implies for a role (""
+// is anonymous).
+func checkMatrix(t *testing.T, g goldenRoute, who incident.Role, w *httptest.ResponseRecorder) {
 	t.Helper()
 	loc := w.Header().Get("Location")
+	api := g.kind == "api"
 	switch {
-	case r.access == public:
+	case g.who == "public":
 		if w.Code == http.StatusForbidden || w.Code >= 500 {
 			t.Fatalf("public route: status %d", w.Code)
 		}
-	case who == "" && r.api:
+	case who == "" && api:
 		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"code":"unauthorized"`) {
 			t.Fatalf("anonymous API call: status %d, want 401 with a JSON error\n%s", w.Code, w.Body.String())
 		}
@@ -80,11 +83,11 @@ func checkMatrix(t *testing.T, r route, who incident.Role, w *httptest.ResponseR
 		if w.Code != http.StatusSeeOther || loc != "/login" {
 			t.Fatalf("anonymous: status %d location %q, want 303 to /login", w.Code, loc)
 		}
-	case r.access == halfSignedIn:
+	case g.who == "halfSignedIn":
 		if w.Code != http.StatusSeeOther || loc != "/" {
 			t.Fatalf("signed in on a half-signed-in route: %d %q, want 303 to /", w.Code, loc)
 		}
-	case slices.Contains(r.roles, who):
+	case slices.Contains(g.roles(), who):
 		if w.Code == http.StatusForbidden || w.Code == http.StatusUnauthorized || w.Code >= 500 || loc == "/login" {
 			t.Fatalf("allowed role: status %d location %q\n%s", w.Code, loc, w.Body.String())
 		}
@@ -92,7 +95,7 @@ func checkMatrix(t *testing.T, r route, who incident.Role, w *httptest.ResponseR
 		if w.Code != http.StatusForbidden {
 			t.Fatalf("forbidden role: status %d location %q, want 403", w.Code, loc)
 		}
-		if r.api && !strings.Contains(w.Body.String(), `"code":"forbidden"`) {
+		if api && !strings.Contains(w.Body.String(), `"code":"forbidden"`) {
 			t.Fatalf("forbidden API call without a JSON error: %s", w.Body.String())
 		}
 	}
@@ -175,5 +178,13 @@ func TestRouterMatchesTable(t *testing.T) {
 	sort.Strings(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("router routes differ from the table:\n got %v\nwant %v", got, want)
+	}
+	var golden []string
+	for _, g := range goldenRoutes {
+		golden = append(golden, g.key())
+	}
+	sort.Strings(golden)
+	if !slices.Equal(got, golden) {
+		t.Fatalf("router routes differ from the golden table:\n got %v\nwant %v", got, golden)
 	}
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// Metrics receives the request and admission metrics; nil: none are
 	// kept. The caller serves it on its own address.
 	Metrics prometheus.Registerer
+	// InitialPassword finds the first admin's password file; while it
+	// exists, admin pages remind them to delete it. nil: no reminder.
+	InitialPassword InitialPasswordCheck
 }
 
 // Server is the web interface.
@@ -81,6 +84,8 @@ type Server struct {
 	engine    *gin.Engine
 	readiness []ReadinessCheck
 	metrics   *requestMetrics // nil: no metrics
+	// initialPassword finds the first admin's password file (nil: none).
+	initialPassword InitialPasswordCheck
 }
 
 // New builds the server and its router.
@@ -93,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
 		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles,
-		readiness: cfg.Readiness}
+		readiness: cfg.Readiness, initialPassword: cfg.InitialPassword}
 	if s.tokens = cfg.Tokens; s.tokens == nil {
 		ts, ok := cfg.Sessions.(incident.TokenStore)
 		if !ok {

@@ -2,14 +2,11 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/skip2/go-qrcode"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
@@ -95,8 +92,6 @@ const (
 	// linkResultKept is how long the outcome of an attempt stays on the
 	// linking page.
 	linkResultKept = 10 * time.Minute
-	// qrPixels is the side of the QR code image.
-	qrPixels = 320
 )
 
 // linkState is where a worker's linking attempt stands.
@@ -204,24 +199,24 @@ func (h *linkHub) follow(r *linkRun, cancel context.CancelFunc, steps <-chan Lin
 		var next linkSnapshot
 		switch step.Kind {
 		case LinkCode:
-			png, err := qrcode.Encode(step.Code, qrcode.Medium, qrPixels)
+			qr, err := qrDataURL(step.Code)
 			if err != nil {
-				h.log("failed to draw the WhatsApp QR code", "err", err.Error())
+				h.log("failed to draw the WhatsApp QR code", "err", incident.ErrorClass(err))
 				next.State = linkFailed
 				break
 			}
 			next = linkSnapshot{State: linkShowing, CodeAt: h.now(), Timeout: step.Timeout,
-				QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
+				QR: qr}
 		case LinkSuccess:
 			next.State = linkLinked
 		case LinkTimeout:
 			next.State = linkTimedOut
 		case LinkUnreachable:
-			h.log("whatsapp cannot be reached for linking", "err", fmt.Sprint(step.Err))
+			h.log("whatsapp cannot be reached for linking", "err", incident.ErrorClass(step.Err))
 			next.State = linkUnreachable
 		default:
 			if step.Err != nil {
-				h.log("whatsapp linking failed", "err", step.Err.Error())
+				h.log("whatsapp linking failed", "err", incident.ErrorClass(step.Err))
 			}
 			next.State = linkFailed
 		}

@@ -35,6 +35,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies, MaxInFlight: cfg.MaxInFlight,
 		WhatsApp: whatsApp, Bundles: vaultBundles{v},
 		Readiness: readinessChecks(s, v), Metrics: reg,
+		InitialPassword: initialPasswordCheck(cfg.DataDir),
 	})
 	if err != nil {
 		return nil, err

@@ -198,7 +198,7 @@ func (c *cli) firstRun(ctx context.Context, cfg config, s *sqlstore.Store) error
 	if err != nil {
 		return err
 	}
-	pwFile := filepath.Join(cfg.DataDir, "initial-admin-password")
+	pwFile := filepath.Join(cfg.DataDir, initialPasswordFile)
 	if err := writeNew(pwFile, []byte(pw+"\n"), 0o600); err != nil {
 		return err
 	}

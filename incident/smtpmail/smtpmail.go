@@ -159,7 +159,7 @@ func (m *Mailer) Send(ctx context.Context, msg incident.Mail) error {
 	}
 	defer c.Close()
 	if err := c.Hello("localhost"); err != nil {
-		return fmt.Errorf("SMTP EHLO: %w", err)
+		return &replyError{stage: "ehlo", err: err}
 	}
 	if !m.implicitTLS {
 		if ok, _ := c.Extension("STARTTLS"); ok {
@@ -174,24 +174,24 @@ func (m *Mailer) Send(ctx context.Context, msg incident.Mail) error {
 		// PlainAuth itself refuses a connection that is neither TLS nor
 		// to localhost.
 		if err := c.Auth(smtp.PlainAuth("", m.user, m.pass, m.host)); err != nil {
-			return fmt.Errorf("SMTP authentication as %q failed: %w", m.user, err)
+			return fmt.Errorf("SMTP authentication as %q failed: %w", m.user, &replyError{stage: "auth", err: err})
 		}
 	}
 	if err := c.Mail(m.from.Address); err != nil {
-		return fmt.Errorf("SMTP MAIL FROM: %w", err)
+		return &replyError{stage: "mail", err: err}
 	}
 	if err := c.Rcpt(to.Address); err != nil {
-		return fmt.Errorf("SMTP RCPT TO: %w", err)
+		return &replyError{stage: "rcpt", err: err}
 	}
 	w, err := c.Data()
 	if err != nil {
-		return fmt.Errorf("SMTP DATA: %w", err)
+		return &replyError{stage: "data", err: err}
 	}
 	if _, err := w.Write(body); err != nil {
 		return fmt.Errorf("failed to send the mail: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("the SMTP server did not accept the mail: %w", err)
+		return fmt.Errorf("the SMTP server did not accept the mail: %w", &replyError{stage: "data_end", err: err})
 	}
 	// The mail was accepted at the end of DATA: a failed goodbye loses
 	// nothing, and reporting it would send the mail again.
