@@ -9,8 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"time"
+
 	"filippo.io/age"
+
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/vaultopen"
 )
 
 // cmdVault dispatches the vault subcommands.
@@ -64,29 +68,27 @@ func (vf *vaultFlags) config(c *cli) (config, error) {
 	return cfg, nil
 }
 
-func (c *cli) openVault(vf *vaultFlags, needRecipients bool) (*vault.Vault, error) {
+// openVault opens the configured vault (TRESOR_VAULT_URL or the folder)
+// for a vault command; needRecipients also reads the recipients, for the
+// commands that seal.
+func (c *cli) openVault(ctx context.Context, vf *vaultFlags, needRecipients bool) (*vault.Vault, error) {
 	cfg, err := vf.config(c)
 	if err != nil {
 		return nil, err
 	}
-	if !needRecipients {
-		if _, err := os.Stat(cfg.VaultDir); err != nil {
-			return nil, fmt.Errorf("failed to open vault: %w", err)
-		}
-	}
-	b, err := vault.NewFSBackend(cfg.VaultDir)
-	if err != nil {
-		return nil, err
-	}
-	var recs []vault.Recipient
-	var fps []string
+	return openVault(ctx, cfg, c.now, needRecipients, needRecipients)
+}
+
+// openVault is the one way serve and the vault commands open the vault.
+// create makes a missing vault folder (serve); the folder backend sweeps
+// what crashed writers left as it opens.
+func openVault(ctx context.Context, cfg config, now func() time.Time, needRecipients, create bool) (*vault.Vault, error) {
+	opts := vaultopen.Options{Location: cfg.Vault, AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
+		Create: create, Vault: []vault.Option{vault.WithToolVersion(toolVersion()), vault.WithClock(now)}}
 	if needRecipients {
-		recs, fps, err = vault.ReadRecipientsFile(cfg.RecipientsFile)
-		if err != nil {
-			return nil, err
-		}
+		opts.RecipientsFile = cfg.RecipientsFile
 	}
-	return vault.New(b, recs, fps, vault.WithToolVersion(toolVersion()), vault.WithClock(c.now))
+	return vaultopen.Open(ctx, opts)
 }
 
 func readIdentity(path string) ([]vault.Identity, error) {
@@ -222,7 +224,7 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}
@@ -258,7 +260,7 @@ func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}
@@ -278,7 +280,7 @@ func (c *cli) cmdVaultDestroy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (c *cli) cmdVaultRewrap(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, true)
+	v, err := c.openVault(ctx, vf, true)
 	if err != nil {
 		return err
 	}

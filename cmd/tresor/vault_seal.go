@@ -28,7 +28,7 @@ func (c *cli) cmdVaultSeal(ctx context.Context, args []string) error {
 	if *metaOnly != (fs.NArg() == 0) {
 		return usageError("give FILE arguments, or --metadata-only and none")
 	}
-	v, err := c.openVault(vf, true)
+	v, err := c.openVault(ctx, vf, true)
 	if err != nil {
 		return err
 	}
