@@ -55,6 +55,10 @@ const (
 	ActionNotificationNotSent Action = "notification.not_sent"
 )
 
+// A bundle re-encrypted to new recipients (key rotation); its receipt
+// follows (Service.RecordRewrap).
+const ActionEvidenceRewrapped Action = "evidence.rewrapped"
+
 // Accounts and sign-in. The sign-in events the web layer records are the
 // AuthEvent constants (session.go, apitoken.go).
 const (
@@ -80,7 +84,7 @@ func Actions() []Action {
 		ActionIncidentNotSecured, ActionEvidenceSecured, ActionMessageRevoked, ActionWalkthroughStarted,
 		ActionStepDone, ActionStepImpossible, ActionStepEscalated, ActionIncidentClosed,
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
-		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
+		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed, ActionEvidenceRewrapped,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
