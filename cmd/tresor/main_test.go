@@ -14,6 +14,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// A test that needs the CLI as a process it can kill runs the test
+	// binary itself with TRESOR_TEST_MAIN_CLI=1.
+	if os.Getenv("TRESOR_TEST_MAIN_CLI") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"tresor":  func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"sqlexec": sqlexec,

@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
 	"github.com/tresor-evidence/tresor/vault/vaultopen"
 )
@@ -200,21 +201,25 @@ func writeNewFile(path, content string) error {
 }
 
 func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
-	fs := c.flags("vault verify", "vault verify [--identity FILE] [--receipt FILE] [--data DIR] ID...")
+	fs := c.flags("vault verify", "vault verify [--identity FILE] [--receipt FILE] [--data DIR] [ID...]\n\n"+
+		"Without IDs every bundle in the vault is verified. Each is compared with its receipt: from\n"+
+		"--receipt, else from the database when it holds one. Without a receipt and without an identity\n"+
+		"only the form is checked (age header, payload length): the ciphertext hash is recorded nowhere\n"+
+		"to compare with, and the output says so.")
 	identity := fs.String("identity", "", "decrypt with the identity in `FILE` and check every part")
 	receipt := fs.String("receipt", "", "check against the receipt (JSON) in `FILE`; one ID only")
 	vf := c.vaultFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ids, err := needIDs(fs, 1, 0)
+	ids, err := needIDs(fs, 0, 0)
 	if err != nil {
 		return err
 	}
 	if *receipt != "" && len(ids) != 1 {
 		return usageError("--receipt needs exactly one ID")
 	}
-	want, err := readReceipt(*receipt)
+	fileReceipt, err := readReceipt(*receipt)
 	if err != nil {
 		return err
 	}
@@ -228,8 +233,32 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The database's receipts, unless a receipt file stands in for them.
+	var known map[string]incident.Incident
+	if fileReceipt == nil {
+		err := c.withVaultService(ctx, vf, func(svc *incident.Service) error {
+			known, err = receiptsByBundle(ctx, svc)
+			return err
+		})
+		if err != nil {
+			fmt.Fprintf(c.stderr, "tresor: no receipts from the database (%v): ciphertext hashes are compared with nothing\n", err)
+		}
+	}
+	all := len(ids) == 0
+	if all {
+		if err := v.List(ctx, func(id string) error {
+			ids = append(ids, id)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	var failed int
 	for _, id := range ids {
+		want, from := fileReceipt, "the receipt file"
+		if inc, ok := known[id]; ok {
+			want, from = vaultReceipt(inc), "the database's receipt (incident "+inc.ID+")"
+		}
 		var rep vault.VerifyReport
 		if idents != nil {
 			rep, err = v.VerifyWithIdentity(ctx, id, idents, want)
@@ -237,21 +266,60 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 			rep, err = v.Verify(ctx, id, want)
 		}
 		if err != nil {
+			if want != nil {
+				err = fmt.Errorf("%w (checked against %s)", err, from)
+			}
 			fmt.Fprintf(c.stderr, "tresor: %s: FAILED: %v\n", id, err)
 			failed++
 			continue
 		}
-		how := "ciphertext ok (no key)"
-		if rep.Decrypted {
-			how = fmt.Sprintf("decrypted, %d part(s) ok, manifest sha256 %s", len(rep.Manifest.Parts), rep.ManifestSHA256)
+		fmt.Fprintf(c.stdout, "%s: %s\n", id, verifyLine(rep, want, from, known != nil))
+	}
+	if all {
+		// A receipt whose bundle is gone is a failure too.
+		missing := make([]string, 0)
+		listed := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			listed[id] = true
 		}
-		fmt.Fprintf(c.stdout, "%s: %s; sha256 %s, %d bytes, recipients %s\n",
-			id, how, rep.CiphertextSHA256, rep.CiphertextSize, strings.Join(rep.StanzaTypes, ","))
+		for id, inc := range known {
+			if !listed[id] {
+				missing = append(missing, id)
+				fmt.Fprintf(c.stderr, "tresor: %s: FAILED: the database's receipt (incident %s) names it, but the vault has no such bundle\n", id, inc.ID)
+			}
+		}
+		failed += len(missing)
+		ids = append(ids, missing...)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d bundles failed verification", failed, len(ids))
 	}
+	if len(ids) == 0 {
+		fmt.Fprintln(c.stdout, "no bundles in the vault")
+	}
 	return nil
+}
+
+// verifyLine says exactly what was checked for one bundle.
+func verifyLine(rep vault.VerifyReport, want *vault.Receipt, from string, haveDB bool) string {
+	var b strings.Builder
+	if rep.Decrypted {
+		fmt.Fprintf(&b, "decrypted, manifest and %d part(s) ok (manifest sha256 %s); ", len(rep.Manifest.Parts), rep.ManifestSHA256)
+	} else {
+		b.WriteString("age header well-formed and payload length plausible (not decrypted: no identity); ")
+	}
+	fmt.Fprintf(&b, "ciphertext sha256 %s, %d bytes, recipients %s; ", rep.CiphertextSHA256, rep.CiphertextSize, strings.Join(rep.StanzaTypes, ","))
+	switch {
+	case want != nil:
+		fmt.Fprintf(&b, "matches %s", from)
+	case rep.Decrypted:
+		b.WriteString("no receipt: the parts match the manifest inside the bundle, but whether this is the ciphertext that was sealed is not checked")
+	case haveDB:
+		b.WriteString("no receipt in the database (sealed by 'vault seal', or not recorded): the ciphertext hash is recorded nowhere, so alterations are NOT checked (give --receipt FILE or --identity FILE)")
+	default:
+		b.WriteString("no receipt: the ciphertext hash is recorded nowhere to compare with, so alterations are NOT checked (give --receipt FILE, run where the database is, or --identity FILE)")
+	}
+	return b.String()
 }
 
 func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
