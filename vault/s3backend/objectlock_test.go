@@ -106,3 +106,53 @@ func TestObjectLockRetention(t *testing.T) {
 		t.Fatal("no stored versions left")
 	}
 }
+
+// TestObjectLockPerObject: with ObjectLock, each object is retained until
+// the time its context carries (the bundle's category decides it), and an
+// object whose context carries none gets no retention when RetainFor is 0.
+func TestObjectLockPerObject(t *testing.T) {
+	cfg := startVersity(t)
+	cfg.ObjectLock, cfg.Mode = true, "GOVERNANCE"
+	ctx := context.Background()
+	b, err := s3backend.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Region: cfg.Region, BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(90 * 24 * time.Hour).UTC().Truncate(time.Second)
+	for id, wctx := range map[string]context.Context{
+		"0123456789abcdef0123456789abcdef": s3backend.WithRetainUntil(ctx, until),
+		"fedcba9876543210fedcba9876543210": ctx,
+	} {
+		w, err := b.Create(wctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, "ciphertext"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.StatObject(ctx, cfg.Bucket, cfg.Prefix+id[:2]+"/"+id+".age", minio.StatObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode, got := info.Metadata.Get("X-Amz-Object-Lock-Mode"), info.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date")
+		if wctx == ctx {
+			if mode != "" || got != "" {
+				t.Errorf("%s without a retention: mode %q until %q", id, mode, got)
+			}
+			continue
+		}
+		if tm, err := time.Parse(time.RFC3339, got); mode != "GOVERNANCE" || err != nil || !tm.Equal(until) {
+			t.Errorf("%s: mode %q until %q, want GOVERNANCE until %s", id, mode, got, until.Format(time.RFC3339))
+		}
+		if _, err := b.Delete(ctx, id); !errors.Is(err, vault.ErrRetention) {
+			t.Errorf("Delete under retention = %v, want ErrRetention", err)
+		}
+	}
+}
