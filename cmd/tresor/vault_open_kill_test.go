@@ -144,4 +144,3 @@ func stagedBytes(dir string) int64 {
 	}
 	return n
 }
-
