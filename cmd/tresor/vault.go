@@ -41,7 +41,7 @@ type vaultFlags struct {
 
 func (c *cli) vaultFlags(fs *flag.FlagSet) *vaultFlags {
 	vf := &vaultFlags{}
-	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is $TRESOR_VAULT_DIR or DIR/vault")
+	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is $TRESOR_VAULT_URL, $TRESOR_VAULT_DIR or DIR/vault")
 	fs.StringVar(&vf.recipients, "recipients", "", "recipients `FILE`, one per line (default DIR/vault-recipients.txt)")
 	return vf
 }
