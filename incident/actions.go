@@ -62,6 +62,9 @@ const (
 	ActionEvidenceOrphanDestroyed Action = "evidence.orphan_destroyed"
 	ActionEvidenceOrphanDiscarded Action = "evidence.orphan_discarded"
 )
+// A bundle re-encrypted to new recipients (key rotation); its receipt
+// follows (Service.RecordRewrap).
+const ActionEvidenceRewrapped Action = "evidence.rewrapped"
 
 // Accounts and sign-in. The sign-in events the web layer records are the
 // AuthEvent constants (session.go, apitoken.go).
@@ -88,7 +91,7 @@ func Actions() []Action {
 		ActionIncidentNotSecured, ActionEvidenceSecured, ActionMessageRevoked, ActionWalkthroughStarted,
 		ActionStepDone, ActionStepImpossible, ActionStepEscalated, ActionIncidentClosed,
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
-		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
+		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed, ActionEvidenceRewrapped,
 		ActionEvidenceOrphanDestroyed, ActionEvidenceOrphanDiscarded,
 		ActionEvidenceOpened,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // manifestName is the name of the first tar entry of every bundle.
@@ -264,17 +268,26 @@ func isHexHash(s string) bool {
 	return err == nil && len(b) == 32 && hex.EncodeToString(b) == s
 }
 
-// checkPartName accepts 1 to 128 ASCII letters, digits, '.', '_' and '-',
-// not starting with '.', and not the manifest's name: such names are safe as
-// file names in any directory and can never leave it.
+// checkPartName accepts names of 1 to 128 bytes of NFC-normalised UTF-8
+// (so "Beweis-Übersicht.jpg" has one spelling, as tar and the file system
+// store it) that hold no path separator ('/', '\\'), no control, format
+// or line/paragraph separator characters (no hidden bidirectional
+// overrides), none of Windows' reserved < > : " | ? *, do not start with
+// '.' or a space or end with a space or '.', and are not the manifest's
+// name: such names are safe as file names in any directory on any system
+// and can never leave it. archive/tar stores non-ASCII names in a PAX
+// record, which GNU tar and bsdtar read, so `age -d | tar -x` still opens
+// a bundle.
 func checkPartName(name string) error {
-	if name == "" || len(name) > 128 || name[0] == '.' || name == manifestName {
-		return fmt.Errorf("%w: invalid part name %q", ErrInvalidManifest, quoteShort(name))
+	bad := func() error { return fmt.Errorf("%w: invalid part name %q", ErrInvalidManifest, quoteShort(name)) }
+	if name == "" || len(name) > 128 || name[0] == '.' || name[0] == ' ' || name == manifestName ||
+		!utf8.ValidString(name) || !norm.NFC.IsNormalString(name) || strings.HasSuffix(name, " ") || strings.HasSuffix(name, ".") {
+		return bad()
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: invalid part name %q", ErrInvalidManifest, quoteShort(name))
+	for _, r := range name {
+		if r == '/' || r == '\\' || strings.ContainsRune(`<>:"|?*`, r) || r == utf8.RuneError ||
+			unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co, unicode.Cs) {
+			return bad()
 		}
 	}
 	return nil

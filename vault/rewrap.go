@@ -31,7 +31,9 @@ type RewrapRecord struct {
 // stream (so the manifest and its hash are unchanged) to the vault's
 // current recipients, checking every part on the way, then atomically
 // replaces the stored bundle. It is meant to run offline, where the
-// identity is. Nothing is replaced if any check fails.
+// identity is. Nothing is replaced if any check fails. If the backend
+// replaced the bundle but a storage retention keeps its old version, the
+// record comes back with an error wrapping ErrRetention.
 func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (rec RewrapRecord, err error) {
 	if err := checkID(id); err != nil {
 		return RewrapRecord{}, err
@@ -84,10 +86,7 @@ func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (rec Rewr
 		return RewrapRecord{}, fmt.Errorf("failed to finish bundle: %w", err)
 	}
 	committed = true
-	if err := w.Commit(ctx); err != nil {
-		return RewrapRecord{}, fmt.Errorf("failed to replace bundle %s: %w", id, err)
-	}
-	return RewrapRecord{
+	rec = RewrapRecord{
 		BundleID:            id,
 		OldCiphertextSHA256: old.CiphertextSHA256,
 		OldCiphertextSize:   old.CiphertextSize,
@@ -97,5 +96,14 @@ func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (rec Rewr
 		OldStanzaTypes:      old.StanzaTypes,
 		NewRecipients:       v.Recipients(),
 		RewrappedAt:         v.now().UTC(),
-	}, nil
+	}
+	if err := w.Commit(ctx); err != nil {
+		if errors.Is(err, ErrRetention) {
+			// The new version is in place; storage retention keeps the
+			// old one. The record is returned so the receipt can follow.
+			return rec, fmt.Errorf("replaced bundle %s, but the old version is kept: %w", id, err)
+		}
+		return RewrapRecord{}, fmt.Errorf("failed to replace bundle %s: %w", id, err)
+	}
+	return rec, nil
 }

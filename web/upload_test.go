@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -24,37 +23,8 @@ import (
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
-
-// realVault adapts *vault.Vault to the incident.Vault port (as
-// cmd/tresor's evidenceVault does), so that uploads go through age.
-type realVault struct{ v *vault.Vault }
-
-func (r realVault) Seal(ctx context.Context, id string, m incident.Manifest, parts []incident.Part) (incident.Receipt, error) {
-	vm := vault.Manifest{BundleID: id, IncidentID: m.IncidentID, Category: m.Category, MetadataOnly: m.MetadataOnly, CapturedAt: m.CapturedAt,
-		Message: vault.Message{ID: m.Message.ID, MediaType: m.Message.MediaType, FileName: m.Message.FileName, Size: m.Message.Size}}
-	vp := make([]vault.Part, len(parts))
-	for i, p := range parts {
-		vp[i] = vault.Part{Name: p.Name, MediaType: p.MediaType, Size: p.Size, R: p.Content}
-	}
-	rc, err := r.v.Seal(ctx, vm, vp...)
-	if errors.Is(err, vault.ErrStorageFull) {
-		return incident.Receipt{}, fmt.Errorf("%w: %w", incident.ErrStorageFull, err)
-	}
-	if err != nil {
-		return incident.Receipt{}, err
-	}
-	return incident.Receipt{BundleID: rc.BundleID, CiphertextSHA256: rc.CiphertextSHA256, CiphertextSize: rc.CiphertextSize,
-		ManifestSHA256: rc.ManifestSHA256, Recipients: rc.Recipients, SealedAt: rc.SealedAt}, nil
-}
-
-func (r realVault) Destroy(ctx context.Context, id string) (incident.Destruction, error) {
-	cert, err := r.v.Destroy(ctx, id)
-	if err != nil {
-		return incident.Destruction{}, err
-	}
-	return incident.Destruction{BundleID: cert.BundleID, At: cert.DestroyedAt}, nil
-}
 
 // vaultEnv is an env whose service seals into a real filesystem vault,
 // with a small upload limit, and whose temporary files all live under
@@ -95,7 +65,7 @@ func newVaultEnv(t *testing.T) *vaultEnv {
 		t.Fatal(err)
 	}
 	pol.UploadMaxBytes = testUploadMax
-	e.svc = incident.NewService(e.store, pol, realVault{ve.vault}, fakeMessenger{}, incident.WithClock(e.clock.Now),
+	e.svc = incident.NewService(e.store, pol, evidencevault.New(ve.vault, evidencevault.WithClock(e.clock.Now)), fakeMessenger{}, incident.WithClock(e.clock.Now),
 		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	e.serve(false)
 	return ve

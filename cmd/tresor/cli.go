@@ -125,14 +125,31 @@ func (c *cli) flags(name, synopsis string) *flag.FlagSet {
 }
 
 // parse parses args with fs, turning parse failures into usage errors.
+// Flags may follow positional arguments ("vault open --identity F ID -o
+// DIR", as the README writes it): the standard flag package stops at the
+// first positional argument, so parsing resumes after each one; after
+// "--" everything is positional.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	return nil
+	// Leave the positional arguments in fs.Args().
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 // subcommand dispatches args[0] among subs, printing their list on --help.

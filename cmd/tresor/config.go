@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tresor-evidence/tresor/vault/vaultopen"
 )
 
 // config is the service's configuration, read once from the environment.
@@ -29,7 +31,7 @@ type config struct {
 	WAKeyFile       string // TRESOR_WA_KEY_FILE, default DATA/wa-capture.key: encrypts captured WhatsApp messages
 	WAProxy         string // TRESOR_WA_PROXY, optional proxy to WhatsApp
 	RecipientsFile  string // TRESOR_VAULT_RECIPIENTS_FILE, default DATA/vault-recipients.txt
-	VaultDir        string // TRESOR_VAULT_DIR, default DATA/vault
+	VaultDir        string // TRESOR_VAULT_DIR, default DATA/vault; "" when TRESOR_VAULT_URL names an S3 vault
 	IdentityOut     string // TRESOR_VAULT_IDENTITY_OUT: where the first run writes the vault identity
 	TLSCertFile     string // TRESOR_TLS_CERT_FILE
 	TLSKeyFile      string // TRESOR_TLS_KEY_FILE
@@ -45,6 +47,14 @@ type config struct {
 	// LogFormat is TRESOR_LOG_FORMAT: "json" or "text"; empty chooses
 	// text on a terminal and JSON otherwise.
 	LogFormat string
+
+	// Vault is where the vault is: TRESOR_VAULT_URL (file:///… or
+	// s3://…), else the folder VaultDir.
+	Vault vaultopen.Location
+	// S3AccessKeyID and S3SecretAccessKey are TRESOR_S3_ACCESS_KEY_ID and
+	// TRESOR_S3_SECRET_ACCESS_KEY(_FILE), the S3 vault's credentials.
+	S3AccessKeyID     string
+	S3SecretAccessKey string
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -62,6 +72,11 @@ const envVars = `Environment:
   TRESOR_WA_KEY_FILE            key encrypting captured WhatsApp messages (default DATA/wa-capture.key)
   TRESOR_VAULT_RECIPIENTS_FILE  vault recipients, one age1… per line (default DATA/vault-recipients.txt)
   TRESOR_VAULT_DIR              filesystem vault (default DATA/vault)
+  TRESOR_VAULT_URL              the vault as a URL instead of TRESOR_VAULT_DIR: file:///PATH or
+                                s3://BUCKET/PREFIX?endpoint=https://HOST[:PORT]&region=R&path_style=true
+                                &object_lock=governance|compliance (retention per category from the policy)
+  TRESOR_S3_ACCESS_KEY_ID       access key of an S3 vault
+  TRESOR_S3_SECRET_ACCESS_KEY[_FILE]  its secret key (best from a file)
   TRESOR_VAULT_IDENTITY_OUT     where the first run writes the generated vault identity
                                 (default: next to the data folder, DATA-vault-identity.txt)
   TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE   serve HTTPS with these files
@@ -113,8 +128,23 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.RecipientsFile == "" {
 		c.RecipientsFile = filepath.Join(c.DataDir, "vault-recipients.txt")
 	}
-	if c.VaultDir == "" {
-		c.VaultDir = filepath.Join(c.DataDir, "vault")
+	if u := getenv("TRESOR_VAULT_URL"); u != "" {
+		if c.VaultDir != "" {
+			return config{}, fmt.Errorf("set TRESOR_VAULT_URL or TRESOR_VAULT_DIR, not both (TRESOR_VAULT_URL=file:///PATH names a folder too)")
+		}
+		if c.Vault, err = vaultopen.ParseURL(u); err != nil {
+			return config{}, fmt.Errorf("TRESOR_VAULT_URL: %w", err)
+		}
+		c.VaultDir = c.Vault.Dir
+	} else {
+		if c.VaultDir == "" {
+			c.VaultDir = filepath.Join(c.DataDir, "vault")
+		}
+		c.Vault = vaultopen.FileLocation(c.VaultDir)
+	}
+	c.S3AccessKeyID = strings.TrimSpace(getenv("TRESOR_S3_ACCESS_KEY_ID"))
+	if c.S3SecretAccessKey, err = secretEnv(getenv, "TRESOR_S3_SECRET_ACCESS_KEY"); err != nil {
+		return config{}, err
 	}
 	if c.IdentityOut == "" {
 		c.IdentityOut = c.DataDir + "-vault-identity.txt"

@@ -38,3 +38,36 @@ func TestLoadConfigSMTP(t *testing.T) {
 		t.Errorf("without SMTP: %+v %v", c.SMTPURL, err)
 	}
 }
+
+// TRESOR_VAULT_URL names the vault; with TRESOR_VAULT_DIR it is an error,
+// and the S3 secret comes from a file.
+func TestLoadConfigVaultURL(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	c, err := loadConfig(env(map[string]string{"TRESOR_DATA_DIR": "/srv/d"}))
+	if err != nil || c.Vault.Scheme != "file" || c.Vault.Dir != "/srv/d/vault" || c.VaultDir != "/srv/d/vault" {
+		t.Fatalf("default vault: %+v, %v", c.Vault, err)
+	}
+	secret := filepath.Join(t.TempDir(), "s3-secret")
+	if err := os.WriteFile(secret, []byte("geheim-s3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = loadConfig(env(map[string]string{"TRESOR_VAULT_URL": "s3://evidence/tresor?endpoint=https://s3.example.org&object_lock=governance",
+		"TRESOR_S3_ACCESS_KEY_ID": "AKIA1", "TRESOR_S3_SECRET_ACCESS_KEY_FILE": secret}))
+	if err != nil || c.Vault.Bucket != "evidence" || c.Vault.ObjectLock != "GOVERNANCE" || c.VaultDir != "" ||
+		c.S3AccessKeyID != "AKIA1" || c.S3SecretAccessKey != "geheim-s3" {
+		t.Fatalf("s3 vault: %+v %q, %v", c.Vault, c.VaultDir, err)
+	}
+	for name, kv := range map[string]map[string]string{
+		"url and dir": {"TRESOR_VAULT_URL": "file:///srv/v", "TRESOR_VAULT_DIR": "/srv/v"},
+		"bad url":     {"TRESOR_VAULT_URL": "s3://evidence?object_lock=yes"},
+		"both secret": {"TRESOR_S3_SECRET_ACCESS_KEY": "x", "TRESOR_S3_SECRET_ACCESS_KEY_FILE": secret},
+	} {
+		if _, err := loadConfig(env(kv)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	_, err = loadConfig(env(map[string]string{"TRESOR_VAULT_URL": "file:///srv/v", "TRESOR_VAULT_DIR": "/srv/v"}))
+	if err == nil || !strings.Contains(err.Error(), "TRESOR_VAULT_URL or TRESOR_VAULT_DIR, not both") {
+		t.Errorf("url and dir: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // The adapter hands a full vault disk to the workflow as
@@ -47,7 +48,7 @@ func TestEvidenceVaultStorageFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := bytes.Repeat([]byte("evidence"), 512<<10) // 4 MiB
-	_, err = evidenceVault{v}.Seal(context.Background(), "0123456789abcdef0123456789abcdef",
+	_, err = evidencevault.New(v).Seal(context.Background(), "0123456789abcdef0123456789abcdef",
 		incident.Manifest{IncidentID: "i1", Category: "threat", CapturedAt: time.Now()},
 		[]incident.Part{{Name: "upload.png", MediaType: "image/png", Size: int64(len(content)), Content: bytes.NewReader(content)}})
 	if !errors.Is(err, incident.ErrStorageFull) || !errors.Is(err, syscall.ENOSPC) {

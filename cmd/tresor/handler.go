@@ -11,6 +11,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/wa"
 	"github.com/tresor-evidence/tresor/web"
 )
@@ -19,7 +20,7 @@ import (
 // probes (/healthz, /readyz; see readinessChecks). mgr serves the WhatsApp
 // pages; nil leaves them saying that WhatsApp is not available. reg
 // receives the request metrics; nil keeps none.
-func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, v *vault.Vault, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, ev *evidencevault.Vault, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
 	key, err := readSecretKey(cfg.SecretKeyFile)
 	if err != nil {
 		return nil, err
@@ -29,11 +30,16 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	if mgr != nil {
 		whatsApp = waWeb{mgr}
 	}
+	var bundles web.Bundles
+	var v *vault.Vault
+	if ev != nil {
+		bundles, v = ev, ev.Vault()
+	}
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
 		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies, MaxInFlight: cfg.MaxInFlight,
-		WhatsApp: whatsApp, Bundles: vaultBundles{v},
+		WhatsApp: whatsApp, Bundles: bundles,
 		Readiness: readinessChecks(s, v), Metrics: reg,
 		InitialPassword: initialPasswordCheck(cfg.DataDir),
 	})

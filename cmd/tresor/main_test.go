@@ -17,6 +17,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
 		main() // the real process, with its signal handling (see startServe)
 	}
+	// A test that needs the CLI as a process it can kill runs the test
+	// binary itself with TRESOR_TEST_MAIN_CLI=1.
+	if os.Getenv("TRESOR_TEST_MAIN_CLI") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"tresor":  func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"sqlexec": sqlexec,

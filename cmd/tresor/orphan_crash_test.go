@@ -18,6 +18,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
 	"github.com/tresor-evidence/tresor/internal/testclock"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // publishThenBlock is the failpoint between publication and commit: it
@@ -61,7 +62,7 @@ func TestOrphanCrashHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg)
+	v, err := openVault(ctx, cfg, time.Now, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestOrphanCrashHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, publishThenBlock{evidenceVault{v}, dir}, nil)
+	svc := incident.NewService(s, pol, publishThenBlock{evidencevault.New(v), dir}, nil)
 	var worker incident.User
 	if err := s.View(ctx, func(tx incident.Tx) (err error) { worker, err = tx.UserByName(ctx, "wanda"); return }); err != nil {
 		t.Fatal(err)

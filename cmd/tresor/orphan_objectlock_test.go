@@ -19,6 +19,7 @@ import (
 	"github.com/tresor-evidence/tresor/internal/testclock"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/vault/s3backend"
 )
 
@@ -119,7 +120,7 @@ func TestOrphanUnderObjectLock(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock := testclock.New(time.Now().UTC())
-			svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithClock(clock.Now))
+			svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithClock(clock.Now))
 
 			// What an upload killed after publication leaves: a pending
 			// intent and its complete bundle, here under retention.
@@ -131,7 +132,7 @@ func TestOrphanUnderObjectLock(t *testing.T) {
 				t.Fatal(err)
 			}
 			sealed := time.Now()
-			if _, err := (evidenceVault{v}).Seal(ctx, bundleID, incident.Manifest{IncidentID: incidentID, Category: "threat"},
+			if _, err := evidencevault.New(v).Seal(ctx, bundleID, incident.Manifest{IncidentID: incidentID, Category: "threat"},
 				[]incident.Part{{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")}}); err != nil {
 				t.Fatal(err)
 			}

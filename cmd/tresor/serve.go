@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
@@ -17,7 +16,8 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/smtpmail"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
-	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/wa"
 )
 
@@ -47,10 +47,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err := s.CheckSchema(ctx); err != nil {
 		return err
 	}
-	v, err := openVault(ctx, cfg)
+	v, err := openVault(ctx, cfg, c.now, true, true)
 	if err != nil {
 		return err
 	}
+	ev := evidencevault.New(v, evidencevault.WithClock(c.now), evidencevault.WithRetention(categoryRetention(pol)))
 	logger := c.logger(cfg)
 	mgr, err := openWhatsApp(ctx, cfg, s, logger)
 	if err != nil {
@@ -70,7 +71,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	} else {
 		fmt.Fprintln(c.stderr, "TRESOR_SMTP_URL is not set: notifications are recorded in the audit log as not sent")
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, mgr, opts...)
+	svc := incident.NewService(s, pol, ev, mgr, opts...)
 	mgr.SetFlagger(svc)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -95,7 +96,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if reg != nil {
 		metricsReg = reg
 	}
-	handler, err := c.handler(cfg, svc, pol, s, mgr, v, logger, metricsReg)
+	handler, err := c.handler(cfg, svc, pol, s, mgr, ev, logger, metricsReg)
 	if err != nil {
 		_ = ln.Close()
 		if metricsLn != nil {
@@ -237,26 +238,14 @@ func openWhatsApp(ctx context.Context, cfg config, s *sqlstore.Store, logger *sl
 		WALog: wa.NewWALogger(logger, slog.LevelWarn), Proxy: cfg.WAProxy})
 }
 
-// openVault opens the filesystem vault with the configured recipients and
-// removes leftovers of writes a crash interrupted.
-func openVault(ctx context.Context, cfg config) (*vault.Vault, error) {
-	recipients, fingerprints, err := vault.ReadRecipientsFile(cfg.RecipientsFile)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read vault recipients (run 'tresor init'): %w", err)
+// categoryRetention is how long the policy keeps evidence of a category:
+// an S3 vault with Object Lock retains each bundle that long.
+func categoryRetention(pol *policies.Policy) func(string) time.Duration {
+	return func(category string) time.Duration {
+		c, err := pol.Category(category)
+		if err != nil {
+			return 0
+		}
+		return c.Retention
 	}
-	if err := os.MkdirAll(cfg.VaultDir, 0o700); err != nil {
-		return nil, fmt.Errorf("failed to create vault folder: %w", err)
-	}
-	b, err := vault.NewFSBackend(cfg.VaultDir)
-	if err != nil {
-		return nil, err
-	}
-	v, err := vault.New(b, recipients, fingerprints, vault.WithToolVersion(toolVersion()))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := v.Sweep(ctx); err != nil {
-		return nil, fmt.Errorf("failed to clean up the vault: %w", err)
-	}
-	return v, nil
 }

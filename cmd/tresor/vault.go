@@ -10,8 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"time"
+
 	"filippo.io/age"
+
+	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/vaultopen"
 )
 
 // cmdVault dispatches the vault subcommands.
@@ -39,7 +44,7 @@ type vaultFlags struct {
 
 func (c *cli) vaultFlags(fs *flag.FlagSet) *vaultFlags {
 	vf := &vaultFlags{}
-	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is $TRESOR_VAULT_DIR or DIR/vault")
+	fs.StringVar(&vf.data, "data", "", "data `DIR` (default $TRESOR_DATA_DIR or ./tresor-data); the vault is $TRESOR_VAULT_URL, $TRESOR_VAULT_DIR or DIR/vault")
 	fs.StringVar(&vf.recipients, "recipients", "", "recipients `FILE`, one per line (default DIR/vault-recipients.txt)")
 	return vf
 }
@@ -67,29 +72,27 @@ func (vf *vaultFlags) config(c *cli) (config, error) {
 	return cfg, nil
 }
 
-func (c *cli) openVault(vf *vaultFlags, needRecipients bool) (*vault.Vault, error) {
+// openVault opens the configured vault (TRESOR_VAULT_URL or the folder)
+// for a vault command; needRecipients also reads the recipients, for the
+// commands that seal.
+func (c *cli) openVault(ctx context.Context, vf *vaultFlags, needRecipients bool) (*vault.Vault, error) {
 	cfg, err := vf.config(c)
 	if err != nil {
 		return nil, err
 	}
-	if !needRecipients {
-		if _, err := os.Stat(cfg.VaultDir); err != nil {
-			return nil, fmt.Errorf("failed to open vault: %w", err)
-		}
-	}
-	b, err := vault.NewFSBackend(cfg.VaultDir)
-	if err != nil {
-		return nil, err
-	}
-	var recs []vault.Recipient
-	var fps []string
+	return openVault(ctx, cfg, c.now, needRecipients, needRecipients)
+}
+
+// openVault is the one way serve and the vault commands open the vault.
+// create makes a missing vault folder (serve); the folder backend sweeps
+// what crashed writers left as it opens.
+func openVault(ctx context.Context, cfg config, now func() time.Time, needRecipients, create bool) (*vault.Vault, error) {
+	opts := vaultopen.Options{Location: cfg.Vault, AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
+		Create: create, Vault: []vault.Option{vault.WithToolVersion(toolVersion()), vault.WithClock(now)}}
 	if needRecipients {
-		recs, fps, err = vault.ReadRecipientsFile(cfg.RecipientsFile)
-		if err != nil {
-			return nil, err
-		}
+		opts.RecipientsFile = cfg.RecipientsFile
 	}
-	return vault.New(b, recs, fps, vault.WithToolVersion(toolVersion()), vault.WithClock(c.now))
+	return vaultopen.Open(ctx, opts)
 }
 
 func readIdentity(path string) ([]vault.Identity, error) {
@@ -205,21 +208,25 @@ func writeNewFile(path, content string) error {
 }
 
 func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
-	fs := c.flags("vault verify", "vault verify [--identity FILE] [--receipt FILE] [--data DIR] ID...")
+	fs := c.flags("vault verify", "vault verify [--identity FILE] [--receipt FILE] [--data DIR] [ID...]\n\n"+
+		"Without IDs every bundle in the vault is verified. Each is compared with its receipt: from\n"+
+		"--receipt, else from the database when it holds one. Without a receipt and without an identity\n"+
+		"only the form is checked (age header, payload length): the ciphertext hash is recorded nowhere\n"+
+		"to compare with, and the output says so.")
 	identity := fs.String("identity", "", "decrypt with the identity in `FILE` and check every part")
 	receipt := fs.String("receipt", "", "check against the receipt (JSON) in `FILE`; one ID only")
 	vf := c.vaultFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ids, err := needIDs(fs, 1, 0)
+	ids, err := needIDs(fs, 0, 0)
 	if err != nil {
 		return err
 	}
 	if *receipt != "" && len(ids) != 1 {
 		return usageError("--receipt needs exactly one ID")
 	}
-	want, err := readReceipt(*receipt)
+	fileReceipt, err := readReceipt(*receipt)
 	if err != nil {
 		return err
 	}
@@ -229,12 +236,36 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}
+	// The database's receipts, unless a receipt file stands in for them.
+	var known map[string]incident.Incident
+	if fileReceipt == nil {
+		err := c.withVaultService(ctx, vf, func(svc *incident.Service) error {
+			known, err = receiptsByBundle(ctx, svc)
+			return err
+		})
+		if err != nil {
+			fmt.Fprintf(c.stderr, "tresor: no receipts from the database (%v): ciphertext hashes are compared with nothing\n", err)
+		}
+	}
+	all := len(ids) == 0
+	if all {
+		if err := v.List(ctx, func(id string) error {
+			ids = append(ids, id)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	var failed int
 	for _, id := range ids {
+		want, from := fileReceipt, "the receipt file"
+		if inc, ok := known[id]; ok {
+			want, from = vaultReceipt(inc), "the database's receipt (incident "+inc.ID+")"
+		}
 		var rep vault.VerifyReport
 		if idents != nil {
 			rep, err = v.VerifyWithIdentity(ctx, id, idents, want)
@@ -242,21 +273,60 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 			rep, err = v.Verify(ctx, id, want)
 		}
 		if err != nil {
+			if want != nil {
+				err = fmt.Errorf("%w (checked against %s)", err, from)
+			}
 			fmt.Fprintf(c.stderr, "tresor: %s: FAILED: %v\n", id, err)
 			failed++
 			continue
 		}
-		how := "ciphertext ok (no key)"
-		if rep.Decrypted {
-			how = fmt.Sprintf("decrypted, %d part(s) ok, manifest sha256 %s", len(rep.Manifest.Parts), rep.ManifestSHA256)
+		fmt.Fprintf(c.stdout, "%s: %s\n", id, verifyLine(rep, want, from, known != nil))
+	}
+	if all {
+		// A receipt whose bundle is gone is a failure too.
+		missing := make([]string, 0)
+		listed := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			listed[id] = true
 		}
-		fmt.Fprintf(c.stdout, "%s: %s; sha256 %s, %d bytes, recipients %s\n",
-			id, how, rep.CiphertextSHA256, rep.CiphertextSize, strings.Join(rep.StanzaTypes, ","))
+		for id, inc := range known {
+			if !listed[id] {
+				missing = append(missing, id)
+				fmt.Fprintf(c.stderr, "tresor: %s: FAILED: the database's receipt (incident %s) names it, but the vault has no such bundle\n", id, inc.ID)
+			}
+		}
+		failed += len(missing)
+		ids = append(ids, missing...)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d bundles failed verification", failed, len(ids))
 	}
+	if len(ids) == 0 {
+		fmt.Fprintln(c.stdout, "no bundles in the vault")
+	}
 	return nil
+}
+
+// verifyLine says exactly what was checked for one bundle.
+func verifyLine(rep vault.VerifyReport, want *vault.Receipt, from string, haveDB bool) string {
+	var b strings.Builder
+	if rep.Decrypted {
+		fmt.Fprintf(&b, "decrypted, manifest and %d part(s) ok (manifest sha256 %s); ", len(rep.Manifest.Parts), rep.ManifestSHA256)
+	} else {
+		b.WriteString("age header well-formed and payload length plausible (not decrypted: no identity); ")
+	}
+	fmt.Fprintf(&b, "ciphertext sha256 %s, %d bytes, recipients %s; ", rep.CiphertextSHA256, rep.CiphertextSize, strings.Join(rep.StanzaTypes, ","))
+	switch {
+	case want != nil:
+		fmt.Fprintf(&b, "matches %s", from)
+	case rep.Decrypted:
+		b.WriteString("no receipt: the parts match the manifest inside the bundle, but whether this is the ciphertext that was sealed is not checked")
+	case haveDB:
+		b.WriteString("no receipt in the database (sealed by 'vault seal', or not recorded): the ciphertext hash is recorded nowhere, so alterations are NOT checked (give --receipt FILE or --identity FILE)")
+	default:
+		b.WriteString("no receipt: the ciphertext hash is recorded nowhere to compare with, so alterations are NOT checked (give --receipt FILE, run where the database is, or --identity FILE)")
+	}
+	return b.String()
 }
 
 func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
@@ -268,7 +338,7 @@ func (c *cli) cmdVaultList(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}
@@ -294,7 +364,7 @@ func (c *cli) cmdVaultDestroy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}

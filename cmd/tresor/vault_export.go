@@ -57,7 +57,7 @@ func (c *cli) cmdVaultExport(ctx context.Context, args []string) error {
 }
 
 func (c *cli) exportBundle(ctx context.Context, vf *vaultFlags, id, out string, opt vault.ExportOptions) error {
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}

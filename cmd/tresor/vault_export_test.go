@@ -12,6 +12,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // TestVaultExportIncident seals an incident's evidence through the real
@@ -36,7 +37,7 @@ func TestVaultExportIncident(t *testing.T) {
 	if err := c.bootstrap(ctx, cfg, s); err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg)
+	v, err := openVault(ctx, cfg, time.Now, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestVaultExportIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)

@@ -6,14 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tresor-evidence/tresor/vault"
 )
 
+// openStaging is the folder inside the output directory where `vault
+// open` writes decrypted parts until the whole bundle is verified. Its
+// presence marks a run that did not finish: one killed (SIGKILL, power
+// loss) leaves decrypted evidence there, which the next run into the same
+// directory removes, saying so.
+const openStaging = ".tresor-open-partial"
+
 func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
-	fs := c.flags("vault open", "vault open --identity FILE [--identity FILE…] --operator USERNAME [--offline] [-o DIR] [--data DIR] ID")
+	fs := c.flags("vault open", "vault open --identity FILE [--identity FILE…] --operator USERNAME [--offline] [-o DIR] [--data DIR] ID\n\n"+
+		"Decrypted parts are written into DIR/"+openStaging+" and get their names in DIR only once\n"+
+		"the whole bundle is verified. A run that was killed leaves that folder behind: the next run\n"+
+		"into DIR removes it first and says so.")
 	var identities multiFlag
 	fs.Var(&identities, "identity", "decrypt with the identity in `FILE`; repeat it for each holder of a threshold key")
 	out := fs.String("o", "", "write manifest.json and the parts into `DIR` (default ./ID)")
@@ -33,7 +45,7 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
 	if err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, false)
+	v, err := c.openVault(ctx, vf, false)
 	if err != nil {
 		return err
 	}
@@ -53,19 +65,26 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("failed to create output directory: %w", err)
 	}
-	// Parts go to temporary files and get their names only once the whole
-	// bundle is verified; on any error every temporary file is removed.
+	unlock, err := lockOpenDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := c.removeOpenLeftovers(dir); err != nil {
+		return err
+	}
+	staging := filepath.Join(dir, openStaging)
+	if err := os.Mkdir(staging, 0o700); err != nil {
+		return fmt.Errorf("failed to create %s: %w", staging, err)
+	}
+	cleanup := func() error {
+		if err := os.RemoveAll(staging); err != nil {
+			return fmt.Errorf("failed to remove decrypted parts in %s (remove it by hand): %w", staging, err)
+		}
+		return nil
+	}
 	type written struct{ tmp, final string }
 	var files []written
-	cleanup := func() error {
-		var errs []error
-		for _, f := range files {
-			if err := os.Remove(f.tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		}
-		return errors.Join(errs...)
-	}
 	m, err := v.Open(ctx, id, idents, func(p vault.PartInfo, r io.Reader) error {
 		final, err := safeJoin(dir, p.Name)
 		if err != nil {
@@ -74,11 +93,12 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
 		if _, err := os.Lstat(final); err == nil {
 			return fmt.Errorf("%s already exists", final)
 		}
-		f, err := os.CreateTemp(dir, ".tresor-open-*")
+		tmp := filepath.Join(staging, fmt.Sprintf("part-%d", len(files)))
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}
-		files = append(files, written{f.Name(), final})
+		files = append(files, written{tmp, final})
 		_, err = io.Copy(f, r)
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -100,11 +120,11 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
 	if err := writeNewFile(mpath, string(manifest)); err != nil {
 		return errors.Join(fmt.Errorf("failed to write manifest: %w", err), cleanup())
 	}
-	for i, f := range files {
+	for _, f := range files {
+		// Link, not rename: it never replaces a file of that name.
 		if err := os.Link(f.tmp, f.final); err != nil {
 			return errors.Join(fmt.Errorf("failed to write part: %w", err), cleanup())
 		}
-		files[i].final = ""
 	}
 	if err := cleanup(); err != nil {
 		return err
@@ -117,9 +137,47 @@ func (c *cli) cmdVaultOpen(ctx context.Context, args []string) (retErr error) {
 	return nil
 }
 
+// removeOpenLeftovers removes what an interrupted `vault open` left in
+// dir: the staging folder, and the temporary files earlier versions wrote
+// into dir itself (.tresor-open-*). It says what it removed.
+func (c *cli) removeOpenLeftovers(dir string) error {
+	n := 0
+	staging := filepath.Join(dir, openStaging)
+	if _, err := os.Lstat(staging); err == nil {
+		err := filepath.WalkDir(staging, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return err
+		})
+		if err == nil {
+			err = os.RemoveAll(staging)
+		}
+		if err != nil {
+			return fmt.Errorf("failed to remove the leftovers of an interrupted 'vault open' in %s (remove it by hand): %w", staging, err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("failed to read output directory: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tresor-open-") && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("failed to remove the leftover %s of an interrupted 'vault open': %w", e.Name(), err)
+			}
+			n++
+		}
+	}
+	if n > 0 {
+		fmt.Fprintf(c.stderr, "tresor: removed %d file(s) of decrypted evidence that an interrupted 'vault open' left in %s\n", n, dir)
+	}
+	return nil
+}
+
 // safeJoin joins a part name to dir, refusing anything that could leave it.
 func safeJoin(dir, name string) (string, error) {
-	if !filepath.IsLocal(name) || filepath.Base(name) != name {
+	if !filepath.IsLocal(name) || filepath.Base(name) != name || name == openStaging {
 		return "", fmt.Errorf("%w: part name %q would leave %s", vault.ErrIntegrity, name, dir)
 	}
 	return filepath.Join(dir, name), nil

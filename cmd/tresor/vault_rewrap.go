@@ -2,15 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/s3backend"
 )
 
 func (c *cli) cmdVaultRewrap(ctx context.Context, args []string) error {
-	fs := c.flags("vault rewrap", "vault rewrap --identity FILE [--recipients FILE] [--data DIR] (--all | ID...)")
-	identity := fs.String("identity", "", "decrypt with the identity in `FILE` (run offline)")
+	fs := c.flags("vault rewrap", "vault rewrap --identity FILE [--recipients FILE] [--data DIR] [--without-database] (--all | ID...)\n\n"+
+		"Re-encrypts bundles to the current recipients (key rotation) and updates each bundle's receipt in\n"+
+		"the database, with an audit entry, so that verify and export keep finding it intact. A bundle whose\n"+
+		"receipt already names the current recipients is skipped; one the identity cannot open is listed\n"+
+		"and the others go on; one that no longer matches its receipt is never rewrapped.")
+	identity := fs.String("identity", "", "decrypt with the identity in `FILE` (bring it on offline media)")
 	all := fs.Bool("all", false, "rewrap every bundle in the vault")
+	noDB := fs.Bool("without-database", false, "rewrap without updating receipts: only for a vault whose bundles no receipt refers to ('vault seal')")
 	vf := c.vaultFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -18,18 +27,15 @@ func (c *cli) cmdVaultRewrap(ctx context.Context, args []string) error {
 	if *all == (fs.NArg() > 0) {
 		return usageError("give bundle IDs or --all")
 	}
-	ids := fs.Args()
-	if !*all {
-		var err error
-		if ids, err = needIDs(fs, 1, 0); err != nil {
-			return err
-		}
+	ids, err := needIDs(fs, 0, 0)
+	if err != nil {
+		return err
 	}
 	idents, err := readIdentity(*identity)
 	if err != nil {
 		return err
 	}
-	v, err := c.openVault(vf, true)
+	v, err := c.openVault(ctx, vf, true)
 	if err != nil {
 		return err
 	}
@@ -41,16 +47,104 @@ func (c *cli) cmdVaultRewrap(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	for _, id := range ids {
-		rec, err := v.Rewrap(ctx, id, idents)
+	if *noDB {
+		return c.rewrapAll(ctx, v, ids, idents, nil, nil)
+	}
+	err = c.withVaultService(ctx, vf, func(svc *incident.Service) error {
+		known, err := receiptsByBundle(ctx, svc)
 		if err != nil {
-			return fmt.Errorf("failed to rewrap %s: %w", id, err)
-		}
-		if err := printJSON(c.stdout, rewrapJSON(rec)); err != nil {
 			return err
 		}
+		return c.rewrapAll(ctx, v, ids, idents, svc, known)
+	})
+	if errors.Is(err, errNoDatabase) {
+		return fmt.Errorf("rewrap updates the bundles' receipts in the database: %w (give --data DIR or TRESOR_DATABASE_URL; --without-database only for bundles no receipt refers to)", err)
+	}
+	return err
+}
+
+// rewrapAll rewraps each bundle and records it on its receipt (svc nil:
+// no database). Bundles the identity cannot open are listed at the end.
+func (c *cli) rewrapAll(ctx context.Context, v *vault.Vault, ids []string, idents []vault.Identity, svc *incident.Service, known map[string]incident.Incident) error {
+	current := v.Recipients()
+	var unopened, failed []string
+	rewrapped, skipped := 0, 0
+	for _, id := range ids {
+		inc, hasReceipt := known[id]
+		if hasReceipt && sameSet(inc.Receipt.Recipients, current) {
+			fmt.Fprintf(c.stderr, "tresor: %s: skipped, its receipt already names the current recipients\n", id)
+			skipped++
+			continue
+		}
+		rctx := ctx
+		if hasReceipt {
+			// Never re-encrypt (and so launder) a bundle that is not the
+			// one its receipt describes.
+			if _, err := v.Verify(ctx, id, vaultReceipt(inc)); err != nil {
+				fmt.Fprintf(c.stderr, "tresor: %s: FAILED, not rewrapped: %v (checked against the database's receipt, incident %s)\n", id, err, inc.ID)
+				failed = append(failed, id)
+				continue
+			}
+			if inc.RetentionUntil != nil && inc.RetentionUntil.After(c.now()) {
+				// The new version is kept by Object Lock as long as the
+				// old one was meant to be.
+				rctx = s3backend.WithRetainUntil(ctx, *inc.RetentionUntil)
+			}
+		}
+		rec, err := v.Rewrap(rctx, id, idents)
+		if errors.Is(err, vault.ErrRetention) && rec.NewCiphertextSHA256 != "" {
+			// The bundle is replaced; Object Lock keeps its old version
+			// until the retention ends. The receipt must follow.
+			fmt.Fprintf(c.stderr, "tresor: %s: %v\n", id, err)
+			err = nil
+		}
+		switch {
+		case errors.Is(err, vault.ErrNoIdentity):
+			unopened = append(unopened, id)
+			continue
+		case err != nil:
+			fmt.Fprintf(c.stderr, "tresor: %s: FAILED: %v\n", id, err)
+			failed = append(failed, id)
+			continue
+		}
+		out := rewrapJSON(rec)
+		switch {
+		case hasReceipt:
+			_, err := svc.RecordRewrap(ctx, incident.System, inc.ID, incident.Rewrap{BundleID: id,
+				OldCiphertextSHA256: rec.OldCiphertextSHA256, NewCiphertextSHA256: rec.NewCiphertextSHA256,
+				NewCiphertextSize: rec.NewCiphertextSize, ManifestSHA256: rec.ManifestSHA256, Recipients: rec.NewRecipients})
+			if err != nil {
+				// The bundle is rewrapped but its receipt is not: say so
+				// loudly, verify will report it altered.
+				fmt.Fprintf(c.stderr, "tresor: %s: rewrapped, but its receipt (incident %s) was NOT updated: %v\n", id, inc.ID, err)
+				failed = append(failed, id)
+			} else {
+				out["receipt_updated"], out["incident_id"] = true, inc.ID
+			}
+		case svc != nil:
+			out["receipt_updated"] = false // no receipt refers to it
+		}
+		if err := printJSON(c.stdout, out); err != nil {
+			return err
+		}
+		rewrapped++
+	}
+	fmt.Fprintf(c.stderr, "tresor: %d rewrapped, %d skipped, %d not opened, %d failed\n", rewrapped, skipped, len(unopened), len(failed))
+	for _, id := range unopened {
+		fmt.Fprintf(c.stderr, "tresor: %s: not rewrapped, the identity cannot open it\n", id)
+	}
+	if len(unopened)+len(failed) > 0 {
+		return fmt.Errorf("%d of %d bundles not rewrapped", len(unopened)+len(failed), len(ids))
 	}
 	return nil
+}
+
+// sameSet reports whether a and b hold the same strings.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 func rewrapJSON(r vault.RewrapRecord) map[string]any {

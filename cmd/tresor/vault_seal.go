@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/tresor-evidence/tresor/vault"
 )
 
@@ -28,7 +30,7 @@ func (c *cli) cmdVaultSeal(ctx context.Context, args []string) error {
 	if *metaOnly != (fs.NArg() == 0) {
 		return usageError("give FILE arguments, or --metadata-only and none")
 	}
-	v, err := c.openVault(vf, true)
+	v, err := c.openVault(ctx, vf, true)
 	if err != nil {
 		return err
 	}
@@ -51,7 +53,9 @@ func (c *cli) cmdVaultSeal(ctx context.Context, args []string) error {
 		if mt == "" {
 			mt = "application/octet-stream"
 		}
-		parts = append(parts, vault.Part{Name: filepath.Base(name), MediaType: mt, Size: size, R: f})
+		// File systems may hand names over decomposed (macOS): the
+		// manifest keeps the one NFC spelling.
+		parts = append(parts, vault.Part{Name: norm.NFC.String(filepath.Base(name)), MediaType: mt, Size: size, R: f})
 	}
 	rc, err := v.Seal(ctx, vault.Manifest{IncidentID: *incident, Category: *category, MetadataOnly: *metaOnly}, parts...)
 	if err != nil {

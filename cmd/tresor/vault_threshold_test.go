@@ -12,6 +12,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // TestThresholdOpeningRecorded: evidence secured through the real workflow
@@ -55,7 +56,7 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if err := os.WriteFile(cfg.RecipientsFile, []byte(recipient+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg)
+	v, err := openVault(ctx, cfg, time.Now, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,11 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,78 +13,17 @@ import (
 
 	"github.com/tresor-evidence/tresor/vault"
 	"github.com/tresor-evidence/tresor/vault/s3backend"
+	"github.com/tresor-evidence/tresor/vault/s3backend/versitytest"
 	"github.com/tresor-evidence/tresor/vault/vaulttest"
 )
-
-// versitygw finds the versitygw binary (an S3 gateway with Object Lock,
-// `go install github.com/versity/versitygw/cmd/versitygw@v1.8.0`). CI
-// installs it; elsewhere the tests that need it are skipped.
-func versitygw(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("TRESOR_TEST_VERSITYGW"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("versitygw not found; .ci/run installs it")
-	}
-	t.Skip("versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-	return ""
-}
 
 // startVersity runs versitygw on a free loopback port with a bucket that
 // has Object Lock (and so versioning) enabled.
 func startVersity(t *testing.T) s3backend.Config {
 	t.Helper()
-	bin := versitygw(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	root, versions := filepath.Join(t.TempDir(), "root"), filepath.Join(t.TempDir(), "versions")
-	for _, d := range []string{root, versions} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	const access, secret = "tresor-test", "tresor-test-secret"
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--access", access, "--secret", secret, "--port", addr,
-		"posix", "--versioning-dir", versions, root)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait() // killed by the cancel
-	})
-	c, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := "evidence"
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err = c.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{Region: "us-east-1", ObjectLocking: true})
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw did not come up: %v\n%s", err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return s3backend.Config{Endpoint: addr, Bucket: bucket, Region: "us-east-1", AccessKey: access, SecretKey: secret,
-		Prefix: "tresor/", TempDir: t.TempDir(), PartSize: 5 << 20}
+	s := versitytest.Start(t)
+	return s3backend.Config{Endpoint: s.Endpoint, Bucket: s.Bucket, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey,
+		Prefix: "tresor/", TempDir: t.TempDir(), PartSize: 5 << 20, PathStyle: true}
 }
 
 // TestVersityBackend runs the backend conformance suite against a real S3
@@ -170,5 +104,55 @@ func TestObjectLockRetention(t *testing.T) {
 	}
 	if len(versions) == 0 {
 		t.Fatal("no stored versions left")
+	}
+}
+
+// TestObjectLockPerObject: with ObjectLock, each object is retained until
+// the time its context carries (the bundle's category decides it), and an
+// object whose context carries none gets no retention when RetainFor is 0.
+func TestObjectLockPerObject(t *testing.T) {
+	cfg := startVersity(t)
+	cfg.ObjectLock, cfg.Mode = true, "GOVERNANCE"
+	ctx := context.Background()
+	b, err := s3backend.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Region: cfg.Region, BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(90 * 24 * time.Hour).UTC().Truncate(time.Second)
+	for id, wctx := range map[string]context.Context{
+		"0123456789abcdef0123456789abcdef": s3backend.WithRetainUntil(ctx, until),
+		"fedcba9876543210fedcba9876543210": ctx,
+	} {
+		w, err := b.Create(wctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, "ciphertext"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.StatObject(ctx, cfg.Bucket, cfg.Prefix+id[:2]+"/"+id+".age", minio.StatObjectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode, got := info.Metadata.Get("X-Amz-Object-Lock-Mode"), info.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date")
+		if wctx == ctx {
+			if mode != "" || got != "" {
+				t.Errorf("%s without a retention: mode %q until %q", id, mode, got)
+			}
+			continue
+		}
+		if tm, err := time.Parse(time.RFC3339, got); mode != "GOVERNANCE" || err != nil || !tm.Equal(until) {
+			t.Errorf("%s: mode %q until %q, want GOVERNANCE until %s", id, mode, got, until.Format(time.RFC3339))
+		}
+		if _, err := b.Delete(ctx, id); !errors.Is(err, vault.ErrRetention) {
+			t.Errorf("Delete under retention = %v, want ErrRetention", err)
+		}
 	}
 }

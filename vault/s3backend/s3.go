@@ -9,11 +9,14 @@
 // SHA-256 as user metadata, so the object becomes visible complete or not
 // at all.
 //
-// If Config.RetainFor is set, New requires the bucket to have Object Lock
-// enabled (and fails otherwise, rather than silently storing unprotected
-// evidence), and every object is written with a retention of that length
-// (Config.Mode, default GOVERNANCE); Delete then fails with
-// vault.ErrRetention until it ends.
+// If Config.ObjectLock or Config.RetainFor is set, New requires the bucket
+// to have Object Lock enabled (and fails otherwise, rather than silently
+// storing unprotected evidence). Every object is then written with a
+// retention (Config.Mode, default GOVERNANCE) until the time the context
+// passed to Create or Replace carries (WithRetainUntil: the caller knows
+// the bundle's category and so its retention), or else for
+// Config.RetainFor; Delete then fails with vault.ErrRetention until it
+// ends.
 // Delete removes every version of the object (and delete markers).
 //
 // Tested against gofakes3 v1.2.0 (in-process, s3mem backend), which
@@ -54,6 +57,13 @@ type Config struct {
 	// RetainFor is the Object Lock retention of new objects; the bucket
 	// must have Object Lock enabled. Zero for none.
 	RetainFor time.Duration
+	// ObjectLock requires the bucket to have Object Lock enabled and
+	// writes each object with the retention its context carries
+	// (WithRetainUntil); objects whose context carries none get RetainFor.
+	ObjectLock bool
+	// PathStyle addresses the bucket as ENDPOINT/BUCKET (MinIO,
+	// versitygw); otherwise minio-go picks (virtual-hosted on AWS).
+	PathStyle bool
 	// Mode is "GOVERNANCE" (default) or "COMPLIANCE".
 	Mode string
 	// TempDir holds the ciphertext spool (default os.TempDir()).
@@ -83,11 +93,15 @@ var _ vault.Backend = (*Backend)(nil)
 // New connects to the bucket, which must exist, and checks whether it has
 // Object Lock enabled.
 func New(ctx context.Context, cfg Config) (*Backend, error) {
+	lookup := minio.BucketLookupAuto
+	if cfg.PathStyle {
+		lookup = minio.BucketLookupPath
+	}
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:       cfg.UseTLS,
 		Region:       cfg.Region,
-		BucketLookup: minio.BucketLookupPath,
+		BucketLookup: lookup,
 		// Needed by minio-go to send x-amz-checksum-sha256.
 		TrailingHeaders: !cfg.NoChecksum,
 	})
@@ -115,13 +129,13 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		cfg.PartSize = 64 << 20
 	}
 	b := &Backend{c: c, cfg: cfg, now: time.Now}
-	if cfg.RetainFor > 0 {
+	if cfg.RetainFor > 0 || cfg.ObjectLock {
 		lock, _, _, _, err := c.GetObjectLockConfig(ctx, cfg.Bucket)
 		if err != nil {
-			return nil, fmt.Errorf("failed to read Object Lock configuration of bucket %q (needed for RetainFor): %w", cfg.Bucket, err)
+			return nil, fmt.Errorf("failed to read Object Lock configuration of bucket %q (needed for retention): %w", cfg.Bucket, err)
 		}
 		if lock != "Enabled" {
-			return nil, fmt.Errorf("bucket %q has no Object Lock enabled, but RetainFor is set", cfg.Bucket)
+			return nil, fmt.Errorf("bucket %q has no Object Lock enabled, but retention is asked for: create the bucket with Object Lock, or drop object_lock", cfg.Bucket)
 		}
 		b.objectLock = true
 	}
@@ -150,17 +164,17 @@ func checkID(id string) error {
 
 // Create implements vault.Backend.
 func (b *Backend) Create(ctx context.Context, id string) (vault.BlobWriter, error) {
-	return b.create(id, false)
+	return b.create(ctx, id, false)
 }
 
 // Replace implements vault.Backend. Older versions are removed after the
 // upload where retention allows; Commit fails with vault.ErrRetention (the
 // new version being in place) where it does not.
 func (b *Backend) Replace(ctx context.Context, id string) (vault.BlobWriter, error) {
-	return b.create(id, true)
+	return b.create(ctx, id, true)
 }
 
-func (b *Backend) create(id string, replace bool) (vault.BlobWriter, error) {
+func (b *Backend) create(ctx context.Context, id string, replace bool) (vault.BlobWriter, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
@@ -171,7 +185,8 @@ func (b *Backend) create(id string, replace bool) (vault.BlobWriter, error) {
 	if err := os.Remove(f.Name()); err != nil {
 		return nil, errors.Join(fmt.Errorf("failed to unlink upload spool: %w", err), f.Close())
 	}
-	return &writer{b: b, id: id, f: f, h: sha256.New(), replace: replace}, nil
+	until, _ := retainUntil(ctx)
+	return &writer{b: b, id: id, f: f, h: sha256.New(), replace: replace, retainUntil: until}, nil
 }
 
 type writer struct {
@@ -185,6 +200,9 @@ type writer struct {
 	n       int64
 	replace bool
 	done    bool
+	// retainUntil is the Object Lock retention the caller asked for
+	// (WithRetainUntil); zero: Config.RetainFor.
+	retainUntil time.Time
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -237,9 +255,12 @@ func (w *writer) Commit(ctx context.Context) (err error) {
 		opts.DisableMultipart = true
 		opts.UserMetadata["x-amz-checksum-sha256"] = base64.StdEncoding.EncodeToString(sum)
 	}
-	if b.objectLock && b.cfg.RetainFor > 0 {
+	if until := w.retainUntil; b.objectLock && (!until.IsZero() || b.cfg.RetainFor > 0) {
+		if until.IsZero() {
+			until = b.now().Add(b.cfg.RetainFor)
+		}
 		opts.Mode = minio.RetentionMode(b.cfg.Mode)
-		opts.RetainUntilDate = b.now().Add(b.cfg.RetainFor).UTC()
+		opts.RetainUntilDate = until.UTC()
 	}
 	info, err := b.c.PutObject(ctx, b.cfg.Bucket, key, w.f, w.n, opts)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package evidencevault_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 func testVault(t *testing.T) (*vault.Vault, *age.X25519Identity) {
@@ -37,10 +38,13 @@ func testVault(t *testing.T) (*vault.Vault, *age.X25519Identity) {
 func TestEvidenceVault(t *testing.T) {
 	ctx := context.Background()
 	v, id := testVault(t)
-	ev := evidenceVault{v}
+	ev := evidencevault.New(v)
 	const bundle = "0123456789abcdef0123456789abcdef"
+	received := time.Date(2026, 11, 26, 21, 14, 0, 0, time.UTC)
 	m := incident.Manifest{IncidentID: "inc1", Category: "violence", CapturedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
-		Message: incident.MessageRef{ID: "MSG", Sender: "49170@s.whatsapp.net", FileSHA256: "abcd", MediaType: "image/jpeg"}}
+		Message: incident.MessageRef{ID: "MSG", Chat: "49170@s.whatsapp.net", Sender: "49170@s.whatsapp.net", SentAt: received,
+			FileSHA256: "abcd", MediaType: "image/jpeg", FileName: "Beweis.jpg", Size: 15,
+			Seen: incident.SeenMessage{Chat: "Lena K.", ReceivedAt: received, Kind: incident.KindPhoto}}}
 	content := []byte("the image bytes")
 	part := func() []incident.Part {
 		return []incident.Part{{Name: "media.jpg", MediaType: "image/jpeg", Size: int64(len(content)), Content: bytes.NewReader(content)}}
@@ -67,7 +71,12 @@ func TestEvidenceVault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.String() != string(content) || manifest.Message.WhatsAppFileSHA256 != "abcd" || manifest.IncidentID != "inc1" {
+	// Every field of the workflow's manifest reaches the bundle's.
+	wantMsg := vault.Message{ID: "MSG", Chat: "49170@s.whatsapp.net", Sender: "49170@s.whatsapp.net", SentAt: received,
+		MediaType: "image/jpeg", FileName: "Beweis.jpg", WhatsAppFileSHA256: "abcd", Size: 15,
+		SeenChat: "Lena K.", ReceivedAt: received, Kind: "photo"}
+	if got.String() != string(content) || manifest.IncidentID != "inc1" || manifest.Category != "violence" ||
+		!manifest.CapturedAt.Equal(m.CapturedAt) || !sameMessage(manifest.Message, wantMsg) {
 		t.Fatalf("opened %q, manifest %+v", got.String(), manifest)
 	}
 	d, err := ev.Destroy(ctx, bundle)
@@ -81,4 +90,10 @@ func TestEvidenceVault(t *testing.T) {
 	if err != nil || !meta.MetadataOnly {
 		t.Fatalf("metadata-only seal: %+v, %v", meta, err)
 	}
+}
+
+func sameMessage(a, b vault.Message) bool {
+	return a.ID == b.ID && a.Chat == b.Chat && a.Sender == b.Sender && a.SentAt.Equal(b.SentAt) && a.MediaType == b.MediaType &&
+		a.FileName == b.FileName && a.WhatsAppFileSHA256 == b.WhatsAppFileSHA256 && a.Size == b.Size &&
+		a.SeenChat == b.SeenChat && a.ReceivedAt.Equal(b.ReceivedAt) && a.Kind == b.Kind
 }

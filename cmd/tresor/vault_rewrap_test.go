@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/password"
+	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
+)
+
+// TestVaultRewrapKeepsReceipts rotates the vault key with `vault rewrap`
+// and then exports the incident: the receipt in the database follows the
+// new ciphertext (with an evidence.rewrapped entry), so export and verify
+// find the bundle intact. A bundle the identity cannot open is listed and
+// the others go on; a bundle already sealed to the current recipients is
+// skipped.
+func TestVaultRewrapKeepsReceipts(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	identity := filepath.Join(root, "identity.txt")
+	env := map[string]string{"TRESOR_DATA_DIR": data, "TRESOR_VAULT_IDENTITY_OUT": identity}
+	var out, errs bytes.Buffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errs, getenv: func(k string) string { return env[k] }, now: time.Now}
+	run := func(want int, args ...string) {
+		t.Helper()
+		out.Reset()
+		errs.Reset()
+		if code := c.dispatch(ctx, args); code != want {
+			t.Fatalf("tresor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errs.String())
+		}
+	}
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.openStore(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := c.bootstrap(ctx, cfg, s); err != nil {
+		t.Fatal(err)
+	}
+	v, err := openVault(ctx, cfg, time.Now, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policies.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "susi", Role: incident.RoleSupervisor, Password: "long enough 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
+		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID})
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("requests: %v %v", reqs, err)
+	}
+	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ran, err := svc.RunDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ran {
+			break
+		}
+	}
+	bundle := inc.Receipt.BundleID
+	// A bundle sealed to someone else's key: this identity cannot open it.
+	other, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov, err := vault.New(v.Backend(), []vault.Recipient{other.Recipient()}, []string{other.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := ov.Seal(ctx, vault.Manifest{IncidentID: "elsewhere", Category: "other"},
+		vault.Part{Name: "x.txt", MediaType: "text/plain", Size: 1, R: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The new key; the recipients file names only it.
+	run(0, "vault", "keygen", "-o", filepath.Join(root, "key2.txt"))
+	newRecipients := filepath.Join(root, "new-recipients.txt")
+	if err := os.WriteFile(newRecipients, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(1, "vault", "rewrap", "--all", "--identity", identity, "--recipients", newRecipients)
+	if !strings.Contains(out.String(), `"receipt_updated": true`) || !strings.Contains(out.String(), bundle) ||
+		!strings.Contains(errs.String(), foreign.BundleID+": not rewrapped, the identity cannot open it") ||
+		!strings.Contains(errs.String(), "1 rewrapped, 0 skipped, 1 not opened, 0 failed") {
+		t.Fatalf("rewrap:\n%s%s", out.String(), errs.String())
+	}
+
+	// Export takes the receipt from the database and finds the bundle intact.
+	dir := filepath.Join(root, "release")
+	run(0, "vault", "export", "--incident", inc.ID, "-o", dir)
+	report, err := os.ReadFile(filepath.Join(dir, "custody.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(report, []byte("evidence.rewrapped")) || bytes.Contains(report, []byte("altered")) {
+		t.Fatalf("custody report after rewrap:\n%s", report)
+	}
+	got, err := svc.Incident(ctx, incident.System, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Receipt.CiphertextSHA256 == inc.Receipt.CiphertextSHA256 || got.Receipt.ManifestSHA256 != inc.Receipt.ManifestSHA256 {
+		t.Fatalf("receipt after rewrap: %+v (before %+v)", got.Receipt, inc.Receipt)
+	}
+	run(0, "vault", "verify", "--identity", filepath.Join(root, "key2.txt"), bundle)
+	if !strings.Contains(out.String(), "matches the database's receipt (incident "+inc.ID+")") {
+		t.Fatalf("verify after rewrap:\n%s%s", out.String(), errs.String())
+	}
+
+	// A second run skips what is already sealed to the current recipients.
+	run(0, "vault", "rewrap", "--identity", identity, "--recipients", newRecipients, bundle)
+	if !strings.Contains(errs.String(), bundle+": skipped") || out.Len() != 0 {
+		t.Fatalf("second rewrap:\n%s%s", out.String(), errs.String())
+	}
+	if res, err := svc.VerifyAudit(ctx); err != nil {
+		t.Fatalf("audit log: %v %+v", err, res)
+	}
+}
