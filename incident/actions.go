@@ -62,6 +62,7 @@ const (
 	ActionEvidenceOrphanDestroyed Action = "evidence.orphan_destroyed"
 	ActionEvidenceOrphanDiscarded Action = "evidence.orphan_discarded"
 )
+
 // A bundle re-encrypted to new recipients (key rotation); its receipt
 // follows (Service.RecordRewrap).
 const ActionEvidenceRewrapped Action = "evidence.rewrapped"
