@@ -53,6 +53,11 @@ const (
 	// Notifications by e-mail: sent, or recorded as not sent with why.
 	ActionNotificationSent    Action = "notification.sent"
 	ActionNotificationNotSent Action = "notification.not_sent"
+	// Operations: a backup was written ('tresor backup'), and a database
+	// was restored from one ('tresor restore'; its first entry after the
+	// backup's last).
+	ActionBackupCreated  Action = "backup.created"
+	ActionBackupRestored Action = "backup.restored"
 )
 
 // Accounts and sign-in. The sign-in events the web layer records are the
@@ -82,7 +87,7 @@ func Actions() []Action {
 		ActionReleaseLinkIssued, ActionEvidenceDownloaded, ActionEvidenceHandedOver,
 		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
-		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
+		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent, ActionBackupCreated, ActionBackupRestored,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
