@@ -222,6 +222,9 @@ func (w *Writer) Commit(m Manifest) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
+// Len is the number of files added so far.
+func (w *Writer) Len() int { return len(w.files) }
+
 // Abort removes DIR.partial.
 func (w *Writer) Abort() error {
 	if err := os.RemoveAll(w.partial); err != nil {
