@@ -60,36 +60,76 @@ func findPGTool(ctx context.Context, name string, serverMajor int) (pgTool, erro
 		strings.Join(found, ", "), serverMajor, serverMajor, serverMajor)
 }
 
+// libpqParams are the connection parameters libpq (and so pg_dump and
+// pg_restore) reads from a URL; others, such as the Go driver's pool
+// settings or search_path, make libpq refuse the URL and are left out:
+// pg_dump and pg_restore set their own search_path.
+var libpqParams = map[string]bool{
+	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "passfile": true,
+	"channel_binding": true, "connect_timeout": true, "client_encoding": true, "options": true,
+	"application_name": true, "fallback_application_name": true, "keepalives": true, "keepalives_idle": true,
+	"keepalives_interval": true, "keepalives_count": true, "tcp_user_timeout": true, "gssencmode": true,
+	"sslmode": true, "sslcompression": true, "sslcert": true, "sslkey": true, "sslpassword": true, "sslrootcert": true,
+	"sslcrl": true, "sslcrldir": true, "sslsni": true, "requirepeer": true, "ssl_min_protocol_version": true,
+	"ssl_max_protocol_version": true, "krbsrvname": true, "gsslib": true, "service": true,
+	"target_session_attrs": true, "load_balance_hosts": true,
+}
+
+// libpqURL returns the database URL for libpq without its password, and
+// the password (ok false when the URL has none).
+func libpqURL(dsn string) (string, string, bool, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", "", false, fmt.Errorf("malformed database url: %w", err)
+	}
+	var pw string
+	var ok bool
+	if u.User != nil {
+		if pw, ok = u.User.Password(); ok {
+			u.User = url.User(u.User.Username())
+		}
+	}
+	q := u.Query()
+	for k := range q {
+		if !libpqParams[k] {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), pw, ok, nil
+}
+
+// pgpassLine is a password file line that matches every connection.
+func pgpassLine(pw string) string {
+	return "*:*:*:*:" + strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(pw) + "\n"
+}
+
 // run runs the tool with args and the database address dsn, appended
 // as --dbname without its password.
 func (t pgTool) run(ctx context.Context, dsn string, args ...string) (err error) {
-	u, err := url.Parse(dsn)
+	addr, pw, hasPW, err := libpqURL(dsn)
 	if err != nil {
-		return fmt.Errorf("malformed database url: %w", err)
+		return err
 	}
 	env := os.Environ()
-	if u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			u.User = url.User(u.User.Username())
-			dir, err := os.MkdirTemp("", "tresor-pgpass-")
-			if err != nil {
-				return fmt.Errorf("failed to create a password file: %w", err)
-			}
-			defer func() {
-				if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
-					err = fmt.Errorf("failed to remove the password file: %w", rerr)
-				}
-			}()
-			pass := filepath.Join(dir, "pgpass")
-			esc := strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(pw)
-			if err := writeNew(pass, []byte("*:*:*:*:"+esc+"\n"), 0o600); err != nil {
-				return err
-			}
-			env = append(env, "PGPASSFILE="+pass)
+	if hasPW {
+		dir, err := os.MkdirTemp("", "tresor-pgpass-")
+		if err != nil {
+			return fmt.Errorf("failed to create a password file: %w", err)
 		}
+		defer func() {
+			if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+				err = fmt.Errorf("failed to remove the password file: %w", rerr)
+			}
+		}()
+		pass := filepath.Join(dir, "pgpass")
+		if err := writeNew(pass, []byte(pgpassLine(pw)), 0o600); err != nil {
+			return err
+		}
+		env = append(env, "PGPASSFILE="+pass)
 	}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, t.path, append(args, "--dbname="+u.String())...)
+	cmd := exec.CommandContext(ctx, t.path, append(args, "--dbname="+addr)...)
 	cmd.Env, cmd.Stderr = env, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())

@@ -377,4 +377,3 @@ func checkPrivate(t *testing.T, root string) {
 		t.Fatal(err)
 	}
 }
-
