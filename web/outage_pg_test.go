@@ -88,7 +88,9 @@ func newPGCluster(t *testing.T) pgCluster {
 // outageCounts are the answers one kind of call got in one phase.
 type outageCounts struct{ ok, unavailable int }
 
-func (c *outageCounts) String() string { return fmt.Sprintf("%d ok, %d unavailable", c.ok, c.unavailable) }
+func (c *outageCounts) String() string {
+	return fmt.Sprintf("%d ok, %d unavailable", c.ok, c.unavailable)
+}
 
 // outageCall is one request of the client loop and what came back.
 type outageCall struct {
