@@ -99,14 +99,18 @@ func TestRefusals(t *testing.T) {
 	}
 
 	for name, tamper := range map[string]func(dir string) error{
-		"changed file":   func(dir string) error { return os.WriteFile(filepath.Join(dir, "receipts/b.json"), []byte("[]"), 0o600) },
-		"missing file":   func(dir string) error { return os.Remove(filepath.Join(dir, "receipts/b.json")) },
-		"unlisted file":  func(dir string) error { return os.WriteFile(filepath.Join(dir, "receipts/c.json"), nil, 0o600) },
-		"changed key":    func(dir string) error { return os.WriteFile(filepath.Join(dir, "keys/secret.key"), []byte("K"), 0o600) },
-		"other format":   func(dir string) error { return edit(dir, Format, "tresor-backup/0") },
-		"escaping name":  func(dir string) error { return edit(dir, `"receipts/b.json"`, `"../b.json"`) },
-		"unknown field":  func(dir string) error { return edit(dir, `"format"`, `"extra": 1, "format"`) },
-		"no database":    func(dir string) error { return edit(dir, `"database_file": "database/tresor.db"`, `"database_file": ""`) },
+		"changed file": func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "receipts/b.json"), []byte("[]"), 0o600)
+		},
+		"missing file":  func(dir string) error { return os.Remove(filepath.Join(dir, "receipts/b.json")) },
+		"unlisted file": func(dir string) error { return os.WriteFile(filepath.Join(dir, "receipts/c.json"), nil, 0o600) },
+		"changed key":   func(dir string) error { return os.WriteFile(filepath.Join(dir, "keys/secret.key"), []byte("K"), 0o600) },
+		"other format":  func(dir string) error { return edit(dir, Format, "tresor-backup/0") },
+		"escaping name": func(dir string) error { return edit(dir, `"receipts/b.json"`, `"../b.json"`) },
+		"unknown field": func(dir string) error { return edit(dir, `"format"`, `"extra": 1, "format"`) },
+		"no database": func(dir string) error {
+			return edit(dir, `"database_file": "database/tresor.db"`, `"database_file": ""`)
+		},
 		"no manifest":    func(dir string) error { return os.Remove(filepath.Join(dir, ManifestName)) },
 		"listed twice":   func(dir string) error { return edit(dir, `"path": "keys/secret.key"`, `"path": "database/tresor.db"`) },
 		"changed hashes": func(dir string) error { return edit(dir, `"sha256": "`, `"sha256": "0`) },
