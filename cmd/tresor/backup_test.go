@@ -266,10 +266,20 @@ func drill(t *testing.T, srcURL, dstURL string) {
 		t.Errorf("last entry after restore: %v", err)
 	}
 
-	// A second restore into the now filled place is refused.
+	// A second restore into the now filled place is refused; so is one
+	// into an empty folder with the filled database, leaving the folder
+	// as it was.
 	c3, _, errs := dst.cli("")
 	if code := c3.dispatch(ctx, []string{"restore", bdir}); code != 1 || !strings.Contains(errs.String(), "restore fills only an empty") {
 		t.Errorf("restore over a restore: exit %d, %s", code, errs)
+	}
+	again := drillEnv{"TRESOR_DATA_DIR": filepath.Join(root, "c"), "TRESOR_DATABASE_URL": dstURL, "TRESOR_VAULT_DIR": vaultDir}
+	c4, _, errs := again.cli("")
+	if code := c4.dispatch(ctx, []string{"restore", bdir}); code != 1 || !strings.Contains(errs.String(), "restore fills only an empty") {
+		t.Errorf("restore into a filled database: exit %d, %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(root, "c")); !os.IsNotExist(err) {
+		t.Errorf("a refused restore wrote into the data folder: %v", err)
 	}
 }
 

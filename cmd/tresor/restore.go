@@ -52,7 +52,7 @@ func restoreKeys(cfg config) []struct{ rel, dst string } {
 	}
 }
 
-func (c *cli) restore(ctx context.Context, cfg config, b *backup.Backup) error {
+func (c *cli) restore(ctx context.Context, cfg config, b *backup.Backup) (err error) {
 	dialect, dsn, err := sqlstore.ParseURL(cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -60,6 +60,8 @@ func (c *cli) restore(ctx context.Context, cfg config, b *backup.Backup) error {
 	if string(dialect) != b.Manifest.Database {
 		return fmt.Errorf("the backup holds a %s database, but TRESOR_DATABASE_URL names %s: restore into the same kind of database", b.Manifest.Database, dialect)
 	}
+	// Everything is checked before anything is written, so that a refused
+	// restore leaves the place as empty as it found it.
 	if err := emptyDataDir(cfg); err != nil {
 		return err
 	}
@@ -71,7 +73,10 @@ func (c *cli) restore(ctx context.Context, cfg config, b *backup.Backup) error {
 		}
 	}
 	var sqlitePath string
-	if dialect == sqlstore.SQLite {
+	var pg *sqlstore.Store
+	var tool pgTool
+	switch dialect {
+	case sqlstore.SQLite:
 		sqlitePath, _, _ = strings.Cut(dsn, "?")
 		for _, p := range []string{sqlitePath, sqlitePath + "-wal", sqlitePath + ".restoring"} {
 			if ok, err := exists(p); err != nil {
@@ -80,6 +85,11 @@ func (c *cli) restore(ctx context.Context, cfg config, b *backup.Backup) error {
 				return fmt.Errorf("%w: %s exists (if an earlier restore was interrupted, delete it)", errNotEmptyTarget, p)
 			}
 		}
+	case sqlstore.Postgres:
+		if pg, tool, err = c.openEmptyPostgres(ctx, cfg); err != nil {
+			return err
+		}
+		defer closeStore(pg, &err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("failed to create the data folder: %w", err)
@@ -98,7 +108,34 @@ func (c *cli) restore(ctx context.Context, cfg config, b *backup.Backup) error {
 	if dialect == sqlstore.SQLite {
 		return c.restoreSQLite(ctx, cfg, b, sqlitePath)
 	}
-	return c.restorePostgres(ctx, cfg, b)
+	return c.restorePostgres(ctx, cfg, b, pg, tool)
+}
+
+// openEmptyPostgres opens the configured PostgreSQL database, refuses it
+// unless it is empty, and finds a pg_restore that can load into it.
+func (c *cli) openEmptyPostgres(ctx context.Context, cfg config) (*sqlstore.Store, pgTool, error) {
+	s, err := c.openStore(ctx, cfg, false)
+	if err != nil {
+		return nil, pgTool{}, err
+	}
+	fail := func(err error) (*sqlstore.Store, pgTool, error) {
+		return nil, pgTool{}, errors.Join(err, s.Close())
+	}
+	if err := s.CheckEmpty(ctx); err != nil {
+		if errors.Is(err, sqlstore.ErrNotEmpty) {
+			return fail(fmt.Errorf("%w: %v (create a new database, or drop and create this one, then run the restore again)", errNotEmptyTarget, err))
+		}
+		return fail(err)
+	}
+	major, err := s.ServerVersion(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	tool, err := findPGTool(ctx, "pg_restore", major)
+	if err != nil {
+		return fail(err)
+	}
+	return s, tool, nil
 }
 
 // emptyDataDir refuses a data folder holding anything but the vault.
@@ -160,28 +197,9 @@ func (c *cli) restoreSQLite(ctx context.Context, cfg config, b *backup.Backup, p
 	return syncPath(filepath.Dir(path))
 }
 
-// restorePostgres loads the dump into the empty database in one
+// restorePostgres loads the dump into the empty database s in one
 // transaction, without the data of whatsmeow's device tables.
-func (c *cli) restorePostgres(ctx context.Context, cfg config, b *backup.Backup) (err error) {
-	s, err := c.openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer closeStore(s, &err)
-	if err := s.CheckEmpty(ctx); err != nil {
-		if errors.Is(err, sqlstore.ErrNotEmpty) {
-			return fmt.Errorf("%w: %v (create a new database, or drop and create this one, then run the restore again)", errNotEmptyTarget, err)
-		}
-		return err
-	}
-	major, err := s.ServerVersion(ctx)
-	if err != nil {
-		return err
-	}
-	tool, err := findPGTool(ctx, "pg_restore", major)
-	if err != nil {
-		return err
-	}
+func (c *cli) restorePostgres(ctx context.Context, cfg config, b *backup.Backup, s *sqlstore.Store, tool pgTool) (err error) {
 	archive := b.Path(b.Manifest.DatabaseFile)
 	list, err := tool.restoreList(ctx, archive)
 	if err != nil {
