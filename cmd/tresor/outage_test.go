@@ -20,8 +20,8 @@ import (
 	"github.com/tresor-evidence/tresor/internal/pgcluster"
 )
 
-// lineWatch is a goroutine-safe writer that reports the first match of
-// re in what was written.
+// lineWatch is a goroutine-safe writer that sends the first submatch of
+// re in what was written on found (when found is set).
 type lineWatch struct {
 	mu    sync.Mutex
 	buf   bytes.Buffer
@@ -33,9 +33,11 @@ func (w *lineWatch) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n, err := w.buf.Write(p)
-	if m := w.re.FindSubmatch(w.buf.Bytes()); m != nil && w.found != nil {
-		w.found <- string(m[1])
-		w.found = nil
+	if w.found != nil {
+		if m := w.re.FindSubmatch(w.buf.Bytes()); m != nil {
+			w.found <- string(m[1])
+			w.found = nil
+		}
 	}
 	return n, err
 }
@@ -89,7 +91,7 @@ func TestServePostgresOutage(t *testing.T) {
 	defer cancel()
 	found := make(chan string, 1)
 	stdout := &lineWatch{re: regexp.MustCompile(`listening on (http://\S+)\n`), found: found}
-	stderr := &lineWatch{re: regexp.MustCompile(`^$`)}
+	stderr := &lineWatch{}
 	srv := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return env[k] }, now: time.Now}
 	served := make(chan int, 1)
 	go func() { served <- srv.dispatch(ctx, []string{"serve"}) }()
