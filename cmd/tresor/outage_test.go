@@ -58,7 +58,7 @@ type outageCall struct {
 	body       string
 	acked      string // the incident a 201, or a 303 to it, acknowledged
 	err        error
-	during     bool // sent between stopping the database and its start
+	during     bool // under way between stopping the database and its start
 }
 
 // outageCounts are the answers one kind of call got in one phase.
@@ -193,7 +193,14 @@ func TestServePostgresOutage(t *testing.T) {
 				case <-tick.C:
 				}
 				n, during := next()
-				calls <- k.call(hc, n, during)
+				c := k.call(hc, n, during)
+				if !c.during {
+					// Under way when the database stopped: part of the outage.
+					mu.Lock()
+					c.during = down
+					mu.Unlock()
+				}
+				calls <- c
 			}
 		}()
 	}
@@ -325,6 +332,18 @@ func TestServePostgresOutage(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("acknowledged incident %s: %d after the outage", id, resp.StatusCode)
+		}
+	}
+	// A 503 outside the outage is allowed (the database may refuse a
+	// client under load), but say why: serve logs every 5xx with its id.
+	reqID := regexp.MustCompile(`"request_id":"([0-9a-f]+)"`)
+	for _, c := range all {
+		if m := reqID.FindStringSubmatch(c.body); c.code == http.StatusServiceUnavailable && !c.during && m != nil {
+			for _, line := range strings.Split(stderr.String(), "\n") {
+				if strings.Contains(line, m[1]) {
+					t.Logf("%s: %s", c.kind, line)
+				}
+			}
 		}
 	}
 	t.Logf("%d calls, %d acknowledged writes; before %v, during %v, after %v", len(all), len(acked), before, during, after)
