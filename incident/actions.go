@@ -53,6 +53,11 @@ const (
 	// Notifications by e-mail: sent, or recorded as not sent with why.
 	ActionNotificationSent    Action = "notification.sent"
 	ActionNotificationNotSent Action = "notification.not_sent"
+	// Operations: a backup was written ('tresor backup'), and a database
+	// was restored from one ('tresor restore'; its first entry after the
+	// backup's last).
+	ActionBackupCreated  Action = "backup.created"
+	ActionBackupRestored Action = "backup.restored"
 )
 
 // Orphaned bundles: published by an upload or a secure job that never
@@ -96,7 +101,7 @@ func Actions() []Action {
 		ActionEvidenceOrphanDestroyed, ActionEvidenceOrphanDiscarded,
 		ActionEvidenceOpened,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
-		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
+		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent, ActionBackupCreated, ActionBackupRestored,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),

@@ -33,6 +33,7 @@ const (
 	DeviceOutdated     DeviceStatus = "outdated"     // WhatsApp refuses this client version: update Tresor
 	DeviceFailed       DeviceStatus = "failed"       // another permanent connection failure
 	DeviceUnlinked     DeviceStatus = "unlinked"     // unlinked from Tresor
+	DeviceRelink       DeviceStatus = "relink"       // restored from a backup: its keys were discarded, link again
 )
 
 // LinkedDevice is what Tresor knows about a worker's linked WhatsApp device.

@@ -26,5 +26,5 @@ func JobStates() []JobState { return []JobState{JobPending, JobDone, JobDead} }
 // DeviceStatuses lists every linked-device state.
 func DeviceStatuses() []DeviceStatus {
 	return []DeviceStatus{DeviceLinking, DeviceConnected, DeviceDisconnected, DeviceLoggedOut, DeviceReplaced,
-		DeviceBanned, DeviceOutdated, DeviceFailed, DeviceUnlinked}
+		DeviceBanned, DeviceOutdated, DeviceFailed, DeviceUnlinked, DeviceRelink}
 }

@@ -50,6 +50,8 @@ func commands() map[string]command {
 		"vault":   {"manage the evidence vault", (*cli).cmdVault},
 		"wa":      {"link and list WhatsApp devices", (*cli).cmdWA},
 		"version": {"print the version", (*cli).cmdVersion},
+		"backup":  {"write a backup of the database, receipts and keys", (*cli).cmdBackup},
+		"restore": {"restore a backup into an empty data folder and database", (*cli).cmdRestore},
 	}
 }
 
