@@ -24,6 +24,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/policies"
+	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/wa"
 )
 
@@ -122,7 +123,7 @@ func drill(t *testing.T, srcURL, dstURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg)
+	v, err := openVault(ctx, cfg, time.Now, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func drill(t *testing.T, srcURL, dstURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)

@@ -264,7 +264,8 @@ func (c *cli) cmdVaultVerify(ctx context.Context, args []string) error {
 	for _, id := range ids {
 		want, from := fileReceipt, "the receipt file"
 		if inc, ok := known[id]; ok {
-			want, from = vaultReceipt(inc), "the database's receipt (incident "+inc.ID+")"
+			r := vaultReceipt(*inc.Receipt)
+			want, from = &r, "the database's receipt (incident "+inc.ID+")"
 		}
 		var rep vault.VerifyReport
 		if idents != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/vault"
 )
 
 // errNoDatabase: the configured SQLite database does not exist, so no
@@ -58,11 +57,4 @@ func receiptsByBundle(ctx context.Context, svc *incident.Service) (map[string]in
 		}
 	}
 	return out, nil
-}
-
-// vaultReceipt is the receipt of inc in the vault's terms.
-func vaultReceipt(inc incident.Incident) *vault.Receipt {
-	r := inc.Receipt
-	return &vault.Receipt{BundleID: r.BundleID, CiphertextSHA256: r.CiphertextSHA256, CiphertextSize: r.CiphertextSize,
-		ManifestSHA256: r.ManifestSHA256, Recipients: r.Recipients, SealedAt: r.SealedAt}
 }

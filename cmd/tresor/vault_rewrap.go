@@ -80,7 +80,8 @@ func (c *cli) rewrapAll(ctx context.Context, v *vault.Vault, ids []string, ident
 		if hasReceipt {
 			// Never re-encrypt (and so launder) a bundle that is not the
 			// one its receipt describes.
-			if _, err := v.Verify(ctx, id, vaultReceipt(inc)); err != nil {
+			want := vaultReceipt(*inc.Receipt)
+			if _, err := v.Verify(ctx, id, &want); err != nil {
 				fmt.Fprintf(c.stderr, "tresor: %s: FAILED, not rewrapped: %v (checked against the database's receipt, incident %s)\n", id, err, inc.ID)
 				failed = append(failed, id)
 				continue
