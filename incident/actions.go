@@ -58,13 +58,15 @@ const (
 // Accounts and sign-in. The sign-in events the web layer records are the
 // AuthEvent constants (session.go, apitoken.go).
 const (
-	ActionUserCreated      Action = "user.created"
-	ActionUserEnabled      Action = "user.enabled"
-	ActionUserDisabled     Action = "user.disabled"
-	ActionUserRoleChanged  Action = "user.role_changed"
-	ActionUserEmailChanged Action = "user.email_changed"
-	ActionAuthFailed       Action = "auth.failed"
-	ActionAuthSucceeded    Action = "auth.succeeded"
+	ActionUserCreated     Action = "user.created"
+	ActionUserEnabled     Action = "user.enabled"
+	ActionUserDisabled    Action = "user.disabled"
+	ActionUserRoleChanged Action = "user.role_changed"
+	// ActionUserPasswordChanged: a user changed their own password.
+	ActionUserPasswordChanged Action = "user.password_changed"
+	ActionUserEmailChanged    Action = "user.email_changed"
+	ActionAuthFailed          Action = "auth.failed"
+	ActionAuthSucceeded       Action = "auth.succeeded"
 	// An account (or a name without one) locked after many failed
 	// sign-ins, and an admin ending such a lock.
 	ActionAccountLocked   Action = "auth.account_locked"
@@ -83,7 +85,7 @@ func Actions() []Action {
 		ActionRetentionHoldSet, ActionRetentionHoldLifted, ActionRetentionHeld, ActionEvidenceDestroyed,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
-		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
+		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserPasswordChanged, ActionUserEmailChanged,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident/audit"
 )
 
@@ -39,11 +40,12 @@ type Store interface {
 // Tx is the set of reads and writes inside one transaction. Lookups
 // return an error wrapping ErrNotFound when nothing matches.
 type Tx interface {
-	// Bind returns ctx carrying this transaction. The same store's
-	// SessionStore and TokenStore methods called with it take part in
-	// the transaction, so that an account change commits together with
-	// its audit entry (Service.RecordAuthChange), or not at all.
-	Bind(ctx context.Context) context.Context
+	// Accounts returns the sessions, API tokens and second factors as
+	// seen from this transaction: what is written through it commits or
+	// rolls back with the transaction, so that an account change commits
+	// together with its audit entry, or not at all. It must not be kept
+	// after fn returns.
+	Accounts() account.Store
 
 	Incident(ctx context.Context, id string) (Incident, error)
 	Incidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
@@ -116,6 +118,10 @@ type Tx interface {
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// SetThrottle stores t under t.Key, replacing what was there.
 	SetThrottle(ctx context.Context, t Throttle) error
+
+	// NoteCaptureLost adds one to the worker's LostCaptures and sets
+	// LostAt to at; ErrNotFound when the worker has no device row.
+	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
@@ -41,6 +42,8 @@ type Service struct {
 	// verify checks a password against its hash (password.Verify; tests
 	// count its calls).
 	verify func(pw, hash string) error
+	// factors checks step-up proofs; nil: none can be checked.
+	factors *account.Factors
 	// witnesses are the keys whose cosignatures AddCosignature accepts.
 	witnesses []note.Verifier
 }

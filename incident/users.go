@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident/password"
 )
 
@@ -81,8 +82,11 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 	return u, nil
 }
 
-// SetUserDisabled disables or re-enables an account. Admins cannot disable
-// themselves, so that one admin always remains able to sign in.
+// SetUserDisabled disables or re-enables an account. Disabling ends the
+// account's sessions and API tokens in the transaction of its audit
+// entry; the web, the API and `tresor user disable` all come here. Admins
+// cannot disable themselves, so that one admin always remains able to
+// sign in.
 func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string, disabled bool) (User, error) {
 	if a.ID != System.ID {
 		if err := requireRole(a, RoleAdmin); err != nil {
@@ -111,6 +115,9 @@ func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string,
 		action := ActionUserEnabled
 		if disabled {
 			action = ActionUserDisabled
+			if err := account.EndAccess(ctx, tx.Accounts(), u.ID, u.UpdatedAt); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, a, action, "", map[string]string{"user_id": u.ID})
 	})
@@ -194,8 +201,11 @@ func (s *Service) equalizeTiming(pw string) {
 	_ = s.verify(pw, s.dummyHash) // always a mismatch; only its duration matters
 }
 
-// SetUserRole changes an account's role (admins only). Admins cannot
-// change their own role, so that one admin always remains.
+// SetUserRole changes an account's role (admins only) and ends the
+// account's sessions and API tokens in the same transaction, so that the
+// new role starts with a fresh sign-in (and the second factor it may
+// need). Admins cannot change their own role, so that one admin always
+// remains.
 func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, role Role) (User, error) {
 	if err := requireRole(a, RoleAdmin); err != nil {
 		return User{}, err
@@ -222,6 +232,9 @@ func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, rol
 		u.Role, u.UpdatedAt = role, s.now()
 		if err := tx.UpdateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to update user: %w", err)
+		}
+		if err := account.EndAccess(ctx, tx.Accounts(), u.ID, u.UpdatedAt); err != nil {
+			return err
 		}
 		return s.record(ctx, tx, a, ActionUserRoleChanged, "", map[string]string{"user_id": u.ID, "from": string(old), "to": string(role)})
 	})

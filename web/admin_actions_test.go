@@ -32,7 +32,7 @@ func TestAdminChangesRole(t *testing.T) {
 func (e *env) securedIncident() string {
 	e.t.Helper()
 	id := e.flag(e.as("wanda"), "wamidhold", "violence")
-	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern", e.stepUpCode("sven")); err != nil {
 		e.t.Fatal(err)
 	}
 	e.runJobs()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -19,7 +20,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrNotSupervisor), errors.Is(err, incident.ErrSelfApproval):
 		return http.StatusForbidden
-	case errors.Is(err, incident.ErrInvalidInput), errors.Is(err, incident.ErrReasonRequired), errors.Is(err, errSealed):
+	case errors.Is(err, incident.ErrInvalidInput), errors.Is(err, incident.ErrReasonRequired), errors.Is(err, account.ErrSealed):
 		return http.StatusBadRequest
 	case errors.Is(err, incident.ErrExpired), errors.Is(err, incident.ErrAlreadyDecided), errors.Is(err, incident.ErrInvalidTransition),
 		errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrDuplicate), errors.Is(err, incident.ErrNotSecured),
@@ -45,7 +46,7 @@ func statusOf(err error) int {
 
 // errUnsupportedMedia: the uploaded file's type, told by its first bytes,
 // is not one the policy allows.
-var errUnsupportedMedia = errors.New("the file type is not allowed by the policy")
+var errUnsupportedMedia = incident.ErrUploadType
 
 // errorView is the data of the error page.
 type errorView struct {
@@ -67,13 +68,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 	v := s.errorView(c, status, detailKey(err))
 	l := s.localizer(st(c).lang)
 	var tooBig *http.MaxBytesError
-	var refused *refusedTypeError
+	var refused *incident.UploadTypeError
 	switch {
 	case errors.As(err, &refused):
 		v.Detail = "" // the list says it better than "only the policy's types"
 		v.Hint = l.T("forms.types_allowed", l.fileKinds(s.policy.UploadTypes))
-		if refused.detected != "" {
-			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.detected))
+		if refused.Detected != "" {
+			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.Detected))
 		}
 	case errors.As(err, &tooBig):
 		v.Hint = l.T("forms.size_limit", l.size(tooBig.Limit))
@@ -168,7 +169,7 @@ func errorCode(err error) string {
 		{incident.ErrBadCredentials, "unauthorized"},
 		{incident.ErrUnavailable, "unavailable"},
 		{incident.ErrInvalidInput, "invalid_input"},
-		{errSealed, "invalid_input"},
+		{account.ErrSealed, "invalid_input"},
 		{errUnsupportedMedia, "unsupported_media_type"},
 		{errWrongCode, "step_up_failed"},
 		{incident.ErrStepUpLocked, "step_up_locked"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -20,7 +21,7 @@ func (s *Server) guard(r route) gin.HandlerFunc {
 			case sess == nil:
 				s.redirect(c, "/login")
 				return
-			case sess.Stage != incident.StageSecondFactor:
+			case sess.Stage != account.StageSecondFactor:
 				s.redirect(c, "/")
 				return
 			}
@@ -29,10 +30,10 @@ func (s *Server) guard(r route) gin.HandlerFunc {
 			case sess == nil:
 				s.redirect(c, "/login")
 				return
-			case sess.Stage == incident.StageSecondFactor:
+			case sess.Stage == account.StageSecondFactor:
 				s.redirect(c, "/login/second-factor")
 				return
-			case sess.Stage == incident.StageEnroll && !r.enroll:
+			case sess.Stage == account.StageEnroll && !r.enroll:
 				s.redirect(c, "/account/second-factor")
 				return
 			case !slices.Contains(r.roles, st(c).user.Role):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/smtpmail"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
@@ -60,7 +62,15 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...)}
+	key, err := readSecretKey(cfg.SecretKeyFile)
+	if err != nil {
+		return err
+	}
+	factors, err := account.NewFactors(key, rand.Reader, c.now)
+	if err != nil {
+		return err
+	}
+	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...), incident.WithFactors(factors)}
 	if cfg.SMTPURL != "" {
 		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom, smtpmail.Options{Now: c.now})
 		if err != nil {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
+	"github.com/tresor-evidence/tresor/account/accounttest"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
@@ -44,7 +47,13 @@ func TestVaultExportIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	factors, err := account.NewFactors(bytes.Repeat([]byte{7}, 32), rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := &accounttest.Authenticator{Factors: factors, Store: s.Accounts(), Now: time.Now}
+	svc := incident.NewService(s, pol, evidenceVault{v}, nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}),
+		incident.WithFactors(factors))
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +62,9 @@ func TestVaultExportIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth.Enroll(t, sup.ID)
 	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
+		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 17, Content: strings.NewReader("\x89PNG\r\n\x1a\nPNG bytes")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +72,7 @@ func TestVaultExportIncident(t *testing.T) {
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("requests: %v %v", reqs, err)
 	}
-	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern"); err != nil {
+	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
 		t.Fatal(err)
 	}
 	for {
