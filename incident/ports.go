@@ -119,6 +119,14 @@ type Tx interface {
 	// SetThrottle stores t under t.Key, replacing what was there.
 	SetThrottle(ctx context.Context, t Throttle) error
 
+	AccountRequest(ctx context.Context, id string) (AccountRequest, error)
+	// AccountRequests lists account requests, newest first.
+	AccountRequests(ctx context.Context, f AccountRequestFilter) ([]AccountRequest, error)
+	CreateAccountRequest(ctx context.Context, r *AccountRequest) error
+	// UpdateAccountRequest stores State, DeciderID, Reason and DecidedAt
+	// if r.Version is the stored one, and increments it; else ErrConflict.
+	UpdateAccountRequest(ctx context.Context, r *AccountRequest) error
+
 	// NoteCaptureLost adds one to the worker's LostCaptures and sets
 	// LostAt to at; ErrNotFound when the worker has no device row.
 	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error

@@ -292,10 +292,11 @@ func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 // tokens included.
 func TestAccountChangeAndAuditCommitTogether(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
+		w.enroll(w.worker.ID)
 		acc := w.store.Accounts()
 		now := w.clock.Now()
-		sess := account.Session{TokenHash: "sess-sup1", UserID: w.sup1.ID, Stage: account.StageActive, CSRF: "c", CreatedAt: now, LastSeenAt: now}
-		tok := account.APIToken{ID: "t0", UserID: w.sup1.ID, Name: "laptop", TokenHash: "hash-t0", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		sess := account.Session{TokenHash: "sess-wanda", UserID: w.worker.ID, Stage: account.StageActive, CSRF: "c", CreatedAt: now, LastSeenAt: now}
+		tok := account.APIToken{ID: "t0", UserID: w.worker.ID, Name: "laptop", TokenHash: "hash-t0", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := acc.CreateSession(w.ctx, sess); err != nil {
 			t.Fatal(err)
 		}
@@ -304,23 +305,23 @@ func TestAccountChangeAndAuditCommitTogether(t *testing.T) {
 		}
 		before := w.verify().Entries
 		broken := w.service(failingStore{Store: w.store, failAppend: true})
-		_, err := broken.ResetSecondFactor(w.ctx, w.admin, "susi")
+		_, err := broken.ResetSecondFactor(w.ctx, w.admin, "wanda")
 		wantErr(t, err, errInjected)
-		_, err = broken.SetUserRole(w.ctx, w.admin, "susi", incident.RoleAuditor)
+		_, err = broken.SetUserRole(w.ctx, w.admin, "wanda", incident.RoleSupervisor)
 		wantErr(t, err, errInjected)
-		_, err = broken.SetUserDisabled(w.ctx, w.admin, "susi", true)
+		_, err = broken.SetUserDisabled(w.ctx, w.admin, "wanda", true)
 		wantErr(t, err, errInjected)
-		if _, err := acc.SecondFactor(w.ctx, w.sup1.ID); err != nil {
+		if _, err := acc.SecondFactor(w.ctx, w.worker.ID); err != nil {
 			t.Fatalf("second factor reset without audit entry: %v", err)
 		}
-		if _, err := acc.Session(w.ctx, "sess-sup1"); err != nil {
+		if _, err := acc.Session(w.ctx, "sess-wanda"); err != nil {
 			t.Fatalf("session ended without audit entry: %v", err)
 		}
 		if got, err := acc.APITokenByHash(w.ctx, "hash-t0"); err != nil || !got.Active(now) {
 			t.Fatalf("token revoked without audit entry: %+v, %v", got, err)
 		}
-		newTok := account.APIToken{ID: "t1", UserID: w.worker.ID, Name: "laptop", TokenHash: "hash-t1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-		err = broken.RecordAuthChange(w.ctx, w.worker, incident.AuthTokenCreated, w.worker.ID, func(ctx context.Context, st account.Store) error {
+		newTok := account.APIToken{ID: "t1", UserID: w.other.ID, Name: "laptop", TokenHash: "hash-t1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		err = broken.RecordAuthChange(w.ctx, w.other, incident.AuthTokenCreated, w.other.ID, func(ctx context.Context, st account.Store) error {
 			return st.CreateAPIToken(ctx, newTok)
 		})
 		wantErr(t, err, errInjected)
@@ -332,13 +333,13 @@ func TestAccountChangeAndAuditCommitTogether(t *testing.T) {
 		}
 		// Working: change, ended sessions and tokens, and entry together;
 		// a worker cannot reset, nor record events of another account.
-		if _, err := w.svc.ResetSecondFactor(w.ctx, w.admin, "susi"); err != nil {
+		if _, err := w.svc.ResetSecondFactor(w.ctx, w.admin, "wanda"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := acc.SecondFactor(w.ctx, w.sup1.ID); !errors.Is(err, incident.ErrNotFound) {
+		if _, err := acc.SecondFactor(w.ctx, w.worker.ID); !errors.Is(err, incident.ErrNotFound) {
 			t.Fatalf("after reset: %v", err)
 		}
-		if _, err := acc.Session(w.ctx, "sess-sup1"); !errors.Is(err, incident.ErrNotFound) {
+		if _, err := acc.Session(w.ctx, "sess-wanda"); !errors.Is(err, incident.ErrNotFound) {
 			t.Fatalf("session after reset: %v, want ended", err)
 		}
 		if got, err := acc.APITokenByHash(w.ctx, "hash-t0"); err != nil || got.Active(w.clock.Now()) {
@@ -347,9 +348,9 @@ func TestAccountChangeAndAuditCommitTogether(t *testing.T) {
 		if got := w.verify().Entries; got != before+1 {
 			t.Fatalf("audit entries %d → %d, want one more", before, got)
 		}
-		_, err = w.svc.ResetSecondFactor(w.ctx, w.worker, "susi")
+		_, err = w.svc.ResetSecondFactor(w.ctx, w.other, "wanda")
 		wantErr(t, err, incident.ErrForbidden)
-		wantErr(t, w.svc.RecordAuthChange(w.ctx, w.worker, incident.AuthSecondFactorEnabled, w.sup1.ID, func(context.Context, account.Store) error {
+		wantErr(t, w.svc.RecordAuthChange(w.ctx, w.other, incident.AuthSecondFactorEnabled, w.worker.ID, func(context.Context, account.Store) error {
 			t.Fatal("a change of another account ran")
 			return nil
 		}), incident.ErrForbidden)
@@ -623,9 +624,9 @@ func TestAuthenticateDoesTheSameWorkOnEveryPath(t *testing.T) {
 
 func TestSetUserRole(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		u, err := w.svc.SetUserRole(w.ctx, w.admin, "otto", incident.RoleSupervisor)
-		if err != nil || u.Role != incident.RoleSupervisor {
-			t.Fatalf("role change: %+v, %v", u, err)
+		ch, err := w.svc.SetUserRole(w.ctx, w.admin, "susi", incident.RoleWorker)
+		if err != nil || ch.Pending() || ch.User.Role != incident.RoleWorker {
+			t.Fatalf("role change: %+v, %v", ch, err)
 		}
 		_, err = w.svc.SetUserRole(w.ctx, w.sup1, "otto", incident.RoleAdmin)
 		wantErr(t, err, incident.ErrForbidden)

@@ -251,12 +251,29 @@ func TestAPIUsers(t *testing.T) {
 	if len(list.Users) != 7 {
 		t.Fatalf("%d users", len(list.Users))
 	}
-	// A role change revokes the user's sessions and tokens.
+	// A role change revokes the user's sessions and tokens; granting an
+	// approving role waits for a second person's approval.
 	wandaTok := e.apiToken("wanda")
 	wandaWeb := e.as("wanda")
-	wantStatus(t, adam.api(http.MethodPost, "/api/v1/users/wanda/role", `{"role":"supervisor"}`, &u), http.StatusOK)
-	if u.Role != "supervisor" {
-		t.Fatalf("role %q", u.Role)
+	var ar apiAccountRequest
+	wantStatus(t, adam.api(http.MethodPost, "/api/v1/users/wanda/role", `{"role":"supervisor"}`, &ar), http.StatusAccepted)
+	if ar.Kind != "grant_role" || ar.State != "pending" {
+		t.Fatalf("account request %+v", ar)
+	}
+	wantStatus(t, e.bearerClient(wandaTok).api(http.MethodGet, "/api/v1/incidents", "", nil), http.StatusOK)
+	wantAPIError(t, adam.api(http.MethodPost, "/api/v1/account-requests/"+ar.ID+"/decide", `{"decision":"approve","reason":"ok","code":"000000"}`, nil),
+		http.StatusForbidden, "self_approval")
+	e.enroll("sven")
+	sven := e.bearerClient(e.apiToken("sven"))
+	var pending []apiAccountRequest
+	wantStatus(t, sven.api(http.MethodGet, "/api/v1/account-requests", "", &pending), http.StatusOK)
+	if len(pending) != 1 || pending[0].ID != ar.ID {
+		t.Fatalf("pending %+v", pending)
+	}
+	wantStatus(t, sven.api(http.MethodPost, "/api/v1/account-requests/"+ar.ID+"/decide",
+		`{"decision":"approve","reason":"neue Leitung","code":"`+e.code("sven")+`"}`, &ar), http.StatusOK)
+	if got, _ := e.svc.User(e.ctx, incident.System, e.users["wanda"].ID); got.Role != incident.RoleSupervisor {
+		t.Fatalf("role after approval %q", got.Role)
 	}
 	wantAPIError(t, e.bearerClient(wandaTok).api(http.MethodGet, "/api/v1/incidents", "", nil), http.StatusUnauthorized, "unauthorized")
 	wantRedirect(t, wandaWeb.get("/incidents"), "/login")

@@ -18,7 +18,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, incident.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrNotSupervisor), errors.Is(err, incident.ErrSelfApproval):
+	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrNotSupervisor), errors.Is(err, incident.ErrSelfApproval),
+		errors.Is(err, incident.ErrAffectedAccount), errors.Is(err, incident.ErrWrongPassword):
 		return http.StatusForbidden
 	case errors.Is(err, incident.ErrInvalidInput), errors.Is(err, incident.ErrReasonRequired), errors.Is(err, account.ErrSealed):
 		return http.StatusBadRequest
@@ -30,7 +31,7 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, incident.ErrUnavailable):
 		return http.StatusServiceUnavailable
-	case errors.As(err, &tooBig):
+	case errors.As(err, &tooBig), errors.Is(err, incident.ErrUploadTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errUnsupportedMedia):
 		return http.StatusUnsupportedMediaType
@@ -102,6 +103,7 @@ func detailKey(err error) string {
 		key string
 	}{
 		{incident.ErrSelfApproval, "error.detail.self_approval"},
+		{incident.ErrAffectedAccount, "account.error.affected"},
 		{incident.ErrNotSupervisor, "error.detail.not_supervisor"},
 		{incident.ErrExpired, "error.detail.expired"},
 		{incident.ErrAlreadyDecided, "error.detail.already_decided"},
@@ -154,6 +156,8 @@ func errorCode(err error) string {
 		code string
 	}{
 		{incident.ErrSelfApproval, "self_approval"},
+		{incident.ErrAffectedAccount, "affected_account"},
+		{incident.ErrWrongPassword, "wrong_password"},
 		{incident.ErrNotSupervisor, "not_supervisor"},
 		{incident.ErrForbidden, "forbidden"},
 		{incident.ErrNotFound, "not_found"},
@@ -178,7 +182,7 @@ func errorCode(err error) string {
 			return d.code
 		}
 	}
-	if errors.As(err, &tooBig) {
+	if errors.As(err, &tooBig) || errors.Is(err, incident.ErrUploadTooLarge) {
 		return "too_large"
 	}
 	return "internal"

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -9,6 +10,10 @@ import (
 	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
+
+// errPasswordChange: the account's password was set by an admin and must
+// be changed (on the password page) before anything else.
+var errPasswordChange = fmt.Errorf("%w: change the password an admin set first", incident.ErrForbidden)
 
 // guard enforces a route's access rule before its handler runs.
 func (s *Server) guard(r route) gin.HandlerFunc {
@@ -35,6 +40,14 @@ func (s *Server) guard(r route) gin.HandlerFunc {
 				return
 			case sess.Stage == account.StageEnroll && !r.enroll:
 				s.redirect(c, "/account/second-factor")
+				return
+			case st(c).user.MustChangePassword && !r.password:
+				if r.api {
+					s.failJSON(c, errPasswordChange)
+					c.Abort()
+					return
+				}
+				s.redirect(c, "/account/password")
 				return
 			case !slices.Contains(r.roles, st(c).user.Role):
 				s.fail(c, incident.ErrForbidden)

@@ -309,7 +309,8 @@ func (t *tx) CreateUser(ctx context.Context, u *incident.User) error {
 
 func (t *tx) UpdateUser(ctx context.Context, u *incident.User) error {
 	r := toUserRow(u)
-	res := t.q(ctx).Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "role", "password_hash", "email", "disabled", "updated_at").Updates(&r)
+	res := t.q(ctx).Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "role", "password_hash", "email", "disabled", "updated_at",
+		"reset_by", "reset_at", "must_change_password", "needs_approval").Updates(&r)
 	if res.Error != nil {
 		return fmt.Errorf("failed to update user: %w", translate(res.Error))
 	}
