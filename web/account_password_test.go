@@ -32,7 +32,7 @@ func TestPasswordChange(t *testing.T) {
 	wantStatus(t, wanda.post("/account/password", "current", "correct horse wanda", "new", "a new long password", "confirm", "another"), http.StatusUnprocessableEntity)
 	wantStatus(t, wanda.post("/account/password", "current", "correct horse wanda", "new", "short", "confirm", "short"), http.StatusUnprocessableEntity)
 	wantRedirect(t, wanda.post("/account/password", "current", "correct horse wanda", "new", "a new long password", "confirm", "a new long password"),
-		"/?done=account_password_changed")
+		"/account/password?done=account_password_changed")
 	wantStatus(t, wanda.get("/incidents"), http.StatusOK)
 	wantRedirect(t, other.get("/incidents"), "/login")
 	wantAPIError(t, e.bearerClient(tok).api(http.MethodGet, "/api/v1/incidents", "", nil), http.StatusUnauthorized, "unauthorized")
@@ -73,7 +73,7 @@ func TestAdminResetsPassword(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `data-testid="password-forced"`) {
 		t.Fatal("the forced change is not explained")
 	}
-	wantRedirect(t, wanda.post("/account/password", "current", m[1], "new", "my own long password", "confirm", "my own long password"), "/?done=")
+	wantRedirect(t, wanda.post("/account/password", "current", m[1], "new", "my own long password", "confirm", "my own long password"), "/account/password?done=account_password_changed")
 	wantStatus(t, wanda.get("/incidents"), http.StatusOK)
 
 	// A supervisor: waits for approval.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tresor-evidence/tresor/account"
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 func (e *env) login(name, pw string) (*client, *http.Response) {
@@ -108,9 +109,18 @@ func TestSupervisorEnrolsAndSignsInWithTOTP(t *testing.T) {
 	c, _ = e.login("susi", "correct horse susi")
 	wantStatus(t, c.post("/login/second-factor", "code", codes[0][1]), http.StatusUnauthorized)
 
-	// The admin resets the factor: sessions end, enrolment is due again.
+	// The admin resets the factor and another supervisor approves (a
+	// supervisor's reset needs a second person): sessions end, enrolment
+	// is due again.
 	e.enroll("adam")
-	wantRedirect(t, e.as("adam").post("/admin/users/susi/second-factor/reset"), "/admin/users")
+	wantRedirect(t, e.as("adam").post("/admin/users/susi/second-factor/reset"), "/admin/users?done=account_approval_requested")
+	reqs, err := e.svc.AccountRequests(e.ctx, e.users["sven"].Actor(), incident.AccountRequestFilter{State: incident.RequestPending})
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("pending: %+v, %v", reqs, err)
+	}
+	if _, err := e.svc.DecideAccountRequest(e.ctx, e.users["sven"].Actor(), reqs[0].ID, true, "bestätigt", e.stepUpCode("sven")); err != nil {
+		t.Fatal(err)
+	}
 	wantRedirect(t, c.get("/approvals"), "/login")
 	_, res = e.login("susi", "correct horse susi")
 	if res.Header.Get("Location") != "/account/second-factor" {

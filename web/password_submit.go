@@ -44,5 +44,5 @@ func (s *Server) passwordSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.redirect(c, "/?done=account_password_changed")
+	s.redirect(c, "/account/password?done=account_password_changed")
 }
