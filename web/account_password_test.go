@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
@@ -143,5 +144,26 @@ func TestAccountApprovalWarnings(t *testing.T) {
 	w := e.as("mallory").get("/account-requests")
 	if n := strings.Count(w.Body.String(), `data-testid="approver-warning"`); n != 1 {
 		t.Fatalf("%d warnings, want one (created by the requester)", n)
+	}
+}
+
+// The approval inbox warns a supervisor whose account is younger than
+// the request they are about to decide: the pattern of one person who
+// makes a second account to approve their own request.
+func TestDecisionWarnsYoungerApprover(t *testing.T) {
+	e := newEnv(t)
+	id := e.flag(e.as("wanda"), "wamidyoung", "violence")
+	e.clock.Advance(time.Hour)
+	u, err := e.svc.AddUser(e.ctx, incident.System, incident.NewUser{Username: "neu", Role: incident.RoleSupervisor, Password: "correct horse neu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.users["neu"] = u
+	w := e.as("neu").get("/approvals")
+	if n := strings.Count(w.Body.String(), `data-testid="approver-warning"`); n != 1 {
+		t.Fatalf("%d warnings in the inbox, want one", n)
+	}
+	if w := e.as("susi").get("/incidents/" + id); strings.Contains(w.Body.String(), `data-testid="approver-warning"`) {
+		t.Fatal("a supervisor older than the request is warned")
 	}
 }
