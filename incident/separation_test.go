@@ -158,6 +158,10 @@ func TestAdminResetsSupervisorPasswordNeedsApproval(t *testing.T) {
 		}
 		_, err = w.svc.ResetPassword(w.ctx, w.admin, "adam")
 		wantErr(t, err, incident.ErrForbidden)
+		// At the server's console (set-up trust) it applies at once.
+		if cch, err := w.svc.ResetPassword(w.ctx, incident.System, "sven"); err != nil || cch.Pending() || !cch.User.MustChangePassword {
+			t.Fatalf("console reset: %+v, %v", cch, err)
+		}
 		_, err = w.svc.ResetPassword(w.ctx, w.sup1, "wanda")
 		wantErr(t, err, incident.ErrForbidden)
 	})
