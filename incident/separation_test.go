@@ -213,5 +213,17 @@ func TestChangePassword(t *testing.T) {
 		if !slices.Contains(w.actionsAll(), string(incident.ActionUserPasswordChanged)) {
 			t.Error("change not audited")
 		}
+		// Guessing the current password through a stolen session locks
+		// changing after five wrong ones, even for the right one.
+		for i := 0; i < incident.StepUpMaxFailures; i++ {
+			_, err := w.svc.ChangePassword(w.ctx, w.other, "guess", "another long password")
+			wantErr(t, err, incident.ErrWrongPassword)
+		}
+		_, err = w.svc.ChangePassword(w.ctx, w.other, "correct horse otto", "another long password")
+		wantErr(t, err, incident.ErrWrongPassword)
+		w.clock.Advance(incident.StepUpLockout)
+		if _, err := w.svc.ChangePassword(w.ctx, w.other, "correct horse otto", "another long password"); err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
 	})
 }
