@@ -75,13 +75,23 @@ const ActionEvidenceRewrapped Action = "evidence.rewrapped"
 // Accounts and sign-in. The sign-in events the web layer records are the
 // AuthEvent constants (session.go, apitoken.go).
 const (
-	ActionUserCreated      Action = "user.created"
-	ActionUserEnabled      Action = "user.enabled"
-	ActionUserDisabled     Action = "user.disabled"
-	ActionUserRoleChanged  Action = "user.role_changed"
-	ActionUserEmailChanged Action = "user.email_changed"
-	ActionAuthFailed       Action = "auth.failed"
-	ActionAuthSucceeded    Action = "auth.succeeded"
+	ActionUserCreated     Action = "user.created"
+	ActionUserEnabled     Action = "user.enabled"
+	ActionUserDisabled    Action = "user.disabled"
+	ActionUserRoleChanged Action = "user.role_changed"
+	// ActionUserPasswordChanged: a user changed their own password.
+	ActionUserPasswordChanged Action = "user.password_changed"
+	ActionUserEmailChanged    Action = "user.email_changed"
+	// ActionUserPasswordReset: an admin set a one-time password.
+	ActionUserPasswordReset Action = "user.password_reset"
+	// Account requests: a change that needs a second person's approval
+	// (separation of duties), and its outcome.
+	ActionAccountRequestOpened   Action = "account_request.opened"
+	ActionAccountRequestApproved Action = "account_request.approved"
+	ActionAccountRequestRejected Action = "account_request.rejected"
+	ActionAccountRequestExpired  Action = "account_request.expired"
+	ActionAuthFailed             Action = "auth.failed"
+	ActionAuthSucceeded          Action = "auth.succeeded"
 	// An account (or a name without one) locked after many failed
 	// sign-ins, and an admin ending such a lock.
 	ActionAccountLocked   Action = "auth.account_locked"
@@ -102,7 +112,8 @@ func Actions() []Action {
 		ActionEvidenceOpened,
 		ActionAuditExported, ActionAuditCosigned, ActionJobDead, ActionIncidentReturned, ActionContentUnavailable, ActionStepFollowUp,
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent, ActionBackupCreated, ActionBackupRestored,
-		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
+		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserPasswordChanged, ActionUserPasswordReset, ActionUserEmailChanged,
+		ActionAccountRequestOpened, ActionAccountRequestApproved, ActionAccountRequestRejected, ActionAccountRequestExpired,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),

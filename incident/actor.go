@@ -50,6 +50,20 @@ type User struct {
 	Disabled  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// CreatedBy is who created the account (a user id, or "system" at
+	// the server's console); ResetBy and ResetAt who last reset its
+	// password or second factor, and when. Approval pages warn about
+	// approvers whose account the requester made or reset.
+	CreatedBy string
+	ResetBy   string
+	ResetAt   time.Time
+	// MustChangePassword: the password was set by an admin (a reset);
+	// the next sign-in must choose a new one before anything else.
+	MustChangePassword bool
+	// NeedsApproval: an admin created the account with a role that needs
+	// a second person's approval (supervisor, auditor), which has not
+	// been given; it cannot sign in until then.
+	NeedsApproval bool
 }
 
 // Actor returns the user acting under their role.

@@ -11,8 +11,11 @@ func TestRecordAuthEvent(t *testing.T) {
 		if err := w.svc.RecordAuthEvent(w.ctx, w.sup1, incident.AuthSecondFactorSucceeded, w.sup1.ID); err != nil {
 			t.Fatal(err)
 		}
-		wantErr(t, w.svc.RecordAuthEvent(w.ctx, w.sup1, incident.AuthSecondFactorReset, w.worker.ID), incident.ErrForbidden)
-		if err := w.svc.RecordAuthEvent(w.ctx, w.admin, incident.AuthSecondFactorReset, w.worker.ID); err != nil {
+		// Another account's events are not a user's to record; a reset
+		// is ResetSecondFactor's alone, which also ends access.
+		wantErr(t, w.svc.RecordAuthEvent(w.ctx, w.sup1, incident.AuthSecondFactorSucceeded, w.worker.ID), incident.ErrForbidden)
+		wantErr(t, w.svc.RecordAuthEvent(w.ctx, w.admin, incident.AuthSecondFactorReset, w.worker.ID), incident.ErrInvalidInput)
+		if err := w.svc.RecordAuthEvent(w.ctx, incident.System, incident.AuthLockedOut, w.worker.ID); err != nil {
 			t.Fatal(err)
 		}
 		wantErr(t, w.svc.RecordAuthEvent(w.ctx, w.admin, "incident.closed", w.worker.ID), incident.ErrInvalidInput)
@@ -21,7 +24,7 @@ func TestRecordAuthEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := es[len(es)-1]
-		if last.Action != string(incident.AuthSecondFactorReset) || last.Actor != w.admin.ID || last.Details["user_id"] != w.worker.ID {
+		if last.Action != string(incident.AuthLockedOut) || last.Actor != incident.System.ID || last.Details["user_id"] != w.worker.ID {
 			t.Fatalf("last entry = %+v", last)
 		}
 		w.verify()

@@ -101,10 +101,6 @@ type CaptureStore interface {
 	Device(ctx context.Context, workerID string) (LinkedDevice, error)
 	// Devices lists every worker's device, by worker id.
 	Devices(ctx context.Context) ([]LinkedDevice, error)
-	// NoteCaptureLost adds one to the worker's LostCaptures and sets
-	// LostAt to at; ErrNotFound when the worker has no device row. Called
-	// with a context bound to a transaction (Tx.Bind) it runs inside it.
-	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
 
 	// RequestUnlink records that the worker's device is to be unlinked
 	// by the process that holds its DeviceLock (another one); asking

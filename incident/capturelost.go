@@ -16,17 +16,17 @@ type CaptureLoss struct {
 }
 
 // RecordCaptureLost appends "whatsapp.capture_lost" to the audit log for
-// the worker's device, in one transaction with note, which runs with a
-// context bound to it (Tx.Bind) and records the loss where the worker
-// sees it (CaptureStore.NoteCaptureLost). A nil note records the entry
+// the worker's device, in one transaction with note, which is given that
+// transaction and records the loss where the worker sees it
+// (Tx.NoteCaptureLost). A nil note records the entry
 // alone. The actor is System: nobody chose to lose the message.
-func (s *Service) RecordCaptureLost(ctx context.Context, l CaptureLoss, note func(ctx context.Context) error) error {
+func (s *Service) RecordCaptureLost(ctx context.Context, l CaptureLoss, note func(ctx context.Context, tx Tx) error) error {
 	if l.What == "" || l.Reason == "" {
 		return fmt.Errorf("%w: a lost capture needs what was lost and why", ErrInvalidInput)
 	}
 	return s.store.Tx(ctx, func(tx Tx) error {
 		if note != nil {
-			if err := note(tx.Bind(ctx)); err != nil {
+			if err := note(ctx, tx); err != nil {
 				return err
 			}
 		}

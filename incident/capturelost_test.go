@@ -13,12 +13,12 @@ func TestRecordCaptureLost(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		loss := incident.CaptureLoss{WorkerID: w.worker.ID, What: "star", MessageID: "3A0000000000000001", Reason: "fallback_failed"}
 		noted := 0
-		if err := w.svc.RecordCaptureLost(w.ctx, loss, func(context.Context) error { noted++; return nil }); err != nil {
+		if err := w.svc.RecordCaptureLost(w.ctx, loss, func(context.Context, incident.Tx) error { noted++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		// The note fails: no audit entry either.
 		failed := errors.New("device row not written")
-		if err := w.svc.RecordCaptureLost(w.ctx, loss, func(context.Context) error { return failed }); !errors.Is(err, failed) {
+		if err := w.svc.RecordCaptureLost(w.ctx, loss, func(context.Context, incident.Tx) error { return failed }); !errors.Is(err, failed) {
 			t.Fatalf("failing note: %v", err)
 		}
 		for _, bad := range []incident.CaptureLoss{{WorkerID: w.worker.ID, Reason: "x"}, {WorkerID: w.worker.ID, What: "message"}} {

@@ -68,7 +68,7 @@ func TestKilledMidJob(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			w := newWorld(t, d)
 			inc := w.flag("MSGK", "violence")
-			if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
+			if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern", w.code(w.sup1)); err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()

@@ -52,5 +52,10 @@
 // implemented in incident/sqlstore and checked by incident/storetest),
 // [Vault] (the evidence vault), [Messenger] (WhatsApp), [Mailer] (SMTP in
 // incident/smtpmail, in memory in incident/mailtest) and the clock and
-// randomness given as [Option]s.
+// randomness given as [Option]s. Sessions, API tokens and second factors
+// belong to package account; a transaction hands its account store to the
+// code that runs in it ([Tx.Accounts]), so that an account change and its
+// audit entry commit together. Step-up codes are checked here, by
+// [Service.Decide], with the account package's [account.Factors]
+// ([WithFactors]).
 package incident

@@ -15,7 +15,7 @@ func approvedRelease(t *testing.T, w *world) (incident.Incident, incident.Reques
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
+	if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern", w.code(w.sup1)); err != nil {
 		t.Fatal(err)
 	}
 	w.runJobs()
@@ -26,7 +26,7 @@ func approvedRelease(t *testing.T, w *world) (incident.Incident, incident.Reques
 	}
 	_, _, err = w.svc.IssueDownload(w.ctx, w.sup1, r.ID)
 	wantErr(t, err, incident.ErrInvalidTransition) // not approved yet
-	if _, err := w.svc.Decide(w.ctx, w.sup1, r.ID, true, "geprüft"); err != nil {
+	if _, err := w.svc.Decide(w.ctx, w.sup1, r.ID, true, "geprüft", w.code(w.sup1)); err != nil {
 		t.Fatal(err)
 	}
 	secured, err := w.svc.Incident(w.ctx, w.sup1, inc.ID)

@@ -1,13 +1,19 @@
 package incident
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tresor-evidence/tresor/account"
+)
 
 // Sentinel errors callers branch on. Errors returned by this package wrap
-// them with context; test with errors.Is.
+// them with context; test with errors.Is. ErrNotFound, ErrInvalidInput,
+// ErrConflict and ErrDuplicate are package account's, so that one sentinel
+// answers for accounts and the workflow alike.
 var (
 	// ErrNotFound: no such incident, request, step, user or job, or one the
 	// actor may not see.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = account.ErrNotFound
 	// ErrForbidden: the actor's role does not allow the action.
 	ErrForbidden = errors.New("forbidden")
 	// ErrSelfApproval: the actor made the request they try to decide.
@@ -27,11 +33,11 @@ var (
 	// or a decision not to secure it was recorded.
 	ErrNotSecured = errors.New("incident is not secured")
 	// ErrInvalidInput: a field is missing or malformed.
-	ErrInvalidInput = errors.New("invalid input")
+	ErrInvalidInput = account.ErrInvalidInput
 	// ErrConflict: a concurrent change won; reload and retry.
-	ErrConflict = errors.New("conflicting concurrent change")
+	ErrConflict = account.ErrConflict
 	// ErrDuplicate: a unique value (user name, message flag) exists already.
-	ErrDuplicate = errors.New("already exists")
+	ErrDuplicate = account.ErrDuplicate
 	// ErrUnavailable: the store or another dependency cannot be reached.
 	ErrUnavailable = errors.New("service unavailable")
 	// ErrStorageFull: the vault's or the database's disk (or quota) is

@@ -16,7 +16,7 @@ func TestYoungPersonStepLeavesFollowUp(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGFU", "violence")
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "ok", w.code(w.sup2)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()

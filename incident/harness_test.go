@@ -3,15 +3,18 @@ package incident_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/incident/password"
@@ -118,7 +121,16 @@ type world struct {
 	sup2   incident.Actor
 	audit  incident.Actor
 	admin  incident.Actor
+	// factors checks the step-up codes; every user made by w.user has a
+	// second factor whose key is keys[id], and used[id] is the last
+	// time step w.code handed out for it.
+	factors *account.Factors
+	codeMu  sync.Mutex
+	keys    map[string][]byte
+	used    map[string]int64
 }
+
+var factorKey = bytes.Repeat([]byte{7}, 32)
 
 var cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
 
@@ -130,7 +142,11 @@ func newWorld(t *testing.T, d sqlstore.Dialect) *world {
 	}
 	url := sqltest.URL(t, d)
 	w := &world{t: t, ctx: context.Background(), store: sqltest.OpenURL(t, url), dbURL: url, clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)),
-		vault: newFakeVault(), msgr: &fakeMessenger{content: []byte("JPEG bytes of the flagged image")}, pol: pol}
+		vault: newFakeVault(), msgr: &fakeMessenger{content: []byte("JPEG bytes of the flagged image")}, pol: pol,
+		keys: map[string][]byte{}, used: map[string]int64{}}
+	if w.factors, err = account.NewFactors(factorKey, rand.Reader, w.clock.Now); err != nil {
+		t.Fatal(err)
+	}
 	w.svc = w.service(w.store)
 	w.worker = w.user("wanda", incident.RoleWorker)
 	w.other = w.user("otto", incident.RoleWorker)
@@ -142,7 +158,57 @@ func newWorld(t *testing.T, d sqlstore.Dialect) *world {
 }
 
 func (w *world) service(s incident.Store) *incident.Service {
-	return incident.NewService(s, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now), incident.WithPasswordParams(cheap))
+	return incident.NewService(s, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now), incident.WithPasswordParams(cheap),
+		incident.WithFactors(w.factors))
+}
+
+// enroll gives the user a TOTP second factor directly in the store.
+func (w *world) enroll(id string) {
+	w.t.Helper()
+	key := sha256.Sum256([]byte("totp " + id))
+	sealed, err := w.factors.Seal(key[:account.TOTPKeySize], account.PurposeTOTP, id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	f := account.SecondFactor{UserID: id, SecretSealed: sealed, EnabledAt: w.clock.Now()}
+	if err := w.store.Accounts().EnableSecondFactor(w.ctx, f, nil); err != nil {
+		w.t.Fatal(err)
+	}
+	w.codeMu.Lock()
+	w.keys[id] = key[:account.TOTPKeySize]
+	w.codeMu.Unlock()
+}
+
+// code returns a step-up code of a that was not handed out before: the
+// next unused time step the verifier accepts now, moving the clock on by
+// one period when the accepted steps are used up.
+func (w *world) code(a incident.Actor) string {
+	w.codeMu.Lock()
+	defer w.codeMu.Unlock()
+	key, ok := w.keys[a.ID]
+	if !ok {
+		return "000000" // no second factor: any code is wrong
+	}
+	cur := account.TOTPStep(w.clock.Now())
+	next := max(w.used[a.ID]+1, cur-account.TOTPSkew)
+	if next > cur+account.TOTPSkew {
+		w.clock.Advance(account.TOTPPeriod * time.Second)
+		next = account.TOTPStep(w.clock.Now()) + account.TOTPSkew
+	}
+	w.used[a.ID] = next
+	return account.TOTPCode(key, next)
+}
+
+// wrongCode returns a code of a that no step the verifier accepts now has.
+func (w *world) wrongCode(a incident.Actor) string {
+	w.codeMu.Lock()
+	defer w.codeMu.Unlock()
+	for n := 0; ; n++ {
+		c := fmt.Sprintf("%06d", n)
+		if _, ok := account.VerifyTOTP(w.keys[a.ID], c, w.clock.Now()); !ok {
+			return c
+		}
+	}
 }
 
 func (w *world) user(name string, role incident.Role) incident.Actor {
@@ -150,6 +216,9 @@ func (w *world) user(name string, role incident.Role) incident.Actor {
 	u, err := w.svc.AddUser(w.ctx, incident.System, incident.NewUser{Username: name, Role: role, Password: "correct horse " + name})
 	if err != nil {
 		w.t.Fatal(err)
+	}
+	if role == incident.RoleSupervisor {
+		w.enroll(u.ID)
 	}
 	return u.Actor()
 }

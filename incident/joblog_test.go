@@ -21,9 +21,9 @@ func TestJobLogCarriesNoCallerText(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		var buf bytes.Buffer
 		w.svc = incident.NewService(w.store, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now), incident.WithPasswordParams(cheap),
-			incident.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+			incident.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))), incident.WithFactors(w.factors))
 		inc := w.flag("MSGLOG", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.msgr.revokeErr = errors.New("whatsapp: chat 'Bild einer Prügelei auf dem Schulhof' refused")

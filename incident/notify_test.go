@@ -19,7 +19,7 @@ func withMail(w *world) *mailtest.Memory {
 	w.t.Helper()
 	mem := &mailtest.Memory{}
 	w.svc = incident.NewService(w.store, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now),
-		incident.WithPasswordParams(cheap), incident.WithMailer(mem, publicURL+"/"))
+		incident.WithPasswordParams(cheap), incident.WithMailer(mem, publicURL+"/"), incident.WithFactors(w.factors))
 	for _, name := range []string{"wanda", "otto", "susi", "sven", "anna", "adam"} {
 		if _, err := w.svc.SetUserEmail(w.ctx, incident.System, name, name+"@example.org"); err != nil {
 			w.t.Fatal(err)
@@ -96,7 +96,7 @@ func TestNotifyNewRequestAndDecision(t *testing.T) {
 			t.Errorf("Waiting(sup1) = %d, %v; want 1", n, err)
 		}
 
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, false, "kein Beweis nötig"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, false, "kein Beweis nötig", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -161,7 +161,7 @@ func TestNotifyOverdueStepsToEscalateTo(t *testing.T) {
 				w.pol = &pol
 				mem := withMail(w)
 				inc := w.flag("MSGN4", "threat")
-				if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+				if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 					t.Fatal(err)
 				}
 				w.runJobs()

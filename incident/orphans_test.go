@@ -310,7 +310,7 @@ func (v *claimingVault) Seal(ctx context.Context, id string, m incident.Manifest
 func TestRetriedSecureJobReusesItsIntent(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGR", "violence")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.vault.failSeal = errors.New("vault unreachable")

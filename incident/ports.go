@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident/audit"
 )
 
@@ -44,11 +45,12 @@ type Store interface {
 // Tx is the set of reads and writes inside one transaction. Lookups
 // return an error wrapping ErrNotFound when nothing matches.
 type Tx interface {
-	// Bind returns ctx carrying this transaction. The same store's
-	// SessionStore and TokenStore methods called with it take part in
-	// the transaction, so that an account change commits together with
-	// its audit entry (Service.RecordAuthChange), or not at all.
-	Bind(ctx context.Context) context.Context
+	// Accounts returns the sessions, API tokens and second factors as
+	// seen from this transaction: what is written through it commits or
+	// rolls back with the transaction, so that an account change commits
+	// together with its audit entry, or not at all. It must not be kept
+	// after fn returns.
+	Accounts() account.Store
 
 	Incident(ctx context.Context, id string) (Incident, error)
 	Incidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
@@ -134,6 +136,18 @@ type Tx interface {
 	// ErrConflict. This makes the incident's commit and the orphan
 	// sweeper's claim exclusive: exactly one of them moves a pending intent.
 	UpdateBundleIntent(ctx context.Context, in *BundleIntent) error
+
+	AccountRequest(ctx context.Context, id string) (AccountRequest, error)
+	// AccountRequests lists account requests, newest first.
+	AccountRequests(ctx context.Context, f AccountRequestFilter) ([]AccountRequest, error)
+	CreateAccountRequest(ctx context.Context, r *AccountRequest) error
+	// UpdateAccountRequest stores State, DeciderID, Reason and DecidedAt
+	// if r.Version is the stored one, and increments it; else ErrConflict.
+	UpdateAccountRequest(ctx context.Context, r *AccountRequest) error
+
+	// NoteCaptureLost adds one to the worker's LostCaptures and sets
+	// LostAt to at; ErrNotFound when the worker has no device row.
+	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.

@@ -14,7 +14,7 @@ import (
 func TestIncidentReport(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("mreport", "violence")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "Beweis nötig"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "Beweis nötig", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()

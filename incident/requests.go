@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,15 +135,38 @@ func (s *Service) RequestDestroy(ctx context.Context, a Actor, incidentID, reaso
 }
 
 // Decide approves or rejects a request under the four-eyes rules: a
-// supervisor other than the requester, before expiry, once, with a reason.
-// When the request reaches its approvals (or is rejected) its effect
-// starts in the same transaction.
-func (s *Service) Decide(ctx context.Context, a Actor, requestID string, approve bool, reason string) (Request, error) {
+// supervisor other than the requester, before expiry, once, with a reason,
+// and with a fresh step-up proof (code, a TOTP code today) checked under
+// the step-up rule (StepUp). When the request reaches its approvals (or
+// is rejected) its effect starts in the same transaction.
+//
+// The four-eyes rules are checked once before the proof, so that a
+// decision that may not be made neither spends a code nor counts as a
+// wrong one, and again in the transaction that applies it.
+func (s *Service) Decide(ctx context.Context, a Actor, requestID string, approve bool, reason, code string) (Request, error) {
 	if err := knownID("request", requestID); err != nil {
 		return Request{}, err
 	}
 	var r Request
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if r, err = tx.Request(ctx, requestID); err != nil {
+			return err
+		}
+		if _, err := visibleIncident(ctx, tx, a, r.IncidentID); err != nil {
+			return err
+		}
+		dry := r
+		dry.Decisions = slices.Clone(r.Decisions)
+		return dry.decide(a, approve, reason, s.now())
+	})
+	if err != nil {
+		return Request{}, err
+	}
+	if err := s.StepUp(ctx, a, code); err != nil {
+		return Request{}, err
+	}
+	err = s.store.Tx(ctx, func(tx Tx) error {
 		var err error
 		if r, err = tx.Request(ctx, requestID); err != nil {
 			return err

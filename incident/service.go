@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/policies"
@@ -44,6 +45,8 @@ type Service struct {
 	// verify checks a password against its hash (password.Verify; tests
 	// count its calls).
 	verify func(pw, hash string) error
+	// factors checks step-up proofs; nil: none can be checked.
+	factors *account.Factors
 	// witnesses are the keys whose cosignatures AddCosignature accepts.
 	witnesses []note.Verifier
 	// orphans schedules the sweep of bundles never committed (orphans.go).

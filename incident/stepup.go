@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tresor-evidence/tresor/account"
 )
 
 // The step-up rule: a fresh proof of the second factor for every decision,
@@ -25,17 +27,31 @@ var (
 	ErrStepUpLocked = errors.New("step-up locked after too many wrong codes")
 )
 
-// StepUp runs verify, which checks the actor's step-up proof and returns
-// an error wrapping ErrStepUpFailed for a wrong one, unless the actor's
-// step-up is locked.
+// ErrNoFactors: the service was built without second-factor checking
+// (WithFactors), so no step-up proof can be checked and nothing that
+// needs one is done.
+var ErrNoFactors = errors.New("no second-factor checking configured")
+
+// WithFactors lets the service check step-up proofs (TOTP codes) against
+// the second factors in the store, opened with f.
+func WithFactors(f *account.Factors) Option { return func(s *Service) { s.factors = f } }
+
+// StepUp checks the actor's step-up proof — a fresh code of their second
+// factor — and consumes it, unless the actor's step-up is locked. A wrong
+// or used code, or an account without a second factor, gives
+// ErrStepUpFailed. Decide calls it; it is exported for the tests of the
+// rule.
 //
-// Each attempt is counted before verify runs, in a transaction of its
-// own, so that parallel guesses cannot together pass the limit: the
-// (StepUpMaxFailures+1)th attempt within the window is refused without
-// being checked, whatever verify would have said. A right proof clears
-// the count. Each wrong proof is an audit entry (auth.step_up_failed) and
-// so is the lock (auth.step_up_locked); the lock bounds their number.
-func (s *Service) StepUp(ctx context.Context, a Actor, verify func(ctx context.Context) error) error {
+// Each attempt is counted before the code is checked, in a transaction
+// of its own, so that parallel guesses cannot together pass the limit:
+// the (StepUpMaxFailures+1)th attempt within the window is refused
+// without being checked, whatever the code. A right proof clears the
+// count. Each wrong proof is an audit entry (auth.step_up_failed) and so
+// is the lock (auth.step_up_locked); the lock bounds their number.
+func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
+	if s.factors == nil {
+		return ErrNoFactors
+	}
 	key := "step-up:" + a.ID
 	var locked time.Time
 	err := s.store.Tx(ctx, func(tx Tx) error {
@@ -63,26 +79,27 @@ func (s *Service) StepUp(ctx context.Context, a Actor, verify func(ctx context.C
 	if !locked.IsZero() {
 		return fmt.Errorf("%w until %s", ErrStepUpLocked, locked.Format(time.RFC3339))
 	}
-	verr := verify(ctx)
-	switch {
-	case verr == nil:
-		return s.store.Tx(ctx, func(tx Tx) error {
-			return tx.SetThrottle(ctx, Throttle{Key: key, WindowStart: s.now()})
-		})
-	case errors.Is(verr, ErrStepUpFailed):
-		err := s.store.Tx(ctx, func(tx Tx) error {
-			if err := s.record(ctx, tx, a, Action(AuthStepUpFailed), "", map[string]string{"user_id": a.ID}); err != nil {
-				return err
-			}
-			t, err := tx.Throttle(ctx, key)
-			if err != nil || !t.Locked(s.now()) {
-				return err
-			}
-			return s.record(ctx, tx, a, Action(AuthStepUpLocked), "", map[string]string{
-				"user_id": a.ID, "until": t.LockedUntil.Format(time.RFC3339)})
-		})
-		return errors.Join(verr, err)
-	default:
+	// A right code is consumed and the count cleared in one transaction.
+	verr := s.store.Tx(ctx, func(tx Tx) error {
+		if _, err := s.factors.Check(ctx, tx.Accounts(), a.ID, code, false); err != nil {
+			return err
+		}
+		return tx.SetThrottle(ctx, Throttle{Key: key, WindowStart: s.now()})
+	})
+	if !errors.Is(verr, account.ErrWrongCode) {
 		return verr
 	}
+	verr = fmt.Errorf("%w: %w", ErrStepUpFailed, verr)
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if err := s.record(ctx, tx, a, Action(AuthStepUpFailed), "", map[string]string{"user_id": a.ID}); err != nil {
+			return err
+		}
+		t, err := tx.Throttle(ctx, key)
+		if err != nil || !t.Locked(s.now()) {
+			return err
+		}
+		return s.record(ctx, tx, a, Action(AuthStepUpLocked), "", map[string]string{
+			"user_id": a.ID, "until": t.LockedUntil.Format(time.RFC3339)})
+	})
+	return errors.Join(verr, err)
 }

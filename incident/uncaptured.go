@@ -150,9 +150,8 @@ func (s *Service) SubmitUpload(ctx context.Context, a Actor, id string, in Submi
 	case inc.staged():
 		return Incident{}, fmt.Errorf("%w: a file is sealed for incident %s already; submit without a new one", ErrInvalidTransition, inc.ID)
 	}
-	file.Name = strings.TrimSpace(file.Name)
-	if file.Name == "" || file.Content == nil {
-		return Incident{}, fmt.Errorf("%w: the file is missing", ErrInvalidInput)
+	if file, err = s.checkUpload(file); err != nil {
+		return Incident{}, err
 	}
 	m := Manifest{IncidentID: inc.ID, Category: cat.ID, Message: inc.Message, CapturedAt: s.now()}
 	intent, err := s.announceBundle(ctx, inc.ID, IntentUpload)

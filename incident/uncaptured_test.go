@@ -38,7 +38,7 @@ func (w *world) submit(id string, in incident.SubmitInput) (incident.Incident, e
 
 func (w *world) approve(incID string) {
 	w.t.Helper()
-	if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(incID, incident.RequestSecure).ID, true, "Einverstanden"); err != nil {
+	if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(incID, incident.RequestSecure).ID, true, "Einverstanden", w.code(w.sup1)); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -112,7 +112,7 @@ func TestUncapturedStarMetadataChoice(t *testing.T) {
 func TestUncapturedStarUploadChoice(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flagUncaptured("VO1", incident.GapViewOnce)
-		file := []byte("screenshot the young person sent by e-mail")
+		file := []byte(pngMagic + "screenshot the young person sent by e-mail")
 		r := &countingReader{data: file}
 		_, err := w.svc.SubmitUpload(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "csam", Platform: policies.Platform("iphone")},
 			incident.Part{Name: "upload.png", MediaType: "image/png", Size: -1, Content: r})
@@ -167,7 +167,7 @@ func TestUncapturedStarNotSecurableChoice(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, false, "Bitte den Screenshot der Mutter hochladen"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, false, "Bitte den Screenshot der Mutter hochladen", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		got := w.get(inc.ID)

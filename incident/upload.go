@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/tresor-evidence/tresor/policies"
 )
@@ -19,7 +18,10 @@ var ErrContentForbidden = errors.New("the policy forbids copying content of this
 // is stored about it, so it never rests in plain form; the bundle is then
 // staged: approval of the secure request promotes it to secured evidence,
 // rejection destroys it. Categories whose policy forbids copying content
-// refuse the upload with ErrContentForbidden.
+// refuse the upload with ErrContentForbidden; files outside the policy's
+// upload types or size with ErrUploadType or ErrUploadTooLarge (see
+// checkUpload). The part's name and media type are the domain's, told by
+// the content.
 func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Part) (Incident, error) {
 	if err := requireRole(a, RoleWorker, RoleSupervisor); err != nil {
 		return Incident{}, err
@@ -34,9 +36,8 @@ func (s *Service) FlagUpload(ctx context.Context, a Actor, in FlagInput, file Pa
 	if s.vault == nil {
 		return Incident{}, errors.New("no vault configured")
 	}
-	file.Name = strings.TrimSpace(file.Name)
-	if file.Name == "" || file.Content == nil {
-		return Incident{}, fmt.Errorf("%w: the file is missing", ErrInvalidInput)
+	if file, err = s.checkUpload(file); err != nil {
+		return Incident{}, err
 	}
 	id, err := s.newID()
 	if err != nil {

@@ -3,16 +3,21 @@ package incident_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
 
+// pngMagic starts every PNG file: the upload rule tells the type by it.
+const pngMagic = "\x89PNG\r\n\x1a\n"
+
 func (w *world) upload(category string, content []byte) (incident.Incident, error) {
 	return w.svc.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: category, Description: "Screenshot aus Instagram", Platform: "iphone"},
-		incident.Part{Name: "screenshot.png", MediaType: "image/png", Size: int64(len(content)), Content: bytes.NewReader(content)})
+		incident.Part{Name: "screenshot.png", MediaType: "image/png", Size: -1, Content: io.MultiReader(strings.NewReader(pngMagic), bytes.NewReader(content))})
 }
 
 func TestUploadApproved(t *testing.T) {
@@ -27,7 +32,7 @@ func TestUploadApproved(t *testing.T) {
 		if len(w.vault.sealed) != 1 {
 			t.Fatal("the upload was not sealed at once")
 		}
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "Drohung sichern"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "Drohung sichern", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -54,7 +59,7 @@ func TestUploadRejectedIsDestroyed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, false, "nicht relevant"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, false, "nicht relevant", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -83,7 +88,7 @@ func TestUploadRefusals(t *testing.T) {
 		// A store failure after sealing removes the bundle again.
 		broken := w.service(failingStore{Store: w.store, failAppend: true})
 		_, err = broken.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "android"},
-			incident.Part{Name: "a.png", MediaType: "image/png", Size: 1, Content: bytes.NewReader([]byte("x"))})
+			incident.Part{Name: "a.png", MediaType: "image/png", Size: -1, Content: strings.NewReader(pngMagic + "x")})
 		wantErr(t, err, errInjected)
 		if len(w.vault.sealed) != 0 {
 			t.Fatalf("%d bundles nobody accounts for", len(w.vault.sealed))
@@ -130,7 +135,7 @@ func TestExpiredUploadIsNotKeptOrRecategorised(t *testing.T) {
 		if _, err := w.svc.Submit(w.ctx, w.worker, inc2.ID, incident.SubmitInput{Category: "threat", Platform: "android"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "doch sichern"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "doch sichern", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -140,4 +145,79 @@ func TestExpiredUploadIsNotKeptOrRecategorised(t *testing.T) {
 			t.Fatalf("secured upload destroyed by the staging job: %+v", got)
 		}
 	})
+}
+func TestSniffMediaType(t *testing.T) {
+	for head, want := range map[string]string{
+		"\xff\xd8\xff\xe0\x00\x10JFIF":                     "image/jpeg",
+		"\x89PNG\r\n\x1a\n":                                "image/png",
+		"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00":         "image/heic",
+		"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00":         "video/quicktime",
+		"\x00\x00\x00\x18ftyp3gp5\x00\x00\x00\x00":         "video/3gpp",
+		"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom": "video/mp4",
+		"OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00":     "audio/ogg",
+		"%PDF-1.7\n": "application/pdf",
+		"hello":      "text/plain",
+	} {
+		if got := incident.SniffMediaType([]byte(head)); got != want {
+			t.Errorf("incident.SniffMediaType(%q) = %q, want %q", head, got, want)
+		}
+	}
+	if incident.UploadPartName("image/png") != "upload.png" || incident.UploadPartName("x/unknown") != "upload.bin" {
+		t.Error("UploadPartName")
+	}
+}
+
+// The upload rule is the domain's: whatever the caller claims about the
+// file, its first bytes decide its type, the policy's list decides
+// whether it is taken, and more bytes than the limit are refused; nothing
+// refused stays in the vault or the store.
+func TestUploadRule(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		w.pol.UploadMaxBytes = 64
+		png := "\x89PNG\r\n\x1a\n"
+		for _, tc := range []struct {
+			name    string
+			content string
+			size    int64
+			want    error
+		}{
+			{"allowed", png + "small", -1, nil},
+			{"text claiming to be a photo", "Max Mustermann, Tel 0171", -1, incident.ErrUploadType},
+			{"script", "#!/bin/sh\nrm -rf /", -1, incident.ErrUploadType},
+			{"empty", "", -1, incident.ErrInvalidInput},
+			{"declared too large", png, 65, incident.ErrUploadTooLarge},
+			{"streams past the limit", png + strings.Repeat("x", 100), -1, incident.ErrUploadTooLarge},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := len(w.vault.sealed)
+				inc, err := w.svc.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "android"},
+					incident.Part{Name: "../../etc/passwd", MediaType: "image/png", Size: tc.size, Content: strings.NewReader(tc.content)})
+				if tc.want == nil {
+					if err != nil {
+						t.Fatal(err)
+					}
+					if inc.Message.MediaType != "image/png" {
+						t.Errorf("media type %q, want the one the bytes tell", inc.Message.MediaType)
+					}
+					return
+				}
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("got %v, want %v", err, tc.want)
+				}
+				if len(w.vault.sealed) != before {
+					t.Error("a refused upload stayed in the vault")
+				}
+			})
+		}
+		if tooBig := new(incident.UploadTooLargeError); !errors.As(w.uploadErr(), &tooBig) || tooBig.Limit != 64 {
+			t.Errorf("too large: limit %+v, want 64", tooBig)
+		}
+	})
+}
+
+// uploadErr is the error of an upload past the limit.
+func (w *world) uploadErr() error {
+	_, err := w.svc.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "android"},
+		incident.Part{Size: -1, Content: strings.NewReader("\x89PNG\r\n\x1a\n" + strings.Repeat("x", 200))})
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident/password"
 )
 
@@ -36,8 +37,11 @@ func (s *Service) passwordParams() password.Params {
 // WithPasswordParams sets argon2id's cost (tests use a cheap one).
 func WithPasswordParams(p password.Params) Option { return func(s *Service) { s.pwParams = &p } }
 
-// AddUser creates an account. Admins create accounts; a is System when the
-// first admin is created by `tresor init`.
+// AddUser creates an account. Admins create accounts; a is System at the
+// server's console (`tresor init`, `tresor user add`). An account with a
+// role that approves (supervisor, auditor, admin) created by an admin
+// cannot sign in (NeedsApproval) until a second person approves the
+// account request opened with it.
 func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error) {
 	if a.ID != System.ID {
 		if err := requireRole(a, RoleAdmin); err != nil {
@@ -65,7 +69,10 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 	}
 	now := s.now()
 	u := User{ID: id, Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: in.Role,
-		PasswordHash: hash, Email: email, CreatedAt: now, UpdatedAt: now}
+		PasswordHash: hash, Email: email, CreatedAt: now, UpdatedAt: now, CreatedBy: a.ID,
+		// An approving role given by an admin waits for a second person;
+		// the server's console (System) is trusted as set-up.
+		NeedsApproval: a.ID != System.ID && needsApproval(in.Role)}
 	if u.DisplayName == "" {
 		u.DisplayName = u.Username
 	}
@@ -73,7 +80,14 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return fmt.Errorf("failed to create user %q: %w", u.Username, err)
 		}
-		return s.record(ctx, tx, a, ActionUserCreated, "", map[string]string{"user_id": u.ID, "role": string(u.Role), "email_set": strconv.FormatBool(u.Email != "")})
+		if err := s.record(ctx, tx, a, ActionUserCreated, "", map[string]string{"user_id": u.ID, "role": string(u.Role), "email_set": strconv.FormatBool(u.Email != "")}); err != nil {
+			return err
+		}
+		if !u.NeedsApproval {
+			return nil
+		}
+		_, err := s.openAccountRequest(ctx, tx, a, AccountRequest{Kind: AccountCreate, SubjectID: u.ID, Role: u.Role})
+		return err
 	})
 	if err != nil {
 		return User{}, err
@@ -81,8 +95,11 @@ func (s *Service) AddUser(ctx context.Context, a Actor, in NewUser) (User, error
 	return u, nil
 }
 
-// SetUserDisabled disables or re-enables an account. Admins cannot disable
-// themselves, so that one admin always remains able to sign in.
+// SetUserDisabled disables or re-enables an account. Disabling ends the
+// account's sessions and API tokens in the transaction of its audit
+// entry; the web, the API and `tresor user disable` all come here. Admins
+// cannot disable themselves, so that one admin always remains able to
+// sign in.
 func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string, disabled bool) (User, error) {
 	if a.ID != System.ID {
 		if err := requireRole(a, RoleAdmin); err != nil {
@@ -111,6 +128,9 @@ func (s *Service) SetUserDisabled(ctx context.Context, a Actor, username string,
 		action := ActionUserEnabled
 		if disabled {
 			action = ActionUserDisabled
+			if err := account.EndAccess(ctx, tx.Accounts(), u.ID, u.UpdatedAt); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, a, action, "", map[string]string{"user_id": u.ID})
 	})
@@ -160,7 +180,7 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 	default:
 		// A disabled account is checked like any other, so that timing
 		// does not tell it apart either; its answer is the same failure.
-		if verr := s.verify(pw, u.PasswordHash); verr != nil || u.Disabled {
+		if verr := s.verify(pw, u.PasswordHash); verr != nil || u.Disabled || u.NeedsApproval {
 			authErr = ErrBadCredentials
 		}
 	}
@@ -194,36 +214,39 @@ func (s *Service) equalizeTiming(pw string) {
 	_ = s.verify(pw, s.dummyHash) // always a mismatch; only its duration matters
 }
 
-// SetUserRole changes an account's role (admins only). Admins cannot
-// change their own role, so that one admin always remains.
-func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, role Role) (User, error) {
+// SetUserRole changes an account's role (admins only) and ends the
+// account's sessions and API tokens in the same transaction, so that the
+// new role starts with a fresh sign-in (and the second factor it may
+// need). Granting a role that approves (supervisor, auditor, admin) opens
+// an account request instead, applied when a second person approves it.
+// Admins cannot change their own role, so that one admin always remains.
+func (s *Service) SetUserRole(ctx context.Context, a Actor, username string, role Role) (AccountChange, error) {
 	if err := requireRole(a, RoleAdmin); err != nil {
-		return User{}, err
+		return AccountChange{}, err
 	}
 	if err := knownUsername(username); err != nil {
-		return User{}, err
+		return AccountChange{}, err
 	}
 	if _, err := ParseRole(string(role)); err != nil {
-		return User{}, err
+		return AccountChange{}, err
 	}
-	var u User
+	var out AccountChange
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		var err error
-		if u, err = tx.UserByName(ctx, strings.ToLower(strings.TrimSpace(username))); err != nil {
+		u, err := userToChange(ctx, tx, a, username, "change the role of")
+		if err != nil {
 			return err
 		}
-		if u.ID == a.ID {
-			return fmt.Errorf("%w: you cannot change your own role", ErrForbidden)
-		}
+		out.User = u
 		if u.Role == role {
 			return nil
 		}
-		old := u.Role
-		u.Role, u.UpdatedAt = role, s.now()
-		if err := tx.UpdateUser(ctx, &u); err != nil {
-			return fmt.Errorf("failed to update user: %w", err)
+		if needsApproval(role) {
+			r, err := s.openAccountRequest(ctx, tx, a, AccountRequest{Kind: AccountGrantRole, SubjectID: u.ID, Role: role})
+			out.Request = &r
+			return err
 		}
-		return s.record(ctx, tx, a, ActionUserRoleChanged, "", map[string]string{"user_id": u.ID, "from": string(old), "to": string(role)})
+		out.User, err = s.setRole(ctx, tx, a, u, role)
+		return err
 	})
-	return u, err
+	return out, err
 }

@@ -15,7 +15,7 @@ import (
 func TestConfirmStepTwice(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGTWICE", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()

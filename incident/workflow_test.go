@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
 )
@@ -24,7 +25,7 @@ func TestFlowFromFlagToClosed(t *testing.T) {
 			t.Fatalf("%d jobs ran before approval, want only the notifications of the two supervisors", n)
 		}
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "Beweissicherung für Anzeige nötig"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "Beweissicherung für Anzeige nötig", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		if got := w.get(inc.ID); got.State != incident.StateSecuring {
@@ -80,7 +81,7 @@ func TestCSAMIsMetadataOnly(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGCSAM", "csam")
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "Meldung an Polizei vorbereiten"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup2, req.ID, true, "Meldung an Polizei vorbereiten", w.code(w.sup2)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -117,18 +118,18 @@ func TestFourEyesRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		_, err = w.svc.Decide(w.ctx, w.sup1, req.ID, true, "ich selbst")
+		_, err = w.svc.Decide(w.ctx, w.sup1, req.ID, true, "ich selbst", w.code(w.sup1))
 		wantErr(t, err, incident.ErrSelfApproval)
 		for _, a := range []incident.Actor{w.worker, w.audit, w.admin} {
-			_, err = w.svc.Decide(w.ctx, a, req.ID, true, "nicht befugt")
+			_, err = w.svc.Decide(w.ctx, a, req.ID, true, "nicht befugt", w.code(a))
 			if !errors.Is(err, incident.ErrNotSupervisor) && !errors.Is(err, incident.ErrNotFound) {
 				t.Fatalf("%s decided: %v", a.Role, err)
 			}
 		}
-		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "")
+		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "", w.code(w.sup2))
 		wantErr(t, err, incident.ErrReasonRequired)
 		w.clock.Advance(25 * time.Hour)
-		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "zu spät")
+		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "zu spät", w.code(w.sup2))
 		wantErr(t, err, incident.ErrExpired)
 		if got := w.get(inc.ID); got.State != incident.StateAwaitingApproval {
 			t.Fatalf("refusals changed the incident: %s", got.State)
@@ -142,7 +143,7 @@ func TestFourEyesRefusals(t *testing.T) {
 		if got := w.get(inc.ID); got.State != incident.StateFlagged {
 			t.Fatalf("incident after expiry = %s, want flagged", got.State)
 		}
-		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "noch später")
+		_, err = w.svc.Decide(w.ctx, w.sup2, req.ID, true, "noch später", w.code(w.sup2))
 		wantErr(t, err, incident.ErrAlreadyDecided)
 		w.verify()
 	})
@@ -152,7 +153,7 @@ func TestRejectedSecuringStillDeletes(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGR", "other")
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, false, "keine Beweisrelevanz"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, false, "keine Beweisrelevanz", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -219,7 +220,7 @@ func TestBadInput(t *testing.T) {
 		wantErr(t, err, incident.ErrInvalidTransition)
 		_, err = w.svc.Submit(w.ctx, w.worker, inc.ID, incident.SubmitInput{Category: "other", Platform: "android"})
 		wantErr(t, err, incident.ErrInvalidTransition)
-		_, err = w.svc.Decide(w.ctx, w.sup1, "no-such-request", true, "x")
+		_, err = w.svc.Decide(w.ctx, w.sup1, "no-such-request", true, "x", w.code(w.sup1))
 		wantErr(t, err, incident.ErrNotFound)
 		_, err = w.svc.AddUser(w.ctx, w.sup1, incident.NewUser{Username: "x", Role: incident.RoleWorker, Password: "long enough"})
 		wantErr(t, err, incident.ErrForbidden)
@@ -262,7 +263,7 @@ func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
 		before := w.verify().Entries
 		broken := w.service(failingStore{Store: w.store, failAppend: true})
-		_, err := broken.Decide(w.ctx, w.sup1, req.ID, true, "ok")
+		_, err := broken.Decide(w.ctx, w.sup1, req.ID, true, "ok", w.code(w.sup1))
 		wantErr(t, err, errInjected)
 		_, err = broken.Flag(w.ctx, w.worker, incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "NEW"}})
 		wantErr(t, err, errInjected)
@@ -286,47 +287,71 @@ func TestStateChangeAndAuditCommitTogether(t *testing.T) {
 }
 
 // TestAccountChangeAndAuditCommitTogether: an account change (here an
-// admin's second-factor reset and a new API token) whose audit entry
-// cannot be written is not kept either.
+// admin's second-factor reset, a role change, disabling, a new API token)
+// whose audit entry cannot be written is not kept either, sessions and
+// tokens included.
 func TestAccountChangeAndAuditCommitTogether(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		if err := w.store.EnableSecondFactor(w.ctx, incident.SecondFactor{UserID: w.sup1.ID, SecretSealed: "sealed", EnabledAt: w.clock.Now()}, nil); err != nil {
+		w.enroll(w.worker.ID)
+		acc := w.store.Accounts()
+		now := w.clock.Now()
+		sess := account.Session{TokenHash: "sess-wanda", UserID: w.worker.ID, Stage: account.StageActive, CSRF: "c", CreatedAt: now, LastSeenAt: now}
+		tok := account.APIToken{ID: "t0", UserID: w.worker.ID, Name: "laptop", TokenHash: "hash-t0", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := acc.CreateSession(w.ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		if err := acc.CreateAPIToken(w.ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		before := w.verify().Entries
 		broken := w.service(failingStore{Store: w.store, failAppend: true})
-		err := broken.RecordAuthChange(w.ctx, w.admin, incident.AuthSecondFactorReset, w.sup1.ID, func(ctx context.Context) error {
-			return w.store.DeleteSecondFactor(ctx, w.sup1.ID)
-		})
+		_, err := broken.ResetSecondFactor(w.ctx, w.admin, "wanda")
 		wantErr(t, err, errInjected)
-		if _, err := w.store.SecondFactor(w.ctx, w.sup1.ID); err != nil {
+		_, err = broken.SetUserRole(w.ctx, w.admin, "wanda", incident.RoleSupervisor)
+		wantErr(t, err, errInjected)
+		_, err = broken.SetUserDisabled(w.ctx, w.admin, "wanda", true)
+		wantErr(t, err, errInjected)
+		if _, err := acc.SecondFactor(w.ctx, w.worker.ID); err != nil {
 			t.Fatalf("second factor reset without audit entry: %v", err)
 		}
-		tok := incident.APIToken{ID: "t1", UserID: w.worker.ID, Name: "laptop", TokenHash: "hash-t1", CreatedAt: w.clock.Now(), ExpiresAt: w.clock.Now().Add(time.Hour)}
-		err = broken.RecordAuthChange(w.ctx, w.worker, incident.AuthTokenCreated, w.worker.ID, func(ctx context.Context) error {
-			return w.store.CreateAPIToken(ctx, tok)
+		if _, err := acc.Session(w.ctx, "sess-wanda"); err != nil {
+			t.Fatalf("session ended without audit entry: %v", err)
+		}
+		if got, err := acc.APITokenByHash(w.ctx, "hash-t0"); err != nil || !got.Active(now) {
+			t.Fatalf("token revoked without audit entry: %+v, %v", got, err)
+		}
+		newTok := account.APIToken{ID: "t1", UserID: w.other.ID, Name: "laptop", TokenHash: "hash-t1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		err = broken.RecordAuthChange(w.ctx, w.other, incident.AuthTokenCreated, w.other.ID, func(ctx context.Context, st account.Store) error {
+			return st.CreateAPIToken(ctx, newTok)
 		})
 		wantErr(t, err, errInjected)
-		if _, err := w.store.APITokenByHash(w.ctx, "hash-t1"); !errors.Is(err, incident.ErrNotFound) {
+		if _, err := acc.APITokenByHash(w.ctx, "hash-t1"); !errors.Is(err, incident.ErrNotFound) {
 			t.Fatalf("token created without audit entry: %v", err)
 		}
 		if got := w.verify().Entries; got != before {
 			t.Fatalf("audit entries %d → %d", before, got)
 		}
-		// Working: change and entry together; a worker cannot reset.
-		if err := w.svc.RecordAuthChange(w.ctx, w.admin, incident.AuthSecondFactorReset, w.sup1.ID, func(ctx context.Context) error {
-			return w.store.DeleteSecondFactor(ctx, w.sup1.ID)
-		}); err != nil {
+		// Working: change, ended sessions and tokens, and entry together;
+		// a worker cannot reset, nor record events of another account.
+		if _, err := w.svc.ResetSecondFactor(w.ctx, w.admin, "wanda"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.store.SecondFactor(w.ctx, w.sup1.ID); !errors.Is(err, incident.ErrNotFound) {
+		if _, err := acc.SecondFactor(w.ctx, w.worker.ID); !errors.Is(err, incident.ErrNotFound) {
 			t.Fatalf("after reset: %v", err)
+		}
+		if _, err := acc.Session(w.ctx, "sess-wanda"); !errors.Is(err, incident.ErrNotFound) {
+			t.Fatalf("session after reset: %v, want ended", err)
+		}
+		if got, err := acc.APITokenByHash(w.ctx, "hash-t0"); err != nil || got.Active(w.clock.Now()) {
+			t.Fatalf("token after reset: %+v, %v; want revoked", got, err)
 		}
 		if got := w.verify().Entries; got != before+1 {
 			t.Fatalf("audit entries %d → %d, want one more", before, got)
 		}
-		wantErr(t, w.svc.RecordAuthChange(w.ctx, w.worker, incident.AuthSecondFactorReset, w.sup1.ID, func(context.Context) error {
-			t.Fatal("a worker's reset ran")
+		_, err = w.svc.ResetSecondFactor(w.ctx, w.other, "wanda")
+		wantErr(t, err, incident.ErrForbidden)
+		wantErr(t, w.svc.RecordAuthChange(w.ctx, w.other, incident.AuthSecondFactorEnabled, w.worker.ID, func(context.Context, account.Store) error {
+			t.Fatal("a change of another account ran")
 			return nil
 		}), incident.ErrForbidden)
 	})
@@ -349,7 +374,7 @@ func TestConcurrentApprovalsTransitionOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := w.svc.Decide(w.ctx, s, req.ID, true, "parallel")
+				_, err := w.svc.Decide(w.ctx, s, req.ID, true, "parallel", w.code(s))
 				switch {
 				case err == nil:
 					mu.Lock()
@@ -409,7 +434,7 @@ func TestRetentionAndLegalHold(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGH", "other") // 30 days retention
 		req := w.pendingRequest(inc.ID, incident.RequestSecure)
-		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "sichern"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, req.ID, true, "sichern", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -443,7 +468,7 @@ func TestRetentionAndLegalHold(t *testing.T) {
 func TestHandover(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGX", "extortion")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "sichern", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -456,9 +481,9 @@ func TestHandover(t *testing.T) {
 		}
 		_, err = w.svc.RecordHandover(w.ctx, w.sup2, r.ID, "übergeben")
 		wantErr(t, err, incident.ErrInvalidTransition)
-		_, err = w.svc.Decide(w.ctx, w.sup1, r.ID, true, "selbst")
+		_, err = w.svc.Decide(w.ctx, w.sup1, r.ID, true, "selbst", w.code(w.sup1))
 		wantErr(t, err, incident.ErrSelfApproval)
-		if _, err := w.svc.Decide(w.ctx, w.sup2, r.ID, true, "Rechtsgrundlage geprüft"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup2, r.ID, true, "Rechtsgrundlage geprüft", w.code(w.sup2)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.svc.RecordHandover(w.ctx, w.sup2, r.ID, "USB-Stick an KHK Müller"); err != nil {
@@ -475,7 +500,7 @@ func TestHandover(t *testing.T) {
 func TestEscalation(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGE", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -504,7 +529,7 @@ func TestEscalation(t *testing.T) {
 func TestJobRetriesWithBackoff(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGB", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs() // secure
@@ -513,7 +538,7 @@ func TestJobRetriesWithBackoff(t *testing.T) {
 			t.Fatal(err)
 		}
 		inc2 := w.flag("MSGB2", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc2.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		// The notifications and the secure job run, then the revoke fails.
@@ -599,9 +624,9 @@ func TestAuthenticateDoesTheSameWorkOnEveryPath(t *testing.T) {
 
 func TestSetUserRole(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		u, err := w.svc.SetUserRole(w.ctx, w.admin, "otto", incident.RoleSupervisor)
-		if err != nil || u.Role != incident.RoleSupervisor {
-			t.Fatalf("role change: %+v, %v", u, err)
+		ch, err := w.svc.SetUserRole(w.ctx, w.admin, "susi", incident.RoleWorker)
+		if err != nil || ch.Pending() || ch.User.Role != incident.RoleWorker {
+			t.Fatalf("role change: %+v, %v", ch, err)
 		}
 		_, err = w.svc.SetUserRole(w.ctx, w.sup1, "otto", incident.RoleAdmin)
 		wantErr(t, err, incident.ErrForbidden)
@@ -633,7 +658,7 @@ func (w *world) actionsAll() []string {
 func TestConcurrentLastStepsClose(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGLAST", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -693,10 +718,10 @@ func TestLeaseRenewedWhileSealing(t *testing.T) {
 			_, claimErr = w.store.ClaimJob(w.ctx, w.clock.Now(), lease)
 		}}
 		svc := incident.NewService(w.store, w.pol, v, w.msgr, incident.WithClock(w.clock.Now), incident.WithLease(lease),
-			incident.WithPasswordParams(cheap))
+			incident.WithPasswordParams(cheap), incident.WithFactors(w.factors))
 		inc := w.flag("MSGSLOW", "threat")
 		w.runJobs() // the notifications of the new request
-		if _, err := svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		if ran, err := svc.RunDue(w.ctx); !ran || err != nil { // the requester's notification
@@ -719,7 +744,7 @@ func TestLeaseRenewedWhileSealing(t *testing.T) {
 func TestJobGivesUpAndSaysSo(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGDEAD", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.msgr.revokeErr = errors.New("whatsapp: still offline")
@@ -743,7 +768,7 @@ func TestJobGivesUpAndSaysSo(t *testing.T) {
 func TestApprovedDestructionAfterHold(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc := w.flag("MSGHD", "threat")
-		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup1, w.pendingRequest(inc.ID, incident.RequestSecure).ID, true, "ok", w.code(w.sup1)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()
@@ -754,7 +779,7 @@ func TestApprovedDestructionAfterHold(t *testing.T) {
 		if _, err := w.svc.SetLegalHold(w.ctx, w.sup2, inc.ID, true, "Ermittlung"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.Decide(w.ctx, w.sup2, r.ID, true, "geprüft"); err != nil {
+		if _, err := w.svc.Decide(w.ctx, w.sup2, r.ID, true, "geprüft", w.code(w.sup2)); err != nil {
 			t.Fatal(err)
 		}
 		w.runJobs()

@@ -48,7 +48,7 @@ type Store interface {
 // Flagger opens incidents. *incident.Service is one.
 type Flagger interface {
 	Flag(ctx context.Context, a incident.Actor, in incident.FlagInput) (incident.Incident, error)
-	RecordCaptureLost(ctx context.Context, l incident.CaptureLoss, note func(ctx context.Context) error) error
+	RecordCaptureLost(ctx context.Context, l incident.CaptureLoss, note func(ctx context.Context, tx incident.Tx) error) error
 	Policy() *policies.Policy
 }
 

@@ -155,8 +155,8 @@ func (a *Adapter) recordLoss(ctx context.Context, n spoolLossNote, at time.Time)
 	ctx, cancel := context.WithTimeout(ctx, handlerTimeout)
 	defer cancel()
 	loss := incident.CaptureLoss{WorkerID: a.worker, What: n.What, MessageID: n.MessageID, Reason: n.Reason}
-	return a.flagger.RecordCaptureLost(ctx, loss, func(ctx context.Context) error {
-		err := a.store.NoteCaptureLost(ctx, a.worker, at)
+	return a.flagger.RecordCaptureLost(ctx, loss, func(ctx context.Context, tx incident.Tx) error {
+		err := tx.NoteCaptureLost(ctx, a.worker, at)
 		if errors.Is(err, incident.ErrNotFound) {
 			return nil // no device row (unlinked): the audit entry alone
 		}

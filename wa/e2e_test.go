@@ -22,13 +22,16 @@ func TestStarToWalkthroughWithRestart(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	mc := newMediaCase(t, e, nil)
-	opts := []incident.Option{incident.WithClock(e.clock.Now), incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1})}
+	auth := newAuthenticator(t, e)
+	opts := []incident.Option{incident.WithClock(e.clock.Now), incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}),
+		incident.WithFactors(auth.Factors)}
 	e.svc = incident.NewService(e.store, e.pol, e.vault, e.ad, opts...)
 	e.ad.flagger = e.svc
 	sup, err := e.svc.AddUser(ctx, incident.System, incident.NewUser{Username: "leitung", Role: incident.RoleSupervisor, Password: "another long password"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth.Enroll(t, sup.ID)
 
 	inc := flagged(t, e, "3A00000000000000E1", mc.msg)
 	if _, err := e.svc.Submit(ctx, e.worker.Actor(), inc.ID, incident.SubmitInput{Category: "violence", Platform: policies.Platform("iphone")}); err != nil {
@@ -38,7 +41,7 @@ func TestStarToWalkthroughWithRestart(t *testing.T) {
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("pending requests: %v, %v", reqs, err)
 	}
-	if _, err := e.svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "Beweis sichern"); err != nil {
+	if _, err := e.svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "Beweis sichern", auth.Code(t, sup.ID)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,6 +1,7 @@
 package wa
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -19,6 +20,8 @@ import (
 	wastore "go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 
+	"github.com/tresor-evidence/tresor/account"
+	"github.com/tresor-evidence/tresor/account/accounttest"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
@@ -265,4 +268,14 @@ func openDevices(t *testing.T, db *sql.DB, dialect string) *wastore.Container {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// newAuthenticator enrols supervisors and hands out their step-up codes.
+func newAuthenticator(t *testing.T, e *env) *accounttest.Authenticator {
+	t.Helper()
+	f, err := account.NewFactors(bytes.Repeat([]byte{7}, 32), rand.Reader, e.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &accounttest.Authenticator{Factors: f, Store: e.store.Accounts(), Now: e.clock.Now}
 }

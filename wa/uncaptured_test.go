@@ -149,20 +149,22 @@ func TestUncapturedStarToWorkersChoice(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.linkedAt(t0.Add(-10 * 24 * time.Hour))
+	auth := newAuthenticator(t, e)
 	e.svc = incident.NewService(e.store, e.pol, e.vault, e.ad, incident.WithClock(e.clock.Now),
-		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(auth.Factors))
 	e.ad.flagger = e.svc
 	sup, err := e.svc.AddUser(ctx, incident.System, incident.NewUser{Username: "leitung", Role: incident.RoleSupervisor, Password: "another long password"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth.Enroll(t, sup.ID)
 	approve := func(incID string) {
 		t.Helper()
 		reqs, err := e.svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: incID, State: incident.RequestPending})
 		if err != nil || len(reqs) != 1 {
 			t.Fatalf("pending requests: %v, %v", reqs, err)
 		}
-		if _, err := e.svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "Einverstanden"); err != nil {
+		if _, err := e.svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "Einverstanden", auth.Code(t, sup.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}

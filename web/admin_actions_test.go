@@ -16,13 +16,21 @@ func TestAdminChangesRole(t *testing.T) {
 	if !strings.Contains(w.Body.String(), `action="/admin/users/otto/role"`) || strings.Contains(w.Body.String(), `action="/admin/users/adam/role"`) {
 		t.Fatal("role forms missing, or offered for the admin's own account")
 	}
-	otto := e.as("otto")
-	wantRedirect(t, adam.post("/admin/users/otto/role", "role", "auditor"), "/admin/users?done=role_changed")
-	u, err := e.svc.User(e.ctx, incident.System, e.users["otto"].ID)
-	if err != nil || u.Role != incident.RoleAuditor {
+	// Taking an approving role away is the admin's alone.
+	susi := e.as("susi")
+	wantRedirect(t, adam.post("/admin/users/susi/role", "role", "worker"), "/admin/users?done=role_changed")
+	u, err := e.svc.User(e.ctx, incident.System, e.users["susi"].ID)
+	if err != nil || u.Role != incident.RoleWorker {
 		t.Fatalf("role after change: %v, %v", u.Role, err)
 	}
-	wantRedirect(t, otto.get("/incidents"), "/login")
+	wantRedirect(t, susi.get("/incidents"), "/login")
+	// Granting one waits for a second person; until then nothing changes.
+	otto := e.as("otto")
+	wantRedirect(t, adam.post("/admin/users/otto/role", "role", "auditor"), "/admin/users?done=account_approval_requested")
+	if u, err := e.svc.User(e.ctx, incident.System, e.users["otto"].ID); err != nil || u.Role != incident.RoleWorker {
+		t.Fatalf("role before approval: %v, %v", u.Role, err)
+	}
+	wantStatus(t, otto.get("/incidents"), http.StatusOK)
 	wantStatus(t, adam.post("/admin/users/adam/role", "role", "worker"), http.StatusForbidden)
 	wantStatus(t, adam.post("/admin/users/otto/role", "role", "king"), http.StatusBadRequest)
 	wantStatus(t, adam.post("/admin/users/nobody/role", "role", "worker"), http.StatusNotFound)
@@ -32,7 +40,7 @@ func TestAdminChangesRole(t *testing.T) {
 func (e *env) securedIncident() string {
 	e.t.Helper()
 	id := e.flag(e.as("wanda"), "wamidhold", "violence")
-	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern", e.stepUpCode("sven")); err != nil {
 		e.t.Fatal(err)
 	}
 	e.runJobs()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -56,7 +57,7 @@ func (s *Server) apiGuard(r route) gin.HandlerFunc {
 			rs.session, rs.user, rs.apiToken = nil, u, &t
 		} else {
 			sess := rs.session
-			if sess == nil || sess.Stage != incident.StageActive {
+			if sess == nil || sess.Stage != account.StageActive {
 				c.Header("WWW-Authenticate", `Bearer realm="tresor"`)
 				s.jsonError(c, http.StatusUnauthorized, "unauthorized", "sign in or send a bearer token")
 				return
@@ -81,34 +82,34 @@ var errBadToken = errors.New("unknown, expired or revoked token")
 // nothing about which tokens exist; a store that cannot answer is its own
 // error (a 503, so that a script does not conclude its token was
 // revoked).
-func (s *Server) bearer(c *gin.Context, header string) (incident.User, incident.APIToken, error) {
+func (s *Server) bearer(c *gin.Context, header string) (incident.User, account.APIToken, error) {
 	scheme, tok, ok := strings.Cut(header, " ")
 	tok = strings.TrimSpace(tok)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(tok, apiTokenPrefix) {
-		return incident.User{}, incident.APIToken{}, errBadToken
+		return incident.User{}, account.APIToken{}, errBadToken
 	}
 	ctx := c.Request.Context()
-	t, err := s.tokens.APITokenByHash(ctx, hashToken(tok))
+	t, err := s.accounts.APITokenByHash(ctx, account.HashToken(tok))
 	if errors.Is(err, incident.ErrNotFound) {
-		return incident.User{}, incident.APIToken{}, errBadToken
+		return incident.User{}, account.APIToken{}, errBadToken
 	}
 	if err != nil {
-		return incident.User{}, incident.APIToken{}, fmt.Errorf("failed to look up api token: %w", err)
+		return incident.User{}, account.APIToken{}, fmt.Errorf("failed to look up api token: %w", err)
 	}
 	now := s.now()
 	if !t.Active(now) {
-		return incident.User{}, incident.APIToken{}, errBadToken
+		return incident.User{}, account.APIToken{}, errBadToken
 	}
 	u, err := s.svc.User(ctx, incident.System, t.UserID)
 	if err != nil && !errors.Is(err, incident.ErrNotFound) {
-		return incident.User{}, incident.APIToken{}, fmt.Errorf("failed to look up the token's account: %w", err)
+		return incident.User{}, account.APIToken{}, fmt.Errorf("failed to look up the token's account: %w", err)
 	}
 	// Like sessions, tokens do not outlive a change to their account.
 	if err != nil || u.Disabled || u.UpdatedAt.After(t.CreatedAt) {
-		return incident.User{}, incident.APIToken{}, errBadToken
+		return incident.User{}, account.APIToken{}, errBadToken
 	}
 	if now.Sub(t.LastUsedAt) >= touchEvery {
-		if err := s.tokens.TouchAPIToken(ctx, t.ID, now); err != nil {
+		if err := s.accounts.TouchAPIToken(ctx, t.ID, now); err != nil {
 			s.log.Error("api token touch", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 		}
 	}

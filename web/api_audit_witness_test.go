@@ -47,7 +47,7 @@ func (e *env) withWitness(keys ...note.Verifier) {
 		e.t.Fatal(err)
 	}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
-		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithWitnessKeys(keys...))
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(e.factors()), incident.WithWitnessKeys(keys...))
 	e.serve(false)
 }
 

@@ -20,13 +20,7 @@ func (s *Server) apiRequestDecide(c *gin.Context) {
 		s.failJSON(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	a := actor(c)
-	if err := s.stepUp(ctx, a, b.Code); err != nil {
-		s.failJSON(c, err)
-		return
-	}
-	r, err := s.svc.Decide(ctx, a, c.Param("id"), approve, b.Reason)
+	r, err := s.svc.Decide(c.Request.Context(), actor(c), c.Param("id"), approve, b.Reason, b.Code)
 	if err != nil {
 		s.failJSON(c, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -25,7 +26,7 @@ func (e *env) apiToken(name string) string {
 	}
 	tok := apiTokenPrefix + secret
 	now := e.clock.Now()
-	if err := e.store.CreateAPIToken(e.ctx, incident.APIToken{ID: id, UserID: e.users[name].ID, Name: "test", TokenHash: hashToken(tok),
+	if err := e.store.CreateAPIToken(e.ctx, account.APIToken{ID: id, UserID: e.users[name].ID, Name: "test", TokenHash: account.HashToken(tok),
 		CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestAPITokensPage(t *testing.T) {
 		t.Fatal("the token is shown a second time")
 	}
 	ts, err := e.store.APITokens(e.ctx, e.users["wanda"].ID)
-	if err != nil || len(ts) != 1 || ts[0].TokenHash != hashToken(tok) || !ts[0].ExpiresAt.Equal(e.clock.Now().Add(30*24*time.Hour)) {
+	if err != nil || len(ts) != 1 || ts[0].TokenHash != account.HashToken(tok) || !ts[0].ExpiresAt.Equal(e.clock.Now().Add(30*24*time.Hour)) {
 		t.Fatalf("stored tokens: %+v, %v", ts, err)
 	}
 	wantStatus(t, wanda.post("/account/tokens", "name", "", "days", "30"), http.StatusBadRequest)
@@ -90,7 +91,7 @@ func TestAPITokensPage(t *testing.T) {
 	api := e.bearerClient(tok)
 	var list struct{ Incidents []apiIncident }
 	wantStatus(t, api.api(http.MethodGet, "/api/v1/incidents", "", &list), http.StatusOK)
-	if got, _ := e.store.APITokenByHash(e.ctx, hashToken(tok)); !got.LastUsedAt.Equal(e.clock.Now()) {
+	if got, _ := e.store.APITokenByHash(e.ctx, account.HashToken(tok)); !got.LastUsedAt.Equal(e.clock.Now()) {
 		t.Fatalf("last use not recorded: %v", got.LastUsedAt)
 	}
 	// Another user cannot revoke it; its owner can, and then it is dead.
@@ -250,12 +251,29 @@ func TestAPIUsers(t *testing.T) {
 	if len(list.Users) != 7 {
 		t.Fatalf("%d users", len(list.Users))
 	}
-	// A role change revokes the user's sessions and tokens.
+	// A role change revokes the user's sessions and tokens; granting an
+	// approving role waits for a second person's approval.
 	wandaTok := e.apiToken("wanda")
 	wandaWeb := e.as("wanda")
-	wantStatus(t, adam.api(http.MethodPost, "/api/v1/users/wanda/role", `{"role":"supervisor"}`, &u), http.StatusOK)
-	if u.Role != "supervisor" {
-		t.Fatalf("role %q", u.Role)
+	var ar apiAccountRequest
+	wantStatus(t, adam.api(http.MethodPost, "/api/v1/users/wanda/role", `{"role":"supervisor"}`, &ar), http.StatusAccepted)
+	if ar.Kind != "grant_role" || ar.State != "pending" {
+		t.Fatalf("account request %+v", ar)
+	}
+	wantStatus(t, e.bearerClient(wandaTok).api(http.MethodGet, "/api/v1/incidents", "", nil), http.StatusOK)
+	wantAPIError(t, adam.api(http.MethodPost, "/api/v1/account-requests/"+ar.ID+"/decide", `{"decision":"approve","reason":"ok","code":"000000"}`, nil),
+		http.StatusForbidden, "self_approval")
+	e.enroll("sven")
+	sven := e.bearerClient(e.apiToken("sven"))
+	var pending []apiAccountRequest
+	wantStatus(t, sven.api(http.MethodGet, "/api/v1/account-requests", "", &pending), http.StatusOK)
+	if len(pending) != 1 || pending[0].ID != ar.ID {
+		t.Fatalf("pending %+v", pending)
+	}
+	wantStatus(t, sven.api(http.MethodPost, "/api/v1/account-requests/"+ar.ID+"/decide",
+		`{"decision":"approve","reason":"neue Leitung","code":"`+e.code("sven")+`"}`, &ar), http.StatusOK)
+	if got, _ := e.svc.User(e.ctx, incident.System, e.users["wanda"].ID); got.Role != incident.RoleSupervisor {
+		t.Fatalf("role after approval %q", got.Role)
 	}
 	wantAPIError(t, e.bearerClient(wandaTok).api(http.MethodGet, "/api/v1/incidents", "", nil), http.StatusUnauthorized, "unauthorized")
 	wantRedirect(t, wandaWeb.get("/incidents"), "/login")

@@ -107,6 +107,46 @@ type apiUser struct {
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// NeedsApproval: created by an admin with a role that approves; no
+	// sign-in until a second person approves.
+	NeedsApproval bool `json:"needs_approval"`
+	// MustChangePassword: an admin reset the password.
+	MustChangePassword bool `json:"must_change_password"`
+}
+
+// apiAccountRequest is an account change waiting for a second person.
+type apiAccountRequest struct {
+	ID          string     `json:"id"`
+	Kind        string     `json:"kind"`
+	UserID      string     `json:"user_id"`
+	RequesterID string     `json:"requester_id"`
+	Role        string     `json:"role,omitempty"`
+	State       string     `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+}
+
+func toAPIAccountRequest(r incident.AccountRequest) apiAccountRequest {
+	out := apiAccountRequest{ID: r.ID, Kind: string(r.Kind), UserID: r.SubjectID, RequesterID: r.RequesterID, Role: string(r.Role),
+		State: string(r.State), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+	if !r.DecidedAt.IsZero() {
+		out.DecidedAt = &r.DecidedAt
+	}
+	return out
+}
+
+// apiPasswordReset is the answer to an admin's password reset: the
+// one-time password, shown this once.
+type apiPasswordReset struct {
+	User            apiUser            `json:"user"`
+	OneTimePassword string             `json:"one_time_password"`
+	AccountRequest  *apiAccountRequest `json:"account_request,omitempty"`
+}
+
+type apiPasswordBody struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
 }
 
 // apiIncidentDetail is one incident with its steps and requests.
@@ -225,5 +265,5 @@ func toAPIRequest(r incident.Request) apiRequest {
 
 func toAPIUser(u incident.User) apiUser {
 	return apiUser{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Email: u.Email, Disabled: u.Disabled,
-		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, NeedsApproval: u.NeedsApproval, MustChangePassword: u.MustChangePassword}
 }

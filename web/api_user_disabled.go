@@ -26,11 +26,5 @@ func (s *Server) apiUserSetDisabled(c *gin.Context) {
 		s.failJSON(c, err)
 		return
 	}
-	if u.Disabled {
-		if err := s.revokeAccess(c, u.ID); err != nil {
-			s.failJSON(c, err)
-			return
-		}
-	}
 	respond(c, http.StatusOK, toAPIUser(u))
 }

@@ -7,17 +7,22 @@ import (
 )
 
 // apiUserSetRole gives an account another role and revokes its sessions
-// and tokens.
+// and tokens, or (a role that approves) answers 202 with the account
+// request a second person decides.
 func (s *Server) apiUserSetRole(c *gin.Context) {
 	var b apiRoleBody
 	if err := decodeJSON(c, &b); err != nil {
 		s.failJSON(c, err)
 		return
 	}
-	u, err := s.changeRole(c, c.Param("name"), b.Role)
+	ch, err := s.changeRole(c, c.Param("name"), b.Role)
 	if err != nil {
 		s.failJSON(c, err)
 		return
 	}
-	respond(c, http.StatusOK, toAPIUser(u))
+	if ch.Pending() {
+		respond(c, http.StatusAccepted, toAPIAccountRequest(*ch.Request))
+		return
+	}
+	respond(c, http.StatusOK, toAPIUser(ch.User))
 }

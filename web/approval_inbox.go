@@ -57,7 +57,7 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 			return inboxView{}, err
 		}
 		for _, r := range reqs {
-			rv := s.requestView(a, r, now).retrying(retry)
+			rv := s.requestView(st(c).user, r, now).retrying(retry)
 			if sel.state == incident.RequestApproved && !rv.CanHandOver {
 				continue
 			}

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tresor-evidence/tresor/account"
+	"github.com/tresor-evidence/tresor/incident"
 )
 
 func (e *env) login(name, pw string) (*client, *http.Response) {
@@ -35,12 +38,12 @@ func TestWorkerSignInWithoutSecondFactor(t *testing.T) {
 	if _, err := e.store.Session(e.ctx, tok); err == nil {
 		t.Fatal("the raw token finds a session")
 	}
-	if _, err := e.store.Session(e.ctx, hashToken(tok)); err != nil {
+	if _, err := e.store.Session(e.ctx, account.HashToken(tok)); err != nil {
 		t.Fatal(err)
 	}
 	wantRedirect(t, c.post("/logout"), "/login")
 	wantRedirect(t, c.get("/incidents"), "/login")
-	if _, err := e.store.Session(e.ctx, hashToken(tok)); err == nil {
+	if _, err := e.store.Session(e.ctx, account.HashToken(tok)); err == nil {
 		t.Fatal("session survives logout")
 	}
 }
@@ -69,22 +72,22 @@ func TestSupervisorEnrolsAndSignsInWithTOTP(t *testing.T) {
 	if m == nil {
 		t.Fatal("no key on the setup page")
 	}
-	key, err := b32.DecodeString(strings.ReplaceAll(m[1], " ", ""))
+	key, err := account.B32.DecodeString(strings.ReplaceAll(m[1], " ", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sealed := regexp.MustCompile(`name="sealed" value="([^"]+)"`).FindStringSubmatch(w.Body.String())[1]
 	wantStatus(t, c.post("/account/second-factor", "sealed", sealed, "code", "123456"), http.StatusBadRequest)
-	code := hotp(key, uint64(totpStep(e.clock.Now())), totpDigits)
+	code := account.HOTP(key, uint64(account.TOTPStep(e.clock.Now())), account.TOTPDigits)
 	w = c.post("/account/second-factor", "sealed", sealed, "code", code)
 	wantStatus(t, w, http.StatusOK)
 	codes := regexp.MustCompile(`<li class="mono">([a-z2-7-]{14})</li>`).FindAllStringSubmatch(w.Body.String(), -1)
-	if len(codes) != recoveryCount {
+	if len(codes) != account.RecoveryCount {
 		t.Fatalf("%d recovery codes shown", len(codes))
 	}
 	wantStatus(t, c.get("/approvals"), http.StatusOK)
 	f, err := e.store.SecondFactor(e.ctx, e.users["susi"].ID)
-	if err != nil || strings.Contains(f.SecretSealed, b32.EncodeToString(key)) {
+	if err != nil || strings.Contains(f.SecretSealed, account.B32.EncodeToString(key)) {
 		t.Fatalf("stored factor: %+v, %v", f, err)
 	}
 
@@ -96,7 +99,7 @@ func TestSupervisorEnrolsAndSignsInWithTOTP(t *testing.T) {
 	wantRedirect(t, c.get("/approvals"), "/login/second-factor")
 	wantStatus(t, c.post("/login/second-factor", "code", code), http.StatusUnauthorized)
 	e.clock.Advance(30 * time.Second)
-	code = hotp(key, uint64(totpStep(e.clock.Now())), totpDigits)
+	code = account.HOTP(key, uint64(account.TOTPStep(e.clock.Now())), account.TOTPDigits)
 	wantRedirect(t, c.post("/login/second-factor", "code", code), "/")
 	wantStatus(t, c.get("/approvals"), http.StatusOK)
 
@@ -106,9 +109,18 @@ func TestSupervisorEnrolsAndSignsInWithTOTP(t *testing.T) {
 	c, _ = e.login("susi", "correct horse susi")
 	wantStatus(t, c.post("/login/second-factor", "code", codes[0][1]), http.StatusUnauthorized)
 
-	// The admin resets the factor: sessions end, enrolment is due again.
+	// The admin resets the factor and another supervisor approves (a
+	// supervisor's reset needs a second person): sessions end, enrolment
+	// is due again.
 	e.enroll("adam")
-	wantRedirect(t, e.as("adam").post("/admin/users/susi/second-factor/reset"), "/admin/users")
+	wantRedirect(t, e.as("adam").post("/admin/users/susi/second-factor/reset"), "/admin/users?done=account_approval_requested")
+	reqs, err := e.svc.AccountRequests(e.ctx, e.users["sven"].Actor(), incident.AccountRequestFilter{State: incident.RequestPending})
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("pending: %+v, %v", reqs, err)
+	}
+	if _, err := e.svc.DecideAccountRequest(e.ctx, e.users["sven"].Actor(), reqs[0].ID, true, "bestätigt", e.stepUpCode("sven")); err != nil {
+		t.Fatal(err)
+	}
 	wantRedirect(t, c.get("/approvals"), "/login")
 	_, res = e.login("susi", "correct horse susi")
 	if res.Header.Get("Location") != "/account/second-factor" {

@@ -69,11 +69,11 @@ func newPagesEnv(t *testing.T) *pagesEnv {
 	wanda := e.as("wanda")
 	pe := &pagesEnv{env: e, reporter: "wanda"}
 	pe.walking = e.flag(wanda, "MSGWALK", "violence")
-	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(pe.walking).ID, true, "Beweis sichern"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(pe.walking).ID, true, "Beweis sichern", e.stepUpCode("sven")); err != nil {
 		t.Fatal(err)
 	}
 	pe.refused = e.flag(wanda, "MSGDONE", "threat")
-	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(pe.refused).ID, true, "sichern"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(pe.refused).ID, true, "sichern", e.stepUpCode("sven")); err != nil {
 		t.Fatal(err)
 	}
 	e.runJobs()

@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/vault"
 )
@@ -428,11 +429,11 @@ func browserFlow(t *testing.T, exe, shots string, vp viewport) {
 	anna.see("Zweiter Faktor", "Ihre Rolle verlangt einen zweiten Faktor.")
 	anna.shot("enrol")
 	grouped := run(anna, chromedp.Text(chromedp.CSS("main code.key")))
-	key, err := b32.DecodeString(strings.ReplaceAll(strings.TrimSpace(grouped), " ", ""))
-	if err != nil || len(key) != totpKeySize {
+	key, err := account.B32.DecodeString(strings.ReplaceAll(strings.TrimSpace(grouped), " ", ""))
+	if err != nil || len(key) != account.TOTPKeySize {
 		t.Fatalf("enrolment key %q: %v", grouped, err)
 	}
-	anna.fill("#code", hotp(key, uint64(totpStep(e.clock.Now())), totpDigits))
+	anna.fill("#code", account.HOTP(key, uint64(account.TOTPStep(e.clock.Now())), account.TOTPDigits))
 	anna.press(`main form[action="/account/second-factor"] button[type=submit]`)
 	anna.see("Zweiter Faktor", "Ihre Wiederherstellungscodes", "Unbenutzte Wiederherstellungscodes: 10")
 	anna.press(`main a[href="/"]`)

@@ -39,7 +39,7 @@ func browserWalkthrough(t *testing.T, exe, shots string, vp viewport) {
 	f := &flow{t: t, e: e, browser: newBrowser(t, exe), base: ts.URL, vp: vp, shots: shots}
 	approve := func(id string) {
 		t.Helper()
-		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern", e.stepUpCode("susi")); err != nil {
 			t.Fatal(err)
 		}
 		e.runJobs()

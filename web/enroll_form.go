@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -34,10 +35,10 @@ type enrollView struct {
 func (s *Server) enrollForm(c *gin.Context) {
 	u := st(c).user
 	ctx := c.Request.Context()
-	f, err := s.sessions.SecondFactor(ctx, u.ID)
+	f, err := s.accounts.SecondFactor(ctx, u.ID)
 	switch {
 	case err == nil:
-		left, err := s.sessions.RecoveryCodesLeft(ctx, u.ID)
+		left, err := s.accounts.RecoveryCodesLeft(ctx, u.ID)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -48,7 +49,7 @@ func (s *Server) enrollForm(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	key := make([]byte, totpKeySize)
+	key := make([]byte, account.TOTPKeySize)
 	if _, err := io.ReadFull(s.rand, key); err != nil {
 		s.fail(c, fmt.Errorf("failed to generate a secret: %w", err))
 		return
@@ -62,16 +63,16 @@ func (s *Server) enrollForm(c *gin.Context) {
 }
 
 func (s *Server) setupView(u incident.User, key []byte) (enrollView, error) {
-	sealed, err := s.box.seal(key, purposeEnroll, u.ID)
+	sealed, err := s.factors.Seal(key, account.PurposeEnroll, u.ID)
 	if err != nil {
 		return enrollView{}, err
 	}
-	uri := otpauthURI(key, u.Username)
+	uri := account.OTPAuthURI(key, u.Username)
 	qr, err := qrDataURL(uri)
 	if err != nil {
 		return enrollView{}, err
 	}
-	return enrollView{Required: needsSecondFactor(u.Role), Key: groupKey(key), URI: uri, QR: qr, Sealed: sealed}, nil
+	return enrollView{Required: needsSecondFactor(u.Role), Key: account.GroupKey(key), URI: uri, QR: qr, Sealed: sealed}, nil
 }
 
 // renderSetup renders the second-factor page. While it shows a QR code,

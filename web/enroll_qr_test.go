@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tresor-evidence/tresor/account"
 )
 
 var totpQRImage = regexp.MustCompile(`<img class="qr" src="(data:image/png;base64,[A-Za-z0-9+/=&#;]+)"`)
@@ -38,7 +40,7 @@ func TestSecondFactorSetupShowsQRCode(t *testing.T) {
 	}
 
 	// Once enabled, no code is shown and the strict policy is back.
-	code := hotp(mustB32(t, key), uint64(totpStep(e.clock.Now())), totpDigits)
+	code := account.TOTPCode(mustB32(t, key), account.TOTPStep(e.clock.Now()))
 	w = c.post("/account/second-factor", "sealed", sealed, "code", code)
 	wantStatus(t, w, http.StatusOK)
 	wantNotBody(t, w, "data:image/png")
@@ -77,7 +79,7 @@ func wantSetupQR(t *testing.T, w *httptest.ResponseRecorder, username string) st
 	wantPNG(t, got)
 	// The encoder is deterministic: drawing the otpauth address of the
 	// typed key must give the very image on the page.
-	want, err := qrDataURL(otpauthURI(mustB32(t, grouped), username))
+	want, err := qrDataURL(account.OTPAuthURI(mustB32(t, grouped), username))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func wantSetupQR(t *testing.T, w *httptest.ResponseRecorder, username string) st
 
 func mustB32(t *testing.T, grouped string) []byte {
 	t.Helper()
-	key, err := b32.DecodeString(strings.ReplaceAll(grouped, " ", ""))
+	key, err := account.B32.DecodeString(strings.ReplaceAll(grouped, " ", ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -20,12 +21,12 @@ func (s *Server) enrollSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	rs := st(c)
 	u := rs.user
-	key, err := s.box.open(f.Sealed, purposeEnroll, u.ID)
+	key, err := s.factors.Open(f.Sealed, account.PurposeEnroll, u.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	step, ok := verifyTOTP(key, f.Code, s.now())
+	step, ok := account.VerifyTOTP(key, f.Code, s.now())
 	if !ok {
 		v, err := s.setupView(u, key)
 		if err != nil {
@@ -36,26 +37,26 @@ func (s *Server) enrollSubmit(c *gin.Context) {
 		s.renderSetup(c, http.StatusBadRequest, v)
 		return
 	}
-	sealed, err := s.box.seal(key, purposeTOTP, u.ID)
+	sealed, err := s.factors.Seal(key, account.PurposeTOTP, u.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	codes, hashes, err := s.newRecoveryCodes()
+	codes, hashes, err := s.factors.NewRecoveryCodes()
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	factor := incident.SecondFactor{UserID: u.ID, SecretSealed: sealed, LastStep: step, EnabledAt: s.now()}
-	err = s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthSecondFactorEnabled, u.ID, func(ctx context.Context) error {
-		return s.sessions.EnableSecondFactor(ctx, factor, hashes)
+	factor := account.SecondFactor{UserID: u.ID, SecretSealed: sealed, LastStep: step, EnabledAt: s.now()}
+	err = s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthSecondFactorEnabled, u.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.EnableSecondFactor(ctx, factor, hashes)
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if rs.session.Stage != incident.StageActive {
-		if err := s.startSession(c, u, incident.StageActive); err != nil {
+	if rs.session.Stage != account.StageActive {
+		if err := s.startSession(c, u, account.StageActive); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -17,9 +18,10 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, incident.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrNotSupervisor), errors.Is(err, incident.ErrSelfApproval):
+	case errors.Is(err, incident.ErrForbidden), errors.Is(err, incident.ErrNotSupervisor), errors.Is(err, incident.ErrSelfApproval),
+		errors.Is(err, incident.ErrAffectedAccount), errors.Is(err, incident.ErrWrongPassword):
 		return http.StatusForbidden
-	case errors.Is(err, incident.ErrInvalidInput), errors.Is(err, incident.ErrReasonRequired), errors.Is(err, errSealed):
+	case errors.Is(err, incident.ErrInvalidInput), errors.Is(err, incident.ErrReasonRequired), errors.Is(err, account.ErrSealed):
 		return http.StatusBadRequest
 	case errors.Is(err, incident.ErrExpired), errors.Is(err, incident.ErrAlreadyDecided), errors.Is(err, incident.ErrInvalidTransition),
 		errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrDuplicate), errors.Is(err, incident.ErrNotSecured),
@@ -31,7 +33,7 @@ func statusOf(err error) int {
 		return http.StatusInsufficientStorage
 	case errors.Is(err, incident.ErrUnavailable):
 		return http.StatusServiceUnavailable
-	case errors.As(err, &tooBig):
+	case errors.As(err, &tooBig), errors.Is(err, incident.ErrUploadTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errUnsupportedMedia):
 		return http.StatusUnsupportedMediaType
@@ -47,7 +49,7 @@ func statusOf(err error) int {
 
 // errUnsupportedMedia: the uploaded file's type, told by its first bytes,
 // is not one the policy allows.
-var errUnsupportedMedia = errors.New("the file type is not allowed by the policy")
+var errUnsupportedMedia = incident.ErrUploadType
 
 // errorView is the data of the error page.
 type errorView struct {
@@ -74,13 +76,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 	v := s.errorView(c, status, detailKey(err))
 	l := s.localizer(st(c).lang)
 	var tooBig *http.MaxBytesError
-	var refused *refusedTypeError
+	var refused *incident.UploadTypeError
 	switch {
 	case errors.As(err, &refused):
 		v.Detail = "" // the list says it better than "only the policy's types"
 		v.Hint = l.T("forms.types_allowed", l.fileKinds(s.policy.UploadTypes))
-		if refused.detected != "" {
-			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.detected))
+		if refused.Detected != "" {
+			v.Hint += " " + l.T("forms.type_detected", l.fileKind(refused.Detected))
 		}
 	case errors.As(err, &tooBig):
 		v.Hint = l.T("forms.size_limit", l.Size(tooBig.Limit))
@@ -108,6 +110,7 @@ func detailKey(err error) string {
 		key string
 	}{
 		{incident.ErrSelfApproval, "error.detail.self_approval"},
+		{incident.ErrAffectedAccount, "account.error.affected"},
 		{incident.ErrNotSupervisor, "error.detail.not_supervisor"},
 		{incident.ErrExpired, "error.detail.expired"},
 		{incident.ErrAlreadyDecided, "error.detail.already_decided"},
@@ -160,6 +163,8 @@ func errorCode(err error) string {
 		code string
 	}{
 		{incident.ErrSelfApproval, "self_approval"},
+		{incident.ErrAffectedAccount, "affected_account"},
+		{incident.ErrWrongPassword, "wrong_password"},
 		{incident.ErrNotSupervisor, "not_supervisor"},
 		{incident.ErrForbidden, "forbidden"},
 		{incident.ErrNotFound, "not_found"},
@@ -176,7 +181,7 @@ func errorCode(err error) string {
 		{incident.ErrStorageFull, "storage_full"},
 		{incident.ErrUnavailable, "unavailable"},
 		{incident.ErrInvalidInput, "invalid_input"},
-		{errSealed, "invalid_input"},
+		{account.ErrSealed, "invalid_input"},
 		{errUnsupportedMedia, "unsupported_media_type"},
 		{errWrongCode, "step_up_failed"},
 		{incident.ErrStepUpLocked, "step_up_locked"},
@@ -185,7 +190,7 @@ func errorCode(err error) string {
 			return d.code
 		}
 	}
-	if errors.As(err, &tooBig) {
+	if errors.As(err, &tooBig) || errors.Is(err, incident.ErrUploadTooLarge) {
 		return "too_large"
 	}
 	return "internal"

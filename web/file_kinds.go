@@ -1,25 +1,17 @@
 package web
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/tresor-evidence/tresor/incident"
 )
-
-// refusedTypeError is errUnsupportedMedia for one file, with the media
-// type its first bytes showed.
-type refusedTypeError struct{ detected string }
-
-func (e *refusedTypeError) Error() string {
-	return fmt.Sprintf("%v: %s", errUnsupportedMedia, e.detected)
-}
-func (e *refusedTypeError) Unwrap() error { return errUnsupportedMedia }
 
 // fileKind names a media type in words people know ("Fotos (JPEG)"),
 // never as the media type itself: by its catalog entry (forms.kind.EXT,
-// with the extension partExt gives it), or else by the subtype in
+// with the extension incident.MediaExt gives it), or else by the subtype in
 // capitals ("XYZ-Dateien") for a type a provider added to the policy.
 func (l *localizer) fileKind(mediaType string) string {
-	if ext, ok := partExt[mediaType]; ok {
+	if ext := incident.MediaExt(mediaType); ext != "" {
 		if key := "forms.kind." + strings.TrimPrefix(ext, "."); l.Has(key) {
 			return l.T(key)
 		}

@@ -121,3 +121,15 @@ type unlinkForm struct {
 type pickForm struct {
 	Recent string `form:"recent"` // a recent captured message's id, or ""
 }
+
+type passwordForm struct {
+	Current string `form:"current"`
+	New     string `form:"new"`
+	Confirm string `form:"confirm"`
+}
+
+type accountDecideForm struct {
+	Decision string `form:"decision"` // "approve" or "reject"
+	Reason   string `form:"reason"`
+	Code     string `form:"code"`
+}

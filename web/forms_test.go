@@ -143,7 +143,7 @@ func mainOf(page string) string {
 func TestConfirmStepTwiceAPI(t *testing.T) {
 	e := newEnv(t)
 	id := e.flag(e.as("wanda"), "MSGAPITWICE", "violence")
-	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["sven"].Actor(), e.pending(id).ID, true, "sichern", e.stepUpCode("sven")); err != nil {
 		t.Fatal(err)
 	}
 	e.runJobs()

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
@@ -66,7 +67,9 @@ type env struct {
 	log   *bytes.Buffer
 	users map[string]incident.User // by user name
 	keys  map[string][]byte        // TOTP keys by user name
-	wa    *fakeWhatsApp            // the WhatsApp port behind the pages
+	// usedSteps is the last time step stepUpCode handed out per user.
+	usedSteps map[string]int64
+	wa        *fakeWhatsApp // the WhatsApp port behind the pages
 }
 
 var testKey = bytes.Repeat([]byte{7}, 32)
@@ -97,7 +100,7 @@ func newEnvPolicyOn(t *testing.T, tls bool, pol *policies.Policy, d sqlstore.Dia
 		clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), log: &bytes.Buffer{},
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
-		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(e.factors()))
 	e.serve(tls)
 	for name, role := range map[string]incident.Role{"wanda": incident.RoleWorker, "otto": incident.RoleWorker,
 		"susi": incident.RoleSupervisor, "sven": incident.RoleSupervisor, "anna": incident.RoleAuditor, "adam": incident.RoleAdmin} {
@@ -114,7 +117,7 @@ func newEnvPolicyOn(t *testing.T, tls bool, pol *policies.Policy, d sqlstore.Dia
 func (e *env) serve(tls bool) {
 	e.t.Helper()
 	var err error
-	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), TLS: tls, WhatsApp: e.wa, Bundles: memBundles{}})
 	if err != nil {
 		e.t.Fatal(err)
@@ -137,20 +140,56 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 func (e *env) enroll(name string) {
 	e.t.Helper()
 	u := e.users[name]
-	key := bytes.Repeat([]byte(name[:1]), totpKeySize)
-	sealed, err := e.srv.box.seal(key, purposeTOTP, u.ID)
+	key := bytes.Repeat([]byte(name[:1]), account.TOTPKeySize)
+	sealed, err := e.srv.factors.Seal(key, account.PurposeTOTP, u.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.store.EnableSecondFactor(e.ctx, incident.SecondFactor{UserID: u.ID, SecretSealed: sealed, EnabledAt: e.clock.Now()}, nil); err != nil {
+	if err := e.store.EnableSecondFactor(e.ctx, account.SecondFactor{UserID: u.ID, SecretSealed: sealed, EnabledAt: e.clock.Now()}, nil); err != nil {
 		e.t.Fatal(err)
 	}
 	e.keys[name] = key
 }
 
+// factors checks codes as the server does: with testKey, at e's clock.
+func (e *env) factors() *account.Factors {
+	e.t.Helper()
+	f, err := account.NewFactors(testKey, rand.Reader, e.clock.Now)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+// stepUpCode returns a code of the user for a decision made directly
+// through the service: enrolled if need be, for a time step not handed
+// out by stepUpCode before and not the current one (which e.code hands
+// out), the clock moved on when those are used up.
+func (e *env) stepUpCode(name string) string {
+	e.t.Helper()
+	if _, ok := e.keys[name]; !ok {
+		e.enroll(name)
+	}
+	if e.usedSteps == nil {
+		e.usedSteps = map[string]int64{}
+	}
+	for {
+		cur := account.TOTPStep(e.clock.Now())
+		next := max(e.usedSteps[name]+1, cur-account.TOTPSkew)
+		if next == cur {
+			next++
+		}
+		if next <= cur+account.TOTPSkew {
+			e.usedSteps[name] = next
+			return account.TOTPCode(e.keys[name], next)
+		}
+		e.clock.Advance(account.TOTPPeriod * time.Second)
+	}
+}
+
 // code returns the user's current TOTP code.
 func (e *env) code(name string) string {
-	return hotp(e.keys[name], uint64(totpStep(e.clock.Now())), totpDigits)
+	return account.HOTP(e.keys[name], uint64(account.TOTPStep(e.clock.Now())), account.TOTPDigits)
 }
 
 // client is a browser: it keeps cookies and the last CSRF token.
@@ -175,7 +214,7 @@ func (e *env) as(name string) *client {
 		e.t.Fatal(err)
 	}
 	now := e.clock.Now()
-	sess := incident.Session{TokenHash: hashToken(tok), UserID: e.users[name].ID, Stage: incident.StageActive, CSRF: "csrf-" + tok, CreatedAt: now, LastSeenAt: now}
+	sess := account.Session{TokenHash: account.HashToken(tok), UserID: e.users[name].ID, Stage: account.StageActive, CSRF: "csrf-" + tok, CreatedAt: now, LastSeenAt: now}
 	if err := e.store.CreateSession(e.ctx, sess); err != nil {
 		e.t.Fatal(err)
 	}

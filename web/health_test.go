@@ -26,7 +26,7 @@ func (e *env) serveObserved(maxInFlight int) *prometheus.Registry {
 	e.t.Helper()
 	reg := prometheus.NewRegistry()
 	var err error
-	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
 		MaxInFlight: maxInFlight, Metrics: reg,
 		Readiness: []ReadinessCheck{{Name: "database", Check: e.store.Ping}, {Name: "schema", Check: e.store.CheckSchema}}})

@@ -86,9 +86,5 @@ func (s *Server) chooseUpload(c *gin.Context, file *multipart.Part, in incident.
 	if file == nil || file.FileName() == "" {
 		return incident.Incident{}, errNoFile
 	}
-	part, err := s.uploadedPart(file)
-	if err != nil {
-		return incident.Incident{}, err
-	}
-	return s.svc.SubmitUpload(c.Request.Context(), actor(c), c.Param("id"), in, part)
+	return s.svc.SubmitUpload(c.Request.Context(), actor(c), c.Param("id"), in, incident.Part{Size: -1, Content: file})
 }

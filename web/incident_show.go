@@ -67,6 +67,9 @@ type requestView struct {
 	CanHandOver bool
 	CanDownload bool
 	Retry       *decideRetry // the decision form as sent, when it must be sent again
+	// Warnings are why the viewer should think twice before approving:
+	// signs that they and the requester may be one person.
+	Warnings []incident.ApproverWarning
 }
 
 // incidentShow shows one incident the user may see; others' give 404.
@@ -117,7 +120,7 @@ func (s *Server) showIncident(c *gin.Context, id string, retry *decideRetry) (sh
 	v.Label = s.incidentLabel(l, s.categoryLabels(l), inc)
 	v.Steps = s.stepViews(inc, steps, now)
 	for _, r := range reqs {
-		v.Requests = append(v.Requests, s.requestView(a, r, now).retrying(retry))
+		v.Requests = append(v.Requests, s.requestView(st(c).user, r, now).retrying(retry))
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
 		v.Trail, v.ShowTrail = trailRows(l, d.Trail, d.People, steps), true
@@ -126,18 +129,23 @@ func (s *Server) showIncident(c *gin.Context, id string, retry *decideRetry) (sh
 	return v, nil
 }
 
-// requestView says what the user may do with a request.
-func (s *Server) requestView(a incident.Actor, r incident.Request, now time.Time) requestView {
+// requestView says what the user me may do with a request.
+func (s *Server) requestView(me incident.User, r incident.Request, now time.Time) requestView {
+	a := me.Actor()
 	decided := false
 	for _, d := range r.Decisions {
 		decided = decided || d.ActorID == a.ID
 	}
 	sup := a.Role == incident.RoleSupervisor
-	return requestView{Request: r,
+	v := requestView{Request: r,
 		CanDecide:   sup && r.State == incident.RequestPending && r.RequesterID != a.ID && !decided && now.Before(r.ExpiresAt),
 		CanHandOver: sup && r.Kind == incident.RequestRelease && r.State == incident.RequestApproved && r.HandedOverAt == nil,
 		CanDownload: sup && s.bundles != nil && s.svc.DownloadLinksLeft(r) > 0,
 	}
+	if v.CanDecide {
+		v.Warnings = incident.ApproverWarnings(me, r.RequesterID, r.CreatedAt)
+	}
+	return v
 }
 
 // stepViews pairs each step with the policy's instructions for it.

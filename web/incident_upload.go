@@ -1,13 +1,11 @@
 package web
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -55,39 +53,16 @@ func (s *Server) incidentUpload(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	part, err := s.uploadedPart(file)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	// The file part goes to the domain unread: it tells the type from the
+	// first bytes and holds the file to the policy's types and size.
 	inc, err := s.svc.FlagUpload(c.Request.Context(), actor(c),
 		incident.FlagInput{Category: cat.ID, Description: f.Description, Platform: pl,
-			Message: incident.MessageRef{FileName: safeFileName(file.FileName())}}, part)
+			Message: incident.MessageRef{FileName: safeFileName(file.FileName())}}, incident.Part{Size: -1, Content: file})
 	if err != nil {
 		s.fail(c, uploadReadError(err))
 		return
 	}
 	s.redirect(c, "/incidents/"+inc.ID+"?done=uploaded")
-}
-
-// uploadedPart checks the file part's type from its first bytes (the
-// policy's upload types only) and returns it as a part that streams at
-// most the policy's size limit.
-func (s *Server) uploadedPart(file *multipart.Part) (incident.Part, error) {
-	br := bufio.NewReaderSize(file, sniffLen)
-	head, err := br.Peek(sniffLen)
-	switch {
-	case len(head) == 0 && (err == nil || errors.Is(err, io.EOF)):
-		return incident.Part{}, fmt.Errorf("%w: the file is empty", incident.ErrInvalidInput)
-	case err != nil && !errors.Is(err, io.EOF):
-		return incident.Part{}, uploadReadError(err)
-	}
-	mt := sniffType(head)
-	if !slices.Contains(s.policy.UploadTypes, mt) {
-		return incident.Part{}, &refusedTypeError{detected: mt}
-	}
-	return incident.Part{Name: partName(mt), MediaType: mt, Size: -1,
-		Content: &capReader{r: br, left: s.policy.UploadMaxBytes, limit: s.policy.UploadMaxBytes}}, nil
 }
 
 // readUploadForm checks the request's origin and its CSRF token (the
@@ -196,6 +171,9 @@ func readField(p *multipart.Part, limit int) (string, error) {
 // they are and turns a malformed or truncated multipart body into invalid
 // input. Other errors (the vault, the store) stay server errors.
 func uploadReadError(err error) error {
+	if tooBig, ok := errors.AsType[*incident.UploadTooLargeError](err); ok {
+		return &http.MaxBytesError{Limit: tooBig.Limit}
+	}
 	if statusOf(err) != http.StatusInternalServerError {
 		return err
 	}
@@ -203,28 +181,4 @@ func uploadReadError(err error) error {
 		return fmt.Errorf("%w: malformed or interrupted upload: %w", incident.ErrInvalidInput, err)
 	}
 	return err
-}
-
-// capReader passes at most limit bytes and then fails with the same error
-// as http.MaxBytesReader, so that an over-long file gives 413.
-type capReader struct {
-	r     io.Reader
-	left  int64
-	limit int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.left < 0 {
-		return 0, &http.MaxBytesError{Limit: c.limit}
-	}
-	if int64(len(p)) > c.left+1 {
-		p = p[:c.left+1]
-	}
-	n, err := c.r.Read(p)
-	if int64(n) > c.left {
-		n, c.left = int(c.left), -1
-		return n, &http.MaxBytesError{Limit: c.limit}
-	}
-	c.left -= int64(n)
-	return n, err
 }

@@ -35,7 +35,7 @@ func (s *slowDowns) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
 func (e *env) restart(rec *slowDowns) {
 	e.t.Helper()
 	e.svc = incident.NewService(e.store, e.svc.Policy(), fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
-		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithWait(rec.wait))
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(e.factors()), incident.WithWait(rec.wait))
 	e.serve(false)
 }
 

@@ -4,8 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/account"
 )
 
 // loginView is the sign-in page's data.
@@ -18,7 +17,7 @@ type loginView struct {
 
 // loginForm shows the sign-in page.
 func (s *Server) loginForm(c *gin.Context) {
-	if sess := st(c).session; sess != nil && sess.Stage == incident.StageActive {
+	if sess := st(c).session; sess != nil && sess.Stage == account.StageActive {
 		s.redirect(c, "/")
 		return
 	}

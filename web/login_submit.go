@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -41,25 +42,25 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	stage := incident.StageActive
-	_, err = s.sessions.SecondFactor(ctx, u.ID)
+	stage := account.StageActive
+	_, err = s.accounts.SecondFactor(ctx, u.ID)
 	switch {
 	case err == nil:
-		stage = incident.StageSecondFactor
+		stage = account.StageSecondFactor
 	case !errors.Is(err, incident.ErrNotFound):
 		s.fail(c, err)
 		return
 	case needsSecondFactor(u.Role):
-		stage = incident.StageEnroll
+		stage = account.StageEnroll
 	}
 	if err := s.startSession(c, u, stage); err != nil {
 		s.fail(c, err)
 		return
 	}
 	switch stage {
-	case incident.StageSecondFactor:
+	case account.StageSecondFactor:
 		s.redirect(c, "/login/second-factor")
-	case incident.StageEnroll:
+	case account.StageEnroll:
 		s.redirect(c, "/account/second-factor")
 	default:
 		s.redirect(c, "/")

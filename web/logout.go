@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -12,8 +13,8 @@ import (
 func (s *Server) logout(c *gin.Context) {
 	rs := st(c)
 	hash := rs.session.TokenHash
-	err := s.svc.RecordAuthChange(c.Request.Context(), rs.user.Actor(), incident.AuthSignedOut, rs.user.ID, func(ctx context.Context) error {
-		return s.sessions.DeleteSession(ctx, hash)
+	err := s.svc.RecordAuthChange(c.Request.Context(), rs.user.Actor(), incident.AuthSignedOut, rs.user.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.DeleteSession(ctx, hash)
 	})
 	if err != nil {
 		s.fail(c, err)

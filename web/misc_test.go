@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
 )
@@ -20,37 +21,37 @@ func TestTOTPRFC6238Vectors(t *testing.T) {
 		unix int64
 		want string
 	}{{59, "94287082"}, {1111111109, "07081804"}, {1111111111, "14050471"}, {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"}} {
-		if got := hotp(key, uint64(totpStep(time.Unix(v.unix, 0))), 8); got != v.want {
+		if got := account.HOTP(key, uint64(account.TOTPStep(time.Unix(v.unix, 0))), 8); got != v.want {
 			t.Errorf("T=%d: %s, want %s", v.unix, got, v.want)
 		}
 	}
 	now := time.Unix(1111111111, 0)
 	for d, ok := range map[time.Duration]bool{-60 * time.Second: false, -30 * time.Second: true, 0: true, 30 * time.Second: true, 60 * time.Second: false} {
-		code := hotp(key, uint64(totpStep(now.Add(d))), totpDigits)
-		if _, got := verifyTOTP(key, code, now); got != ok {
+		code := account.HOTP(key, uint64(account.TOTPStep(now.Add(d))), account.TOTPDigits)
+		if _, got := account.VerifyTOTP(key, code, now); got != ok {
 			t.Errorf("code of %v: accepted %v, want %v", d, got, ok)
 		}
 	}
-	if _, ok := verifyTOTP(key, "12345", now); ok {
+	if _, ok := account.VerifyTOTP(key, "12345", now); ok {
 		t.Error("short code accepted")
 	}
 }
 
 func TestSecretBoxBindsUserAndPurpose(t *testing.T) {
 	e := newEnv(t)
-	sealed, err := e.srv.box.seal([]byte("secret"), purposeEnroll, "u1")
+	sealed, err := e.srv.factors.Seal([]byte("secret"), account.PurposeEnroll, "u1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.srv.box.open(sealed, purposeEnroll, "u1"); err != nil {
+	if _, err := e.srv.factors.Open(sealed, account.PurposeEnroll, "u1"); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range [][2]string{{purposeTOTP, "u1"}, {purposeEnroll, "u2"}} {
-		if _, err := e.srv.box.open(sealed, c[0], c[1]); !errors.Is(err, errSealed) {
+	for _, c := range [][2]string{{account.PurposeTOTP, "u1"}, {account.PurposeEnroll, "u2"}} {
+		if _, err := e.srv.factors.Open(sealed, c[0], c[1]); !errors.Is(err, account.ErrSealed) {
 			t.Fatalf("opened for %v: %v", c, err)
 		}
 	}
-	if _, err := New(Config{Service: e.svc, Sessions: e.store, SecretKey: []byte("short")}); err == nil {
+	if _, err := New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: []byte("short")}); err == nil {
 		t.Fatal("a short secret key was accepted")
 	}
 }

@@ -111,7 +111,7 @@ func mailEnv(t *testing.T, mp *mailpit.Server, publicURL string) *env {
 	}
 	pol := e.svc.Policy()
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
-		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithMailer(m, publicURL))
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(e.factors()), incident.WithMailer(m, publicURL))
 	e.serve(false)
 	for _, name := range []string{"wanda", "susi", "sven"} {
 		if _, err := e.svc.SetUserEmail(e.ctx, incident.System, name, name+"@traeger.example"); err != nil {

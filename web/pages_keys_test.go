@@ -25,7 +25,7 @@ func TestNoRawTranslationKey(t *testing.T) {
 	wanda := e.as("wanda")
 	approve := func(id string) {
 		t.Helper()
-		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern", e.stepUpCode("susi")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func TestNoRawTranslationKey(t *testing.T) {
 	closed := e.flag(wanda, "wamidclosed", "other")
 	approve(closed)
 	rejected := e.flag(wanda, "wamidrejected", "extortion")
-	if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(rejected).ID, false, "kein Beweis nötig"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(rejected).ID, false, "kein Beweis nötig", e.stepUpCode("susi")); err != nil {
 		t.Fatal(err)
 	}
 	phone, err := e.svc.Flag(e.ctx, e.users["wanda"].Actor(), incident.FlagInput{Channel: incident.ChannelWhatsApp, Message: incident.MessageRef{ID: "wamidphone"}})

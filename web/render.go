@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -129,7 +130,7 @@ type view struct {
 	L     *localizer
 	CSRF  string
 	User  *incident.User // nil when not signed in
-	Stage incident.SessionStage
+	Stage account.SessionStage
 	Path  string
 	Flash string // a translated confirmation, or ""
 	// Waiting is the supervisor's count of requests waiting for their
@@ -143,11 +144,11 @@ type view struct {
 
 // Is reports whether the signed-in user has role r (for navigation).
 func (v view) Is(r string) bool {
-	return v.User != nil && v.Stage == incident.StageActive && string(v.User.Role) == r
+	return v.User != nil && v.Stage == account.StageActive && string(v.User.Role) == r
 }
 
 // Active reports whether the user is fully signed in.
-func (v view) Active() bool { return v.User != nil && v.Stage == incident.StageActive }
+func (v view) Active() bool { return v.User != nil && v.Stage == account.StageActive }
 
 // partial is the data of a shared fragment (partials.html).
 type partial struct {

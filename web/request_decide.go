@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,8 +12,8 @@ import (
 )
 
 // requestDecide approves or rejects a request with a reason. It needs a
-// fresh TOTP code (step-up) in the same form; the four-eyes rules are the
-// domain's.
+// fresh TOTP code (step-up) in the same form; the domain checks it and
+// the four-eyes rules.
 func (s *Server) requestDecide(c *gin.Context) {
 	var f decideForm
 	if err := bind(c, &f); err != nil {
@@ -26,17 +25,11 @@ func (s *Server) requestDecide(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	a := actor(c)
-	if err := s.stepUp(ctx, a, f.Code); err != nil {
-		if errors.Is(err, errWrongCode) {
-			s.decideAgain(c, f)
-			return
-		}
-		s.fail(c, err)
+	r, err := s.svc.Decide(c.Request.Context(), actor(c), c.Param("id"), approve, f.Reason, f.Code)
+	if errors.Is(err, incident.ErrStepUpFailed) {
+		s.decideAgain(c, f)
 		return
 	}
-	r, err := s.svc.Decide(ctx, a, c.Param("id"), approve, f.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -84,19 +77,6 @@ func (s *Server) decideAgain(c *gin.Context, f decideForm) {
 	}
 	st(c).page = "/approvals"
 	s.render(c, http.StatusUnprocessableEntity, "approval_inbox", v)
-}
-
-// stepUp checks a fresh TOTP code of the acting user before a decision,
-// under the domain's step-up rule (incident.Service.StepUp: counted,
-// audited, locked after too many wrong codes).
-func (s *Server) stepUp(ctx context.Context, a incident.Actor, code string) error {
-	return s.svc.StepUp(ctx, a, func(ctx context.Context) error {
-		_, err := s.checkSecondFactor(ctx, a.ID, code, false)
-		if errors.Is(err, errWrongCode) {
-			return fmt.Errorf("%w: %w", incident.ErrStepUpFailed, err)
-		}
-		return err
-	})
 }
 
 // parseDecision accepts "approve" or "reject".

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
 )
 
@@ -20,7 +21,19 @@ func TestSecondFactorResetEndsAPITokens(t *testing.T) {
 			for _, tok := range tokens {
 				wantStatus(t, e.bearerClient(tok).get("/api/v1/requests"), http.StatusOK)
 			}
-			wantRedirect(t, e.as("adam").post("/admin/users/susi/second-factor/reset"), "/admin/users")
+			// A supervisor's reset waits for a second person: the tokens
+			// work until then, and end with the approval.
+			wantRedirect(t, e.as("adam").post("/admin/users/susi/second-factor/reset"), "/admin/users?done=account_approval_requested")
+			for _, tok := range tokens {
+				wantStatus(t, e.bearerClient(tok).get("/api/v1/requests"), http.StatusOK)
+			}
+			reqs, err := e.svc.AccountRequests(e.ctx, e.users["sven"].Actor(), incident.AccountRequestFilter{State: incident.RequestPending})
+			if err != nil || len(reqs) != 1 {
+				t.Fatalf("pending: %+v, %v", reqs, err)
+			}
+			if _, err := e.svc.DecideAccountRequest(e.ctx, e.users["sven"].Actor(), reqs[0].ID, true, "bestätigt", e.stepUpCode("sven")); err != nil {
+				t.Fatal(err)
+			}
 			for i, tok := range tokens {
 				if w := e.bearerClient(tok).get("/api/v1/requests"); w.Code != http.StatusUnauthorized {
 					t.Errorf("token %d after the reset: %d, want 401", i, w.Code)

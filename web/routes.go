@@ -43,6 +43,8 @@ type route struct {
 	roles  []incident.Role // for signedIn
 	// enroll lets a user who still has to set up the second factor in.
 	enroll bool
+	// password lets a user in who must change a password an admin set.
+	password bool
 	// api marks a JSON route under /api/v1: bearer token or session
 	// cookie, JSON errors, no redirects.
 	api bool
@@ -65,6 +67,8 @@ var (
 	supervisors = []incident.Role{incident.RoleSupervisor}
 	auditors    = []incident.Role{incident.RoleAuditor}
 	admins      = []incident.Role{incident.RoleAdmin}
+	// accountDeciders decide account requests (separation of duties).
+	accountDeciders = []incident.Role{incident.RoleAdmin, incident.RoleSupervisor}
 )
 
 // routeTable is every route of the interface. The router reads it; a
@@ -86,7 +90,7 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorSubmit},
 
 		{method: http.MethodGet, path: "/", access: signedIn, roles: everyone, handler: (*Server).home},
-		{method: http.MethodPost, path: "/logout", access: signedIn, roles: everyone, enroll: true, handler: (*Server).logout},
+		{method: http.MethodPost, path: "/logout", access: signedIn, roles: everyone, enroll: true, password: true, handler: (*Server).logout},
 		{method: http.MethodGet, path: "/account/second-factor", access: signedIn, roles: everyone, enroll: true, handler: (*Server).enrollForm},
 		{method: http.MethodPost, path: "/account/second-factor", access: signedIn, roles: everyone, enroll: true, handler: (*Server).enrollSubmit},
 
@@ -127,6 +131,11 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/admin/users", access: signedIn, roles: admins, handler: (*Server).userCreate},
 		{method: http.MethodPost, path: "/admin/users/:name/disabled", access: signedIn, roles: admins, handler: (*Server).userSetDisabled},
 		{method: http.MethodPost, path: "/admin/users/:name/second-factor/reset", access: signedIn, roles: admins, handler: (*Server).userResetSecondFactor},
+		{method: http.MethodPost, path: "/admin/users/:name/password/reset", access: signedIn, roles: admins, handler: (*Server).userResetPassword},
+		{method: http.MethodGet, path: "/account-requests", access: signedIn, roles: accountDeciders, handler: (*Server).accountRequestList},
+		{method: http.MethodPost, path: "/account-requests/:id/decide", access: signedIn, roles: accountDeciders, handler: (*Server).accountRequestDecide},
+		{method: http.MethodGet, path: "/account/password", access: signedIn, roles: everyone, password: true, handler: (*Server).passwordForm},
+		{method: http.MethodPost, path: "/account/password", access: signedIn, roles: everyone, password: true, handler: (*Server).passwordSubmit},
 		{method: http.MethodPost, path: "/admin/users/:name/role", access: signedIn, roles: admins, handler: (*Server).userSetRole},
 		{method: http.MethodPost, path: "/admin/users/:name/email", access: signedIn, roles: admins, handler: (*Server).userSetEmail},
 		{method: http.MethodPost, path: "/admin/users/:name/unlock", access: signedIn, roles: admins, handler: (*Server).userUnlock},
@@ -158,6 +167,10 @@ func routeTable() []route {
 		{method: http.MethodPost, path: "/api/v1/users/:name/role", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetRole},
 		{method: http.MethodPost, path: "/api/v1/users/:name/email", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserSetEmail},
 		{method: http.MethodPost, path: "/api/v1/users/:name/unlock", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserUnlock},
+		{method: http.MethodPost, path: "/api/v1/users/:name/password/reset", access: signedIn, roles: admins, api: true, handler: (*Server).apiUserResetPassword},
+		{method: http.MethodPost, path: "/api/v1/account/password", access: signedIn, roles: everyone, api: true, password: true, handler: (*Server).apiAccountPassword},
+		{method: http.MethodGet, path: "/api/v1/account-requests", access: signedIn, roles: accountDeciders, api: true, handler: (*Server).apiAccountRequestList},
+		{method: http.MethodPost, path: "/api/v1/account-requests/:id/decide", access: signedIn, roles: accountDeciders, api: true, handler: (*Server).apiAccountRequestDecide},
 	}
 }
 

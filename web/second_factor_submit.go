@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -56,7 +57,7 @@ func (s *Server) secondFactorSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.startSession(c, u, incident.StageActive); err != nil {
+	if err := s.startSession(c, u, account.StageActive); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/policies"
 )
@@ -22,13 +23,11 @@ type Config struct {
 	Service *incident.Service
 	// Policy is the policy in force; nil means Service.Policy().
 	Policy *policies.Policy
-	// Sessions keeps sessions and second factors; required.
-	Sessions incident.SessionStore
-	// Tokens keeps API tokens; nil means Sessions, which must then
-	// implement incident.TokenStore (sqlstore.Store does).
-	Tokens incident.TokenStore
+	// Accounts keeps sessions, API tokens and second factors; required.
+	Accounts account.Store
 	// SecretKey (32 bytes) encrypts TOTP secrets before they are stored;
-	// required. Keep it outside the database.
+	// required. Keep it outside the database. The Service must check
+	// step-up codes with the same key (incident.WithFactors).
 	SecretKey []byte
 	// Logger receives the access log and server errors; nil discards.
 	Logger *slog.Logger
@@ -67,9 +66,8 @@ type Config struct {
 type Server struct {
 	svc       *incident.Service
 	policy    *policies.Policy
-	sessions  incident.SessionStore
-	tokens    incident.TokenStore
-	box       *secretBox
+	accounts  account.Store
+	factors   *account.Factors
 	log       *slog.Logger
 	now       func() time.Time
 	rand      io.Reader
@@ -93,19 +91,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Service == nil {
 		return nil, errors.New("web: no incident service")
 	}
-	if cfg.Sessions == nil {
-		return nil, errors.New("web: no session store")
+	if cfg.Accounts == nil {
+		return nil, errors.New("web: no account store")
 	}
-	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
+	s := &Server{svc: cfg.Service, policy: cfg.Policy, accounts: cfg.Accounts, log: cfg.Logger,
 		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles,
 		readiness: cfg.Readiness, initialPassword: cfg.InitialPassword}
-	if s.tokens = cfg.Tokens; s.tokens == nil {
-		ts, ok := cfg.Sessions.(incident.TokenStore)
-		if !ok {
-			return nil, errors.New("web: no API token store (Config.Tokens)")
-		}
-		s.tokens = ts
-	}
 	if s.policy == nil {
 		s.policy = cfg.Service.Policy()
 	}
@@ -122,8 +113,8 @@ func New(cfg Config) (*Server, error) {
 		s.rand = rand.Reader
 	}
 	var err error
-	if s.box, err = newSecretBox(cfg.SecretKey, s.rand); err != nil {
-		return nil, err
+	if s.factors, err = account.NewFactors(cfg.SecretKey, s.rand, s.now); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.catalogs, err = loadCatalogs(); err != nil {
 		return nil, err

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -45,11 +44,6 @@ func (s *Server) token(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func hashToken(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(sum[:])
-}
-
 // loadSession finds the request's session and user, and its language.
 func (s *Server) loadSession(c *gin.Context) {
 	rs := st(c)
@@ -76,7 +70,7 @@ func (s *Server) resolveSession(c *gin.Context, rs *reqState) error {
 		return nil
 	}
 	ctx := c.Request.Context()
-	sess, err := s.sessions.Session(ctx, hashToken(tok))
+	sess, err := s.accounts.Session(ctx, account.HashToken(tok))
 	if errors.Is(err, incident.ErrNotFound) {
 		s.setCookie(c, "tresor", "", -1)
 		return nil
@@ -99,7 +93,7 @@ func (s *Server) resolveSession(c *gin.Context, rs *reqState) error {
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
 		sess.LastSeenAt = now
-		if err := s.sessions.UpdateSession(ctx, sess); err != nil {
+		if err := s.accounts.UpdateSession(ctx, sess); err != nil {
 			return err
 		}
 	}
@@ -110,16 +104,16 @@ func (s *Server) resolveSession(c *gin.Context, rs *reqState) error {
 // endSession revokes a session and clears the cookie.
 func (s *Server) endSession(c *gin.Context, tokenHash string) error {
 	s.setCookie(c, "tresor", "", -1)
-	return s.sessions.DeleteSession(c.Request.Context(), tokenHash)
+	return s.accounts.DeleteSession(c.Request.Context(), tokenHash)
 }
 
 // startSession creates a fresh session for u at stage, replacing any the
 // request had (a new token at every privilege change).
-func (s *Server) startSession(c *gin.Context, u incident.User, stage incident.SessionStage) error {
+func (s *Server) startSession(c *gin.Context, u incident.User, stage account.SessionStage) error {
 	ctx := c.Request.Context()
 	rs := st(c)
 	if rs.session != nil {
-		if err := s.sessions.DeleteSession(ctx, rs.session.TokenHash); err != nil {
+		if err := s.accounts.DeleteSession(ctx, rs.session.TokenHash); err != nil {
 			return err
 		}
 	}
@@ -132,8 +126,8 @@ func (s *Server) startSession(c *gin.Context, u incident.User, stage incident.Se
 		return err
 	}
 	now := s.now()
-	sess := incident.Session{TokenHash: hashToken(tok), UserID: u.ID, Stage: stage, CSRF: csrf, CreatedAt: now, LastSeenAt: now}
-	if err := s.sessions.CreateSession(ctx, sess); err != nil {
+	sess := account.Session{TokenHash: account.HashToken(tok), UserID: u.ID, Stage: stage, CSRF: csrf, CreatedAt: now, LastSeenAt: now}
+	if err := s.accounts.CreateSession(ctx, sess); err != nil {
 		return err
 	}
 	s.setCookie(c, "tresor", tok, int(absoluteTimeout/time.Second))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -12,11 +13,11 @@ import (
 type reqState struct {
 	requestID string
 	lang      string
-	session   *incident.Session  // nil when nobody is signed in
-	user      incident.User      // set with session
-	preToken  string             // CSRF token of a visitor without session
-	rawBody   io.ReadCloser      // the request body before limitBody wrapped it
-	apiToken  *incident.APIToken // the bearer token of an API call, if any
+	session   *account.Session  // nil when nobody is signed in
+	user      incident.User     // set with session
+	preToken  string            // CSRF token of a visitor without session
+	rawBody   io.ReadCloser     // the request body before limitBody wrapped it
+	apiToken  *account.APIToken // the bearer token of an API call, if any
 	// page is the path of the page being shown when it is not the
 	// request's (a form shown again after a POST), for the links and
 	// forms that point back to the page itself.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -70,10 +71,10 @@ func (s *Server) tokenCreate(c *gin.Context) {
 	}
 	tok := apiTokenPrefix + secret
 	now := s.now()
-	t := incident.APIToken{ID: id, UserID: u.ID, Name: name, TokenHash: hashToken(tok), CreatedAt: now,
+	t := account.APIToken{ID: id, UserID: u.ID, Name: name, TokenHash: account.HashToken(tok), CreatedAt: now,
 		ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour)}
-	err = s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthTokenCreated, u.ID, func(ctx context.Context) error {
-		return s.tokens.CreateAPIToken(ctx, t)
+	err = s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthTokenCreated, u.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.CreateAPIToken(ctx, t)
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -4,8 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/account"
 )
 
 // tokensView is the user's API token page.
@@ -18,7 +17,7 @@ type tokensView struct {
 }
 
 type tokenItem struct {
-	incident.APIToken
+	account.APIToken
 	Active bool
 }
 
@@ -36,7 +35,7 @@ func (s *Server) tokenList(c *gin.Context) {
 }
 
 func (s *Server) tokensView(c *gin.Context) (tokensView, error) {
-	ts, err := s.tokens.APITokens(c.Request.Context(), st(c).user.ID)
+	ts, err := s.accounts.APITokens(c.Request.Context(), st(c).user.ID)
 	if err != nil {
 		return tokensView{}, err
 	}

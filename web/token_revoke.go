@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -13,8 +14,8 @@ func (s *Server) tokenRevoke(c *gin.Context) {
 	ctx := c.Request.Context()
 	u := st(c).user
 	id, at := c.Param("id"), s.now()
-	err := s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthTokenRevoked, u.ID, func(ctx context.Context) error {
-		return s.tokens.RevokeAPIToken(ctx, u.ID, id, at)
+	err := s.svc.RecordAuthChange(ctx, u.Actor(), incident.AuthTokenRevoked, u.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.RevokeAPIToken(ctx, u.ID, id, at)
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -18,9 +18,13 @@ func (s *Server) userCreate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	_, err = s.svc.AddUser(c.Request.Context(), actor(c), incident.NewUser{Username: f.Username, DisplayName: f.DisplayName, Role: role, Password: f.Password, Email: f.Email})
+	u, err := s.svc.AddUser(c.Request.Context(), actor(c), incident.NewUser{Username: f.Username, DisplayName: f.DisplayName, Role: role, Password: f.Password, Email: f.Email})
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if u.NeedsApproval {
+		s.redirect(c, "/admin/users?done=account_approval_requested")
 		return
 	}
 	s.redirect(c, "/admin/users?done=user_created")

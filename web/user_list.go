@@ -43,7 +43,7 @@ func (s *Server) userList(c *gin.Context) {
 	}
 	v := usersView{Roles: incident.Roles, MailConfigured: s.svc.MailConfigured()}
 	for _, u := range us {
-		_, err := s.sessions.SecondFactor(ctx, u.ID)
+		_, err := s.accounts.SecondFactor(ctx, u.ID)
 		if err != nil && !errors.Is(err, incident.ErrNotFound) {
 			s.fail(c, err)
 			return

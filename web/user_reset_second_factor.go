@@ -1,43 +1,22 @@
 package web
 
 import (
-	"context"
-	"fmt"
-	"strings"
-
 	"github.com/gin-gonic/gin"
-
-	"github.com/tresor-evidence/tresor/incident"
 )
 
 // userResetSecondFactor removes a user's second factor and recovery codes
-// and ends their sessions and API tokens, in the transaction of its
-// audit entry; they enrol again at their next sign-in.
+// and ends their sessions and API tokens (incident.Service.
+// ResetSecondFactor); they enrol again at their next sign-in. For an
+// account that approves, the reset waits for a second person.
 func (s *Server) userResetSecondFactor(c *gin.Context) {
-	ctx := c.Request.Context()
-	a := actor(c)
-	us, err := s.svc.Users(ctx, a)
+	ch, err := s.svc.ResetSecondFactor(c.Request.Context(), actor(c), c.Param("name"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	name := strings.ToLower(c.Param("name"))
-	for _, u := range us {
-		if u.Username != name {
-			continue
-		}
-		err := s.svc.RecordAuthChange(ctx, a, incident.AuthSecondFactorReset, u.ID, func(ctx context.Context) error {
-			if err := s.sessions.DeleteSecondFactor(ctx, u.ID); err != nil {
-				return err
-			}
-			return s.revokeAccessIn(ctx, u.ID)
-		})
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		s.redirect(c, "/admin/users?done=second_factor_reset")
+	if ch.Pending() {
+		s.redirect(c, "/admin/users?done=account_approval_requested")
 		return
 	}
-	s.fail(c, fmt.Errorf("user: %w", incident.ErrNotFound))
+	s.redirect(c, "/admin/users?done=second_factor_reset")
 }

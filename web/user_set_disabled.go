@@ -8,7 +8,8 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 )
 
-// userSetDisabled disables an account (revoking its sessions) or enables it.
+// userSetDisabled disables an account (the domain ends its sessions and
+// tokens in the same transaction) or enables it.
 func (s *Server) userSetDisabled(c *gin.Context) {
 	var f disableForm
 	if err := bind(c, &f); err != nil {
@@ -25,16 +26,10 @@ func (s *Server) userSetDisabled(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	u, err := s.svc.SetUserDisabled(ctx, actor(c), c.Param("name"), disabled)
+	_, err := s.svc.SetUserDisabled(ctx, actor(c), c.Param("name"), disabled)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	if disabled {
-		if err := s.revokeAccess(c, u.ID); err != nil {
-			s.fail(c, err)
-			return
-		}
 	}
 	s.redirect(c, "/admin/users?done=user_updated")
 }

@@ -46,7 +46,7 @@ func TestPolicyPlatformWithoutCode(t *testing.T) {
 	}
 
 	id := e.flagOn(wanda, "wamidtab", "violence", "tablet")
-	if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern"); err != nil {
+	if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "sichern", e.stepUpCode("susi")); err != nil {
 		t.Fatal(err)
 	}
 	e.runJobs()
@@ -75,7 +75,7 @@ func TestIncidentPageTeaches(t *testing.T) {
 	wanda := e.as("wanda")
 	for _, pl := range e.srv.policy.Platforms() {
 		id := e.flagOn(wanda, "wamid"+string(pl.ID), "csam", string(pl.ID))
-		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "melden"); err != nil {
+		if _, err := e.svc.Decide(e.ctx, e.users["susi"].Actor(), e.pending(id).ID, true, "melden", e.stepUpCode("susi")); err != nil {
 			t.Fatal(err)
 		}
 		e.runJobs()

@@ -447,7 +447,7 @@ func TestWhatsAppPickRecentMessage(t *testing.T) {
 
 func TestWhatsAppNotAvailable(t *testing.T) {
 	e := newEnv(t)
-	srv, err := New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader})
+	srv, err := New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}

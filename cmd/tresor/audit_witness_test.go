@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/incident/password"
@@ -92,7 +93,7 @@ func newWitnessEnv(t *testing.T, d sqlstore.Dialect) *witnessEnv {
 	tok := "tresor_pat_" + strings.Repeat("ab", 16)
 	sum := sha256.Sum256([]byte(tok))
 	now := time.Now()
-	if err := e.s.CreateAPIToken(ctx, incident.APIToken{ID: "t1", UserID: dora.ID, Name: "cosign", TokenHash: hex.EncodeToString(sum[:]),
+	if err := e.s.CreateAPIToken(ctx, account.APIToken{ID: "t1", UserID: dora.ID, Name: "cosign", TokenHash: hex.EncodeToString(sum[:]),
 		CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,8 @@ func drill(t *testing.T, srcURL, dstURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	stepUp, auth := testFactors(t, s, nil)
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +141,7 @@ func drill(t *testing.T, srcURL, dstURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth.Enroll(t, sup.ID)
 	for i, content := range []string{"PNG bytes", "other bytes"} {
 		inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
 			incident.Part{Name: "drohung.png", MediaType: "image/png", Size: int64(len(content)), Content: strings.NewReader(content)})
@@ -150,7 +152,7 @@ func drill(t *testing.T, srcURL, dstURL string) {
 		if err != nil || len(reqs) != 1 {
 			t.Fatalf("incident %d: requests %v, %v", i, reqs, err)
 		}
-		if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern"); err != nil {
+		if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}

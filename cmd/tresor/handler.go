@@ -36,7 +36,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 		bundles, v = ev, ev.Vault()
 	}
 	w, err := web.New(web.Config{
-		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
+		Service: svc, Policy: pol, Accounts: s.Accounts(), SecretKey: key,
 		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies, MaxInFlight: cfg.MaxInFlight,
 		WhatsApp: whatsApp, Bundles: bundles,

@@ -194,7 +194,13 @@ func TestServeS3Vault(t *testing.T) {
 	// web's; the decision itself is the domain's, on serve's database).
 	ctx := context.Background()
 	var inc incident.Incident
-	err = e.cli("", io.Discard, io.Discard).withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+	err = e.cli("", io.Discard, io.Discard).withService(ctx, func(svc *incident.Service, s *sqlstore.Store, cfg config) error {
+		key, err := readSecretKey(cfg.SecretKeyFile)
+		if err != nil {
+			return err
+		}
+		stepUp, auth := testFactors(t, s, key)
+		svc = incident.NewService(s, svc.Policy(), nil, nil, stepUp)
 		users, err := svc.Users(ctx, incident.Actor{ID: "t", Role: incident.RoleAdmin})
 		if err != nil {
 			return err
@@ -210,7 +216,8 @@ func TestServeS3Vault(t *testing.T) {
 			if len(reqs) == 0 {
 				break
 			}
-			if _, err := svc.Decide(ctx, incident.Actor{ID: u.ID, Role: u.Role}, reqs[0].ID, true, "Drohung sichern"); err != nil {
+			auth.Enroll(t, u.ID)
+			if _, err := svc.Decide(ctx, incident.Actor{ID: u.ID, Role: u.Role}, reqs[0].ID, true, "Drohung sichern", auth.Code(t, u.ID)); err != nil {
 				return err
 			}
 		}

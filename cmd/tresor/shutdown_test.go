@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
@@ -245,8 +246,8 @@ func uploadInFlight(t *testing.T, p *served, s *sqlstore.Store) (conn net.Conn, 
 	tok, csrf := "session-token-of-wanda-0123456789abcdef", "csrf-token-of-wanda-0123456789abcdef"
 	sum := sha256.Sum256([]byte(tok))
 	now := time.Now().UTC()
-	if err := s.CreateSession(context.Background(), incident.Session{TokenHash: hex.EncodeToString(sum[:]), UserID: u.ID,
-		Stage: incident.StageActive, CSRF: csrf, CreatedAt: now, LastSeenAt: now}); err != nil {
+	if err := s.Accounts().CreateSession(context.Background(), account.Session{TokenHash: hex.EncodeToString(sum[:]), UserID: u.ID,
+		Stage: account.StageActive, CSRF: csrf, CreatedAt: now, LastSeenAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	var body bytes.Buffer

@@ -12,13 +12,35 @@ import (
 
 func (c *cli) cmdUser(ctx context.Context, args []string) error {
 	return c.subcommand(ctx, "user", map[string]command{
-		"add":     {"create an account (password from stdin or --password-file)", (*cli).cmdUserAdd},
-		"list":    {"list accounts", (*cli).cmdUserList},
-		"email":   {"set or clear (\"\") an account's e-mail address for notifications", (*cli).cmdUserEmail},
-		"disable": {"disable an account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, true) }},
-		"enable":  {"enable a disabled account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, false) }},
-		"unlock":  {"end an account's lock after many failed sign-ins", (*cli).cmdUserUnlock},
+		"add":            {"create an account (password from stdin or --password-file)", (*cli).cmdUserAdd},
+		"list":           {"list accounts", (*cli).cmdUserList},
+		"email":          {"set or clear (\"\") an account's e-mail address for notifications", (*cli).cmdUserEmail},
+		"disable":        {"disable an account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, true) }},
+		"enable":         {"enable a disabled account", func(c *cli, ctx context.Context, args []string) error { return c.setDisabled(ctx, args, false) }},
+		"unlock":         {"end an account's lock after many failed sign-ins", (*cli).cmdUserUnlock},
+		"reset-password": {"set a one-time password, printed once; the next sign-in must change it", (*cli).cmdUserResetPassword},
 	}, args)
+}
+
+// cmdUserResetPassword resets a password at the server's console, which
+// is trusted as set-up: it applies at once, also for an account that
+// approves (on the web that needs a second person).
+func (c *cli) cmdUserResetPassword(ctx context.Context, args []string) error {
+	fs := c.flags("user reset-password", "user reset-password USERNAME")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("want exactly one USERNAME")
+	}
+	return c.withService(ctx, func(svc *incident.Service, _ *sqlstore.Store, _ config) error {
+		ch, err := svc.ResetPassword(ctx, incident.System, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "one-time password for %q (shown once; to be changed at the next sign-in): %s\n", ch.User.Username, ch.Password)
+		return nil
+	})
 }
 
 func (c *cli) cmdUserUnlock(ctx context.Context, args []string) error {

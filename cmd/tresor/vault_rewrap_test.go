@@ -60,7 +60,8 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	stepUp, auth := testFactors(t, s, nil)
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +70,7 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth.Enroll(t, sup.ID)
 	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
 		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
 	if err != nil {
@@ -78,7 +80,7 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("requests: %v %v", reqs, err)
 	}
-	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern"); err != nil {
+	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -64,7 +64,8 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}))
+	stepUp, auth := testFactors(t, s, nil)
+	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
 	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +74,7 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auth.Enroll(t, sup.ID)
 	auditor, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "anna", Role: incident.RoleAuditor, Password: "long enough 3"})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("requests: %v %v", reqs, err)
 	}
-	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern"); err != nil {
+	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
 		t.Fatal(err)
 	}
 	for {

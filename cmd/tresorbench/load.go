@@ -27,6 +27,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/web"
@@ -69,8 +70,16 @@ func bench(ctx context.Context, o options, kind string, stdout io.Writer) (_ []r
 	if err != nil {
 		return nil, err
 	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	factors, err := account.NewFactors(key, rand.Reader, time.Now)
+	if err != nil {
+		return nil, err
+	}
 	// No jobs run here, so the service needs neither vault nor messenger.
-	svc := incident.NewService(db.store, pol, nil, nil)
+	svc := incident.NewService(db.store, pol, nil, nil, incident.WithFactors(factors))
 	t0 := time.Now()
 	data, err := seed(ctx, db.store, svc, pol, o)
 	if err != nil {
@@ -79,12 +88,8 @@ func bench(ctx context.Context, o options, kind string, stdout io.Writer) (_ []r
 	fmt.Fprintf(stdout, "seeded %d incidents (%d of the signed-in worker) and %d audit entries in %s\n",
 		len(data.all), len(data.mine), o.audit, time.Since(t0).Round(time.Millisecond))
 
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
 	gin.SetMode(gin.ReleaseMode)
-	w, err := web.New(web.Config{Service: svc, Policy: pol, Sessions: db.store, SecretKey: key,
+	w, err := web.New(web.Config{Service: svc, Policy: pol, Accounts: db.store.Accounts(), SecretKey: key,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MaxInFlight: o.inFlight}) // the access log is formatted, as in production
 	if err != nil {
 		return nil, err

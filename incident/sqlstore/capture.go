@@ -225,8 +225,8 @@ func (s *Store) Devices(ctx context.Context) ([]incident.LinkedDevice, error) {
 }
 
 // NoteCaptureLost counts one lost capture on the worker's device row.
-func (s *Store) NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error {
-	res := s.conn(ctx).Model(&deviceRow{}).Where("worker_id = ?", workerID).
+func (t *tx) NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error {
+	res := t.q(ctx).Model(&deviceRow{}).Where("worker_id = ?", workerID).
 		Updates(map[string]any{"lost_captures": gorm.Expr("lost_captures + 1"), "lost_at": us(at)})
 	if res.Error != nil {
 		return fmt.Errorf("failed to note a lost capture of worker %s: %w", workerID, translate(res.Error))

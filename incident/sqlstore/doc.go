@@ -1,5 +1,6 @@
-// Package sqlstore implements incident.Store with GORM on SQLite (pure Go,
-// no cgo) and PostgreSQL.
+// Package sqlstore implements incident.Store and account.Store with GORM
+// on SQLite (pure Go, no cgo) and PostgreSQL. [Store.Accounts] runs each
+// account call on its own; a transaction's Accounts runs them inside it.
 //
 // # Guarantees
 //

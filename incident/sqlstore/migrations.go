@@ -420,6 +420,38 @@ var migrations = []migration{
 			`CREATE INDEX bundle_intents_state ON bundle_intents (state, created_at)`,
 		},
 	},
+	{
+		version: 16,
+		name:    "separation of duties",
+		sql: []string{
+			// Who created an account and who last reset its password or
+			// second factor, and when: approval pages warn about them.
+			`ALTER TABLE users ADD COLUMN created_by TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE users ADD COLUMN reset_by TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE users ADD COLUMN reset_at BIGINT`,
+			// A one-time password set by an admin must be changed first.
+			`ALTER TABLE users ADD COLUMN must_change_password {{bool}} NOT NULL DEFAULT {{false}}`,
+			// An approving account an admin created waits for approval.
+			`ALTER TABLE users ADD COLUMN needs_approval {{bool}} NOT NULL DEFAULT {{false}}`,
+			// Account changes waiting for a second person.
+			`CREATE TABLE account_requests (
+				id TEXT PRIMARY KEY,
+				kind TEXT NOT NULL,
+				subject_id TEXT NOT NULL REFERENCES users(id),
+				requester_id TEXT NOT NULL,
+				role TEXT NOT NULL DEFAULT '',
+				password_hash TEXT NOT NULL DEFAULT '',
+				state TEXT NOT NULL,
+				created_at {{ts}} NOT NULL,
+				expires_at {{ts}} NOT NULL,
+				decider_id TEXT NOT NULL DEFAULT '',
+				reason TEXT NOT NULL DEFAULT '',
+				decided_at {{ts}},
+				version BIGINT NOT NULL
+			)`,
+			`CREATE INDEX account_requests_state ON account_requests (state, created_at)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -29,6 +29,8 @@ const (
 
 // Store is the GORM implementation of incident.Store.
 type Store struct {
+	// accounts serves account.Store outside transactions (Accounts).
+	accounts
 	db      *gorm.DB
 	dialect Dialect
 	// reader serves read-only transactions. On SQLite it is a second pool
@@ -153,6 +155,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		if s.lockDB, err = openPool(ctx, dialect, dial, cfg, 0); err != nil {
 			return nil, errors.Join(err, s.closeWriter())
 		}
+		s.accounts = accounts{db: s.db, reader: s.reader}
 		return s, nil
 	}
 	// Readers keep their statements prepared: parsing SQL is a good part
@@ -164,6 +167,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if s.reader, err = openPool(ctx, dialect, readDial, &readCfg, 8); err != nil {
 		return nil, errors.Join(err, s.closeWriter())
 	}
+	s.accounts = accounts{db: s.db, reader: s.reader}
 	return s, nil
 }
 

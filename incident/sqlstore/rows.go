@@ -40,27 +40,34 @@ func fromUSPtr(v *int64) *time.Time {
 }
 
 type userRow struct {
-	ID           string `gorm:"primaryKey"`
-	Username     string
-	DisplayName  string
-	Role         string
-	PasswordHash string
-	Email        string
-	Disabled     bool
-	CreatedAt    int64 `gorm:"autoCreateTime:false"`
-	UpdatedAt    int64 `gorm:"autoUpdateTime:false"`
+	ID                 string `gorm:"primaryKey"`
+	Username           string
+	DisplayName        string
+	Role               string
+	PasswordHash       string
+	Email              string
+	Disabled           bool
+	CreatedAt          int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt          int64 `gorm:"autoUpdateTime:false"`
+	CreatedBy          string
+	ResetBy            string
+	ResetAt            *int64
+	MustChangePassword bool
+	NeedsApproval      bool
 }
 
 func (userRow) TableName() string { return "users" }
 
 func toUserRow(u *incident.User) userRow {
 	return userRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role),
-		PasswordHash: u.PasswordHash, Email: u.Email, Disabled: u.Disabled, CreatedAt: us(u.CreatedAt), UpdatedAt: us(u.UpdatedAt)}
+		PasswordHash: u.PasswordHash, Email: u.Email, Disabled: u.Disabled, CreatedAt: us(u.CreatedAt), UpdatedAt: us(u.UpdatedAt),
+		CreatedBy: u.CreatedBy, ResetBy: u.ResetBy, ResetAt: optUS(u.ResetAt), MustChangePassword: u.MustChangePassword, NeedsApproval: u.NeedsApproval}
 }
 
 func (r userRow) user() incident.User {
 	return incident.User{ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: incident.Role(r.Role),
-		PasswordHash: r.PasswordHash, Email: r.Email, Disabled: r.Disabled, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
+		PasswordHash: r.PasswordHash, Email: r.Email, Disabled: r.Disabled, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt),
+		CreatedBy: r.CreatedBy, ResetBy: r.ResetBy, ResetAt: fromOptUS(r.ResetAt), MustChangePassword: r.MustChangePassword, NeedsApproval: r.NeedsApproval}
 }
 
 type incidentRow struct {

@@ -17,7 +17,7 @@ var _ incident.Store = (*Store)(nil)
 // Tx runs fn in one database transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx incident.Tx) error) error {
 	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&tx{db: db, dialect: s.dialect, owner: s})
+		return fn(&tx{db: db, dialect: s.dialect})
 	})
 	return translate(err)
 }
@@ -31,7 +31,7 @@ func (s *Store) View(ctx context.Context, fn func(tx incident.Tx) error) error {
 		opts = append(opts, &sql.TxOptions{ReadOnly: true})
 	}
 	err := s.reader.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&tx{db: db, dialect: s.dialect, owner: s})
+		return fn(&tx{db: db, dialect: s.dialect})
 	}, opts...)
 	return translate(err)
 }
@@ -40,30 +40,11 @@ func (s *Store) View(ctx context.Context, fn func(tx incident.Tx) error) error {
 type tx struct {
 	db      *gorm.DB
 	dialect Dialect
-	owner   *Store
 }
 
 var _ incident.Tx = (*tx)(nil)
 
-type txKey struct{}
-
-// Bind returns ctx carrying t: the Store's session and token methods
-// called with it run inside t (see Store.conn).
-func (t *tx) Bind(ctx context.Context) context.Context { return context.WithValue(ctx, txKey{}, t) }
-
-// conn returns the transaction bound to ctx by this store's Tx.Bind, or
-// else the writer pool. Every session and token method goes through it:
-// on SQLite the writer pool has one connection, which a transaction
-// holds, so a method that bypassed a bound transaction would wait for
-// it forever.
-func (s *Store) conn(ctx context.Context) *gorm.DB {
-	if t, ok := ctx.Value(txKey{}).(*tx); ok && t.owner == s {
-		return t.db.WithContext(ctx)
-	}
-	return s.db.WithContext(ctx)
-}
-
-// q returns the transaction bound to ctx.
+// q returns the transaction with ctx.
 func (t *tx) q(ctx context.Context) *gorm.DB { return t.db.WithContext(ctx) }
 
 // notFound wraps ErrNotFound with what was looked up.
@@ -328,7 +309,8 @@ func (t *tx) CreateUser(ctx context.Context, u *incident.User) error {
 
 func (t *tx) UpdateUser(ctx context.Context, u *incident.User) error {
 	r := toUserRow(u)
-	res := t.q(ctx).Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "role", "password_hash", "email", "disabled", "updated_at").Updates(&r)
+	res := t.q(ctx).Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "role", "password_hash", "email", "disabled", "updated_at",
+		"reset_by", "reset_at", "must_change_password", "needs_approval").Updates(&r)
 	if res.Error != nil {
 		return fmt.Errorf("failed to update user: %w", translate(res.Error))
 	}

@@ -17,12 +17,3 @@ func TestConformance(t *testing.T) {
 		})
 	}
 }
-
-// TestSessionConformance runs the session store suite on every dialect.
-func TestSessionConformance(t *testing.T) {
-	for _, d := range sqltest.Dialects() {
-		t.Run(string(d), func(t *testing.T) {
-			storetest.RunSessions(t, func(t *testing.T) storetest.SessionBackend { return sqltest.Open(t, d) })
-		})
-	}
-}

@@ -146,10 +146,10 @@ func testLinkedDevices(t *testing.T, s incident.Store) {
 	if len(list) != 2 || list[0] != linked || list[1].WorkerID != "w2" {
 		t.Fatalf("devices = %+v", list)
 	}
-	// Lost captures are counted on the row, inside a bound transaction,
-	// and kept by a later PutDevice of the row read back.
-	must(t, s.Tx(ctx, func(tx incident.Tx) error { return cs.NoteCaptureLost(tx.Bind(ctx), "w1", t0.Add(time.Hour)) }))
-	must(t, cs.NoteCaptureLost(ctx, "w1", t0.Add(2*time.Hour)))
+	// Lost captures are counted on the row, inside a transaction, and
+	// kept by a later PutDevice of the row read back.
+	must(t, s.Tx(ctx, func(tx incident.Tx) error { return tx.NoteCaptureLost(ctx, "w1", t0.Add(time.Hour)) }))
+	must(t, s.Tx(ctx, func(tx incident.Tx) error { return tx.NoteCaptureLost(ctx, "w1", t0.Add(2*time.Hour)) }))
 	got, err = cs.Device(ctx, "w1")
 	must(t, err)
 	if got.LostCaptures != 2 || !got.LostAt.Equal(t0.Add(2*time.Hour)) {
@@ -160,13 +160,13 @@ func testLinkedDevices(t *testing.T, s incident.Store) {
 	if again, err := cs.Device(ctx, "w1"); err != nil || again != got {
 		t.Fatalf("device after put = %+v, %v; want %+v", again, err, got)
 	}
-	if err := cs.NoteCaptureLost(ctx, "nobody", t0); !errors.Is(err, incident.ErrNotFound) {
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.NoteCaptureLost(ctx, "nobody", t0) }); !errors.Is(err, incident.ErrNotFound) {
 		t.Fatalf("loss without a device row: %v, want ErrNotFound", err)
 	}
 	// A failing transaction keeps no count.
 	failed := errors.New("rolled back")
 	err = s.Tx(ctx, func(tx incident.Tx) error {
-		must(t, cs.NoteCaptureLost(tx.Bind(ctx), "w1", t0.Add(3*time.Hour)))
+		must(t, tx.NoteCaptureLost(ctx, "w1", t0.Add(3*time.Hour)))
 		return failed
 	})
 	if !errors.Is(err, failed) {

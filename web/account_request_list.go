@@ -1,0 +1,74 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// accountRequestsView lists account changes waiting for a second person.
+type accountRequestsView struct {
+	Requests []accountRequestItem
+	// Retry is a decision sent again after a wrong code, kept as typed.
+	Retry *accountDecideRetry
+}
+
+type accountRequestItem struct {
+	incident.AccountRequest
+	Subject   incident.User
+	Requester incident.User
+	// CanDecide: the viewer may decide it (not theirs, not about them).
+	CanDecide bool
+	// Warnings are why the viewer should think twice before approving.
+	Warnings []incident.ApproverWarning
+}
+
+// accountDecideRetry is a decision form shown again with its error.
+type accountDecideRetry struct {
+	RequestID string
+	Decision  string
+	Reason    string
+	Error     string // catalog key
+}
+
+// accountRequestList shows the pending account requests with their
+// decision forms.
+func (s *Server) accountRequestList(c *gin.Context) {
+	v, err := s.accountRequests(c, nil)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "account_requests", v)
+}
+
+// accountRequests builds the page's data, for the viewer.
+func (s *Server) accountRequests(c *gin.Context, retry *accountDecideRetry) (accountRequestsView, error) {
+	ctx := c.Request.Context()
+	a := actor(c)
+	reqs, err := s.svc.AccountRequests(ctx, a, incident.AccountRequestFilter{State: incident.RequestPending})
+	if err != nil {
+		return accountRequestsView{}, err
+	}
+	users, err := s.svc.Users(ctx, incident.System)
+	if err != nil {
+		return accountRequestsView{}, err
+	}
+	byID := map[string]incident.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	me := byID[a.ID]
+	v := accountRequestsView{Retry: retry}
+	for _, r := range reqs {
+		if r.State != incident.RequestPending {
+			continue // expired meanwhile
+		}
+		v.Requests = append(v.Requests, accountRequestItem{AccountRequest: r, Subject: byID[r.SubjectID], Requester: byID[r.RequesterID],
+			CanDecide: r.RequesterID != a.ID && r.SubjectID != a.ID,
+			Warnings:  incident.ApproverWarnings(me, r.RequesterID, r.CreatedAt)})
+	}
+	return v, nil
+}
