@@ -37,6 +37,7 @@ type config struct {
 	SMTPURL         string // TRESOR_SMTP_URL(_FILE): smtp://user:password@host:587 or smtps://…; "" sends no mail
 	SMTPFrom        string // TRESOR_SMTP_FROM: the sender, e.g. "Tresor <tresor@example.org>"
 	PublicURL       string // TRESOR_PUBLIC_URL: https://tresor.example.org, the base of links in mails
+	OIDC            oidcConfig
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -65,7 +66,7 @@ const envVars = `Environment:
   TRESOR_SMTP_FROM              sender of notifications, e.g. "Tresor <tresor@example.org>"
   TRESOR_PUBLIC_URL             address people open Tresor at, for the links in mails (https://…)
   TRESOR_WA_PROXY               http://, https:// or socks5:// proxy to reach WhatsApp through (default: direct)
-`
+` + oidcEnvVars
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
@@ -127,6 +128,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return config{}, fmt.Errorf("TRESOR_PUBLIC_URL must be an address such as https://tresor.example.org, not %q", c.PublicURL)
 		}
+	}
+	if c.OIDC, err = loadOIDCConfig(getenv, c.PublicURL); err != nil {
+		return config{}, err
 	}
 	if v := getenv("TRESOR_MAX_IN_FLIGHT"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -36,6 +36,9 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	if cfg.OIDC.Enabled() && !pol.OIDC.Enabled() {
+		return fmt.Errorf("TRESOR_OIDC_ISSUER is set but the policy has no oidc section mapping the identity provider's groups or roles to Tresor roles; add one (see README, Sign-in through an identity provider)")
+	}
 	s, err := c.openStore(ctx, cfg, false)
 	if err != nil {
 		return err
