@@ -116,6 +116,8 @@ type Tx interface {
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// SetThrottle stores t under t.Key, replacing what was there.
 	SetThrottle(ctx context.Context, t Throttle) error
+
+	ExternalIdentities
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.

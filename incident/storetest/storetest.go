@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"Throttles", testThrottles},
 		{"Checkpoints", testCheckpoints},
 		{"UnlinkRequests", testUnlinkRequests},
+		{"ExternalIdentities", testExternalIdentities},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
