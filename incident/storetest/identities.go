@@ -48,9 +48,12 @@ func testExternalIdentities(t *testing.T, s incident.Store) {
 
 	notFound := map[string]func(tx incident.Tx) error{
 		"unknown subject": func(tx incident.Tx) error { _, err := tx.ExternalIdentity(ctx, iss, "sub-9"); return err },
-		"unknown issuer":  func(tx incident.Tx) error { _, err := tx.ExternalIdentity(ctx, "https://x.example.org", "sub-1"); return err },
-		"local account":   func(tx incident.Tx) error { _, err := tx.ExternalIdentityOf(ctx, "nobody"); return err },
-		"touch unknown":   func(tx incident.Tx) error { return tx.TouchExternalIdentity(ctx, iss, "sub-9", later) },
+		"unknown issuer": func(tx incident.Tx) error {
+			_, err := tx.ExternalIdentity(ctx, "https://x.example.org", "sub-1")
+			return err
+		},
+		"local account": func(tx incident.Tx) error { _, err := tx.ExternalIdentityOf(ctx, "nobody"); return err },
+		"touch unknown": func(tx incident.Tx) error { return tx.TouchExternalIdentity(ctx, iss, "sub-9", later) },
 	}
 	for name, fn := range notFound {
 		if err := s.Tx(ctx, fn); !errors.Is(err, incident.ErrNotFound) {
