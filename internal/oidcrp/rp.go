@@ -119,7 +119,9 @@ func New(cfg Config) (*RP, error) {
 	return &RP{cfg: cfg}, nil
 }
 
-func (r *RP) ctx(ctx context.Context) context.Context { return oidc.ClientContext(ctx, r.cfg.HTTPClient) }
+func (r *RP) ctx(ctx context.Context) context.Context {
+	return oidc.ClientContext(ctx, r.cfg.HTTPClient)
+}
 
 // discover returns the provider, reading its discovery document once.
 func (r *RP) discover(ctx context.Context) (*oidc.Provider, error) {
