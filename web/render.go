@@ -135,7 +135,10 @@ type view struct {
 	// Waiting is the supervisor's count of requests waiting for their
 	// decision, shown in the header.
 	Waiting int
-	Data    any
+	// IdentityProvider names the identity provider the login page offers
+	// first ("Anmelden mit …"); "" when none is configured.
+	IdentityProvider string
+	Data             any
 }
 
 // Is reports whether the signed-in user has role r (for navigation).
@@ -172,7 +175,10 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	v := view{L: l, CSRF: tok, Path: c.Request.URL.Path, Data: data}
+	v := view{L: l, CSRF: tok, Path: c.Request.URL.Path, Data: data, IdentityProvider: s.idpName}
+	if s.idp == nil {
+		v.IdentityProvider = ""
+	}
 	if rs.page != "" {
 		v.Path = rs.page
 	}

@@ -81,6 +81,13 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/login", access: public, handler: (*Server).loginForm},
 		{method: http.MethodPost, path: "/login", access: public, handler: (*Server).loginSubmit},
 		{method: http.MethodPost, path: "/language", access: public, handler: (*Server).languageSet},
+		// Sign-in through the identity provider: plain GETs, as the
+		// provider's redirect back is one. start only sets the flow
+		// cookie and sends the browser on; callback checks the answer
+		// against that cookie (state, PKCE, nonce) instead of a CSRF
+		// token. 404 when no identity provider is configured.
+		{method: http.MethodGet, path: "/auth/oidc/start", access: public, handler: (*Server).oidcStart},
+		{method: http.MethodGet, path: "/auth/oidc/callback", access: public, handler: (*Server).oidcCallback},
 		{method: http.MethodGet, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorForm},
 		{method: http.MethodPost, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorSubmit},
 

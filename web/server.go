@@ -58,6 +58,13 @@ type Config struct {
 	// Metrics receives the request and admission metrics; nil: none are
 	// kept. The caller serves it on its own address.
 	Metrics prometheus.Registerer
+	// IdentityProvider offers sign-in through the provider's identity
+	// provider (OpenID Connect) first on the login page; nil: only
+	// Tresor's own accounts. See oidc_start.go.
+	IdentityProvider IdentityProvider
+	// IdentityProviderName is what the login button names ("Anmelden
+	// mit …"), TRESOR_OIDC_NAME.
+	IdentityProviderName string
 }
 
 // Server is the web interface.
@@ -80,7 +87,9 @@ type Server struct {
 	links     *linkHub
 	engine    *gin.Engine
 	readiness []ReadinessCheck
-	metrics   *requestMetrics // nil: no metrics
+	metrics   *requestMetrics  // nil: no metrics
+	idp       IdentityProvider // nil: no sign-in through an identity provider
+	idpName   string
 }
 
 // New builds the server and its router.
@@ -93,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, sessions: cfg.Sessions, log: cfg.Logger,
 		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles,
-		readiness: cfg.Readiness}
+		readiness: cfg.Readiness, idp: cfg.IdentityProvider, idpName: cfg.IdentityProviderName}
 	if s.tokens = cfg.Tokens; s.tokens == nil {
 		ts, ok := cfg.Sessions.(incident.TokenStore)
 		if !ok {

@@ -29,12 +29,19 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	if mgr != nil {
 		whatsApp = waWeb{mgr}
 	}
+	var idp web.IdentityProvider
+	if cfg.OIDC.Enabled() {
+		if idp, err = identityProvider(cfg, pol); err != nil {
+			return nil, err
+		}
+	}
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Sessions: s, SecretKey: key,
 		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies, MaxInFlight: cfg.MaxInFlight,
 		WhatsApp: whatsApp, Bundles: vaultBundles{v},
 		Readiness: readinessChecks(s, v), Metrics: reg,
+		IdentityProvider: idp, IdentityProviderName: cfg.OIDC.Name,
 	})
 	if err != nil {
 		return nil, err
