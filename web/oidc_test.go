@@ -229,3 +229,61 @@ func TestOIDCNotConfigured(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCHostileIssuer: through the web handlers, an ID token a
+// conforming provider would never send is refused with an explanation,
+// a code the provider would accept twice is not taken twice, and a person
+// outside the mapped values gets no account.
+func TestOIDCHostileIssuer(t *testing.T) {
+	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvPolicy(t, false, pol)
+	h := oidctest.StartHostile(t)
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect,
+		Claim: "groups", Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = e.srv.Handler()
+	callback := func(c *client) (url.Values, int, string) {
+		start := c.get("/auth/oidc/start")
+		q := atProvider(t, start.Header().Get("Location"))
+		w := c.get("/auth/oidc/callback?" + q.Encode())
+		return q, w.Code, html.UnescapeString(w.Body.String())
+	}
+
+	h.Tamper(func(claims, _ map[string]any) { claims["aud"] = "another-client" })
+	c := e.anon()
+	if _, code, body := callback(c); code != http.StatusUnauthorized || !strings.Contains(body, "konnte nicht bestätigt werden") || strings.Contains(body, "another-client") {
+		t.Errorf("wrong audience: %d", code)
+	}
+	if _, ok := c.cookies["tresor"]; ok {
+		t.Errorf("a refused answer started a session")
+	}
+	h.Tamper(nil)
+
+	// This provider would take the code again; Tresor's flow ends with
+	// its first answer, in this browser and in any other.
+	q, code, _ := callback(c)
+	if code != http.StatusOK {
+		t.Fatalf("well-behaved callback = %d", code)
+	}
+	for _, b := range []*client{c, e.anon()} {
+		if w := b.get("/auth/oidc/callback?" + q.Encode()); w.Code != http.StatusBadRequest {
+			t.Errorf("replayed code = %d, want 400", w.Code)
+		}
+	}
+
+	// Outside the mapped values.
+	h.SetPerson("h-2", []string{"praktikum"})
+	if _, code, body := callback(e.anon()); code != http.StatusForbidden || !strings.Contains(body, "keine Berechtigung für Tresor") {
+		t.Errorf("unmapped person: %d", code)
+	}
+}

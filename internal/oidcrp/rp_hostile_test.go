@@ -1,0 +1,75 @@
+package oidcrp_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
+	"github.com/tresor-evidence/tresor/internal/oidcrp/oidctest"
+)
+
+// TestHostileIssuer: what a conforming provider never sends is refused.
+func TestHostileIssuer(t *testing.T) {
+	ctx := context.Background()
+	h := oidctest.StartHostile(t)
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: redirect,
+		Claim: "groups", Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(t *testing.T) error {
+		t.Helper()
+		start, flow, err := rp.Start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rp.Finish(ctx, flow, browse(t, start))
+		return err
+	}
+
+	// It behaves by default, so each refusal below is the tampering's.
+	start, flow, err := rp.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rp.Finish(ctx, flow, browse(t, start))
+	if err != nil || got.Subject != h.Subject || got.Issuer != h.Issuer || !slices.Equal(got.ClaimValues, h.Groups) {
+		t.Fatalf("well-behaved sign-in = %+v, %v", got, err)
+	}
+
+	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper func(claims, header map[string]any)
+		sign   func(t testing.TB, header, claims map[string]any) string
+	}{
+		{name: "wrong nonce", tamper: func(c, _ map[string]any) { c["nonce"] = "another-sign-in" }},
+		{name: "no nonce", tamper: func(c, _ map[string]any) { delete(c, "nonce") }},
+		{name: "wrong audience", tamper: func(c, _ map[string]any) { c["aud"] = "another-client" }},
+		{name: "wrong issuer", tamper: func(c, _ map[string]any) { c["iss"] = "https://evil.example.org" }},
+		{name: "expired", tamper: func(c, _ map[string]any) { c["exp"] = time.Now().Add(-10 * time.Minute).Unix() }},
+		{name: "alg none", sign: oidctest.Unsigned},
+		{name: "signed by another key", sign: func(t testing.TB, header, claims map[string]any) string {
+			return oidctest.SignES256(t, otherKey, header, claims)
+		}},
+		{name: "garbage token", sign: func(testing.TB, map[string]any, map[string]any) string { return "not.a.token" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.Tamper(tc.tamper)
+			h.SignWith(tc.sign)
+			t.Cleanup(func() { h.Tamper(nil); h.SignWith(nil) })
+			if err := signIn(t); !errors.Is(err, oidcrp.ErrRejected) {
+				t.Errorf("%s: %v, want ErrRejected", tc.name, err)
+			}
+		})
+	}
+}
