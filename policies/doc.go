@@ -65,8 +65,8 @@
 //   - has an upload type not of the form type/subtype;
 //   - names a time_zone that is not an IANA zone name ("Europe/Berlin");
 //   - has an oidc section without claim or roles, a claim name with
-//     spaces, an empty or duplicate claim value, a role that is not
-//     worker, supervisor, auditor or admin, or a step_up_max_age over 1h.
+//     spaces, an empty or duplicate claim value, or a role that is not
+//     worker, supervisor, auditor or admin.
 //
 // # Record of processing activities
 //

@@ -3,7 +3,6 @@ package policies
 import (
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -40,11 +39,6 @@ type OIDC struct {
 	// second factor, so sign-in through it replaces Tresor's own second
 	// factor at sign-in (not at approvals, which keep their step-up).
 	ProviderEnforcesMFA bool
-	// StepUpMaxAge, when positive, lets a fresh re-authentication at the
-	// provider (auth_time no older than this) serve as the step-up at
-	// approvals instead of Tresor's own one-time code. Zero (the default)
-	// keeps Tresor's code.
-	StepUpMaxAge time.Duration
 }
 
 // OIDCRole is one claim value and the role it grants.
@@ -110,17 +104,6 @@ func (d *decoder) oidc(n *yaml.Node) (OIDC, error) {
 		"provider_enforces_mfa": func(v *yaml.Node) (err error) {
 			o.ProviderEnforcesMFA, err = d.boolean(v, "oidc.provider_enforces_mfa")
 			return err
-		},
-		"step_up_max_age": func(v *yaml.Node) error {
-			age, err := d.duration(v, "oidc.step_up_max_age")
-			if err != nil {
-				return err
-			}
-			if age > time.Hour {
-				return d.errorf(v, "oidc.step_up_max_age must be at most 1h, not %q: a step-up is a fresh sign-in", clip(v.Value))
-			}
-			o.StepUpMaxAge = age
-			return nil
 		},
 	}, "claim", "roles")
 	return o, err
