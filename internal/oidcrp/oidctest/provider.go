@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,6 +71,14 @@ func Start(t testing.TB, redirectURL string) *Provider {
 	mux := http.NewServeMux()
 	login := op.NewIssuerInterceptor(provider.IssuerFromRequest).HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.FormValue("authRequestID")
+		if p.LoginForm() && r.Method != http.MethodPost {
+			// Like a real provider: a page of its own whose form the
+			// person submits, so that the way back to the relying party
+			// is a navigation started on the provider's site.
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><title>Provider</title><form method="post" action="/login/username"><input type="hidden" name="authRequestID" value="%s"><button id="provider-sign-in">Sign in</button></form>`, html.EscapeString(id))
+			return
+		}
 		u, ok := p.users.current()
 		if !ok {
 			http.Error(w, "nobody to sign in", http.StatusForbidden)
@@ -87,6 +96,21 @@ func Start(t testing.TB, redirectURL string) *Provider {
 	return p
 }
 
+// UseLoginForm makes the login page a form the browser must submit,
+// instead of signing in at once (for browser tests).
+func (p *Provider) UseLoginForm() {
+	p.users.mu.Lock()
+	defer p.users.mu.Unlock()
+	p.users.form = true
+}
+
+// LoginForm reports whether the login page is a form.
+func (p *Provider) LoginForm() bool {
+	p.users.mu.Lock()
+	defer p.users.mu.Unlock()
+	return p.users.form
+}
+
 // SetUser adds or replaces a user.
 func (p *Provider) SetUser(u User) { p.users.set(u) }
 
@@ -101,6 +125,7 @@ type users struct {
 	mu   sync.Mutex
 	m    map[string]User
 	next string
+	form bool // the login page is a form (UseLoginForm)
 }
 
 func (u *users) set(x User) {
