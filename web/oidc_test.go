@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/internal/oidcrp"
@@ -285,5 +286,30 @@ func TestOIDCHostileIssuer(t *testing.T) {
 	h.SetPerson("h-2", []string{"praktikum"})
 	if _, code, body := callback(e.anon()); code != http.StatusForbidden || !strings.Contains(body, "keine Berechtigung für Tresor") {
 		t.Errorf("unmapped person: %d", code)
+	}
+}
+
+// TestOIDCRoleChangeAtProvider: a role changed at the provider applies at
+// the next sign-in, and the sessions of the old role end with it.
+func TestOIDCRoleChangeAtProvider(t *testing.T) {
+	e, p := newOIDCEnv(t, "  provider_enforces_mfa: true\n")
+	first := e.anon()
+	if resp, _ := oidcSignIn(t, first, p, "s-wiebke"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first sign-in = %d", resp.StatusCode)
+	}
+	if w := first.get("/incidents"); w.Code != http.StatusOK {
+		t.Fatalf("worker's incidents = %d", w.Code)
+	}
+	p.SetUser(oidctest.User{Subject: "s-wiebke", Username: "wiebke@traeger.example.org", Name: "Wiebke Wagner", Groups: []string{"tresor-leitung"}})
+	e.clock.Advance(time.Second)
+	second := e.anon()
+	if resp, _ := oidcSignIn(t, second, p, "s-wiebke"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("second sign-in = %d", resp.StatusCode)
+	}
+	if w := second.get("/approvals"); w.Code != http.StatusOK {
+		t.Errorf("approvals after the role change = %d, want the supervisor's page", w.Code)
+	}
+	if w := first.get("/incidents"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+		t.Errorf("the worker's old session = %d %s, want it ended", w.Code, w.Header().Get("Location"))
 	}
 }
