@@ -313,3 +313,24 @@ func TestOIDCRoleChangeAtProvider(t *testing.T) {
 		t.Errorf("the worker's old session = %d %s, want it ended", w.Code, w.Header().Get("Location"))
 	}
 }
+
+// TestOIDCProviderUnreachable: an identity provider that cannot be
+// reached is said so on the login page, as a temporary outage (503).
+func TestOIDCProviderUnreachable(t *testing.T) {
+	e := newEnv(t)
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: "http://127.0.0.1:1", ClientID: "tresor", ClientSecret: "x", RedirectURL: oidcRedirect,
+		Claim: "groups", Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = e.srv.Handler()
+	w := e.anon().get("/auth/oidc/start")
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(html.UnescapeString(w.Body.String()), "nicht erreichbar") {
+		t.Errorf("start with the provider away = %d", w.Code)
+	}
+}
