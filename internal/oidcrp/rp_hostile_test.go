@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,26 +50,31 @@ func TestHostileIssuer(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
+		why    string // what the refusal names, so that it is this tampering's
 		tamper func(claims, header map[string]any)
 		sign   func(t testing.TB, header, claims map[string]any) string
 	}{
-		{name: "wrong nonce", tamper: func(c, _ map[string]any) { c["nonce"] = "another-sign-in" }},
-		{name: "no nonce", tamper: func(c, _ map[string]any) { delete(c, "nonce") }},
-		{name: "wrong audience", tamper: func(c, _ map[string]any) { c["aud"] = "another-client" }},
-		{name: "wrong issuer", tamper: func(c, _ map[string]any) { c["iss"] = "https://evil.example.org" }},
-		{name: "expired", tamper: func(c, _ map[string]any) { c["exp"] = time.Now().Add(-10 * time.Minute).Unix() }},
-		{name: "alg none", sign: oidctest.Unsigned},
-		{name: "signed by another key", sign: func(t testing.TB, header, claims map[string]any) string {
+		{name: "wrong nonce", why: "nonce", tamper: func(c, _ map[string]any) { c["nonce"] = "another-sign-in" }},
+		{name: "no nonce", why: "nonce", tamper: func(c, _ map[string]any) { delete(c, "nonce") }},
+		{name: "wrong audience", why: "audience", tamper: func(c, _ map[string]any) { c["aud"] = "another-client" }},
+		{name: "wrong issuer", why: "different provider", tamper: func(c, _ map[string]any) { c["iss"] = "https://evil.example.org" }},
+		{name: "expired", why: "expired", tamper: func(c, _ map[string]any) { c["exp"] = time.Now().Add(-10 * time.Minute).Unix() }},
+		{name: "alg none", why: `algorithm "none"`, sign: oidctest.Unsigned},
+		{name: "signed by another key", why: "signature", sign: func(t testing.TB, header, claims map[string]any) string {
 			return oidctest.SignES256(t, otherKey, header, claims)
 		}},
-		{name: "garbage token", sign: func(testing.TB, map[string]any, map[string]any) string { return "not.a.token" }},
+		{name: "garbage token", why: "malformed", sign: func(testing.TB, map[string]any, map[string]any) string { return "not.a.token" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.Tamper(tc.tamper)
 			h.SignWith(tc.sign)
 			t.Cleanup(func() { h.Tamper(nil); h.SignWith(nil) })
-			if err := signIn(t); !errors.Is(err, oidcrp.ErrRejected) {
-				t.Errorf("%s: %v, want ErrRejected", tc.name, err)
+			err := signIn(t)
+			if !errors.Is(err, oidcrp.ErrRejected) {
+				t.Fatalf("%s: %v, want ErrRejected", tc.name, err)
+			}
+			if !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("%s: refused for another reason: %v", tc.name, err)
 			}
 		})
 	}
