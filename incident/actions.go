@@ -85,7 +85,7 @@ func Actions() []Action {
 		ActionCaptureLost, ActionNotificationSent, ActionNotificationNotSent,
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserEmailChanged,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
-		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused,
+		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused, ActionExternalLoggedOut,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),
 		Action(AuthStepUpLocked), Action(AuthLockedOut), Action(AuthSignedOut), Action(AuthTokenCreated), Action(AuthTokenRevoked),

@@ -81,6 +81,9 @@ const (
 	ActionExternalSignIn Action = "auth.provider_signed_in"
 	// A linked account was refused: disabled, or no longer mapped.
 	ActionExternalRefused Action = "auth.provider_refused"
+	// The identity provider ended the person's sign-in (back-channel
+	// logout): every Tresor session and API token of the account ended.
+	ActionExternalLoggedOut Action = "auth.provider_logged_out"
 )
 
 const maxExternalField = 255
@@ -240,4 +243,35 @@ func freeUsername(ctx context.Context, tx Tx, base string) (string, error) {
 // same failure as a wrong password, so that it tells a guesser nothing.
 func (s *Service) providerSignInRequired(u User) bool {
 	return s.policy.OIDC.RequireForAllButLocalAdmins && u.Role != RoleAdmin
+}
+
+// EndExternalAccess ends every session and API token of the account
+// linked to (issuer, subject), because the identity provider said the
+// person's sign-in there ended (back-channel logout: signed out, or
+// removed). Sessions and tokens end by the account's change time, which
+// every request checks; the account itself stays as it is. It reports
+// whether such an account exists; an unknown person is no error, as the
+// provider may send logouts for people who never used Tresor.
+func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string) (bool, error) {
+	found := false
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		id, err := tx.ExternalIdentity(ctx, issuer, subject)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u, err := tx.User(ctx, id.UserID)
+		if err != nil {
+			return err
+		}
+		found = true
+		u.UpdatedAt = s.now()
+		if err := tx.UpdateUser(ctx, &u); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, System, ActionExternalLoggedOut, "", map[string]string{"user_id": u.ID})
+	})
+	return found, err
 }

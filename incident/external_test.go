@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/policies"
@@ -196,4 +197,41 @@ func TestRequireProviderSignIn(t *testing.T) {
 			t.Errorf("%s: %v, want ErrBadCredentials", tt.name, err)
 		}
 	}
+}
+
+// TestEndExternalAccess: a logout from the identity provider moves the
+// account's change time (which ends its sessions and tokens) with an
+// audit entry; an unknown person is no error and changes nothing.
+func TestEndExternalAccess(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		svc := oidcService(w)
+		w.svc = svc
+		u, err := svc.SignInExternal(w.ctx, incident.ExternalSignIn{Issuer: issuer, Subject: "p-1", ClaimValues: []string{"tresor-fachkraft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clock.Advance(time.Minute)
+		from := trailLen(w)
+		found, err := svc.EndExternalAccess(w.ctx, issuer, "p-1")
+		if err != nil || !found {
+			t.Fatalf("EndExternalAccess = %v, %v", found, err)
+		}
+		after, err := svc.User(w.ctx, w.admin, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after.UpdatedAt.After(u.UpdatedAt) || after.Disabled || after.Role != u.Role {
+			t.Errorf("account after logout = %+v, want only its change time moved", after)
+		}
+		if got := trailSince(w, from); !slices.Equal(got, []string{"auth.provider_logged_out"}) {
+			t.Errorf("trail = %q", got)
+		}
+		from = trailLen(w)
+		if found, err := svc.EndExternalAccess(w.ctx, issuer, "nobody"); err != nil || found {
+			t.Errorf("unknown person: %v, %v; want false, nil", found, err)
+		}
+		if got := trailSince(w, from); len(got) != 0 {
+			t.Errorf("unknown person left entries %q", got)
+		}
+	})
 }
