@@ -270,3 +270,24 @@ func verifiedEmail(claims map[string]any) string {
 	s, _ := claims["email"].(string)
 	return s
 }
+
+// VerifyLogout checks a back-channel logout token (OpenID Connect
+// Back-Channel Logout 1.0): signed by the provider's key, issued by it
+// for this client, not expired, carrying the logout event and no nonce.
+// It returns the issuer and subject whose sign-in ended. A token naming
+// only a session ("sid") is refused: Tresor does not keep the provider's
+// session ids, and ending nobody silently would be worse.
+func (r *RP) VerifyLogout(ctx context.Context, raw string) (issuer, subject string, err error) {
+	p, err := r.discover(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	lt, err := p.Verifier(&oidc.Config{ClientID: r.cfg.ClientID, Now: r.cfg.Now}).VerifyLogout(r.ctx(ctx), raw)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: logout token: %w", ErrRejected, err)
+	}
+	if lt.Subject == "" {
+		return "", "", fmt.Errorf("%w: logout token names no subject", ErrRejected)
+	}
+	return lt.Issuer, lt.Subject, nil
+}

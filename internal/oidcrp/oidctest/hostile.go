@@ -186,3 +186,21 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 	_ = json.NewEncoder(w).Encode(v) // a broken connection fails the test's request anyway
 }
+
+// LogoutToken is a back-channel logout token for subject, signed by the
+// published key after tamper (nil: none) changed its claims and header.
+func (h *Hostile) LogoutToken(t testing.TB, subject string, tamper func(claims, header map[string]any)) string {
+	t.Helper()
+	now := time.Now()
+	claims := map[string]any{"iss": h.Issuer, "sub": subject, "aud": h.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
+		"jti":    "logout-" + strconv.FormatInt(now.UnixNano(), 10),
+		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}
+	header := map[string]any{"alg": "ES256", "kid": "k1", "typ": "logout+jwt"}
+	if tamper != nil {
+		tamper(claims, header)
+	}
+	if header["alg"] == "none" {
+		return Unsigned(t, header, claims)
+	}
+	return SignES256(t, h.key, header, claims)
+}
