@@ -19,6 +19,9 @@ type IdentityProvider interface {
 	Start(ctx context.Context) (string, oidcrp.Flow, error)
 	// Finish checks the provider's answer against the flow.
 	Finish(ctx context.Context, f oidcrp.Flow, q url.Values) (incident.ExternalSignIn, error)
+	// VerifyLogout checks a back-channel logout token and returns whose
+	// sign-in at the provider ended.
+	VerifyLogout(ctx context.Context, raw string) (issuer, subject string, err error)
 }
 
 // oidcFlowCookie holds the started flow (state, nonce, PKCE verifier). It

@@ -334,3 +334,78 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 		t.Errorf("start with the provider away = %d", w.Code)
 	}
 }
+
+// newHostileEnv is an environment whose identity provider is the test's
+// own issuer.
+func newHostileEnv(t *testing.T) (*env, *oidctest.Hostile) {
+	t.Helper()
+	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvPolicy(t, false, pol)
+	h := oidctest.StartHostile(t)
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect,
+		Claim: "groups", Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, err = New(Config{Service: e.svc, Sessions: e.store, SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = e.srv.Handler()
+	return e, h
+}
+
+// TestOIDCBackchannelLogout: the provider's signed logout token ends the
+// person's sessions and API tokens at once; anything else changes nothing.
+func TestOIDCBackchannelLogout(t *testing.T) {
+	e, h := newHostileEnv(t)
+	c := e.anon()
+	start := c.get("/auth/oidc/start")
+	if w := c.get("/auth/oidc/callback?" + atProvider(t, start.Header().Get("Location")).Encode()); w.Code != http.StatusOK {
+		t.Fatalf("sign-in = %d", w.Code)
+	}
+	var u incident.User
+	err := e.store.View(e.ctx, func(tx incident.Tx) (err error) { u, err = tx.UserByName(e.ctx, "hostile"); return })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.users["hostile"] = u
+	api := e.anon()
+	api.header.Set("Authorization", "Bearer "+e.apiToken("hostile"))
+	if w := api.get("/api/v1/incidents"); w.Code != http.StatusOK {
+		t.Fatalf("API token before logout = %d", w.Code)
+	}
+	e.clock.Advance(time.Second)
+
+	logout := func(tok string) int {
+		return e.anon().do(http.MethodPost, "/auth/oidc/backchannel-logout", url.Values{"logout_token": {tok}}).Code
+	}
+	for name, tok := range map[string]string{
+		"garbage":        "x",
+		"wrong audience": h.LogoutToken(t, "h-1", func(cl, _ map[string]any) { cl["aud"] = "another-client" }),
+		"alg none":       h.LogoutToken(t, "h-1", func(_, hd map[string]any) { hd["alg"] = "none" }),
+	} {
+		if code := logout(tok); code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, code)
+		}
+	}
+	if w := c.get("/incidents"); w.Code != http.StatusOK {
+		t.Fatalf("session after refused logouts = %d, want it still running", w.Code)
+	}
+	if code := logout(h.LogoutToken(t, "someone-else", nil)); code != http.StatusOK {
+		t.Errorf("logout of an unknown person = %d, want 200", code)
+	}
+	if code := logout(h.LogoutToken(t, "h-1", nil)); code != http.StatusOK {
+		t.Fatalf("logout = %d, want 200", code)
+	}
+	if w := c.get("/incidents"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+		t.Errorf("session after logout = %d %s, want it ended", w.Code, w.Header().Get("Location"))
+	}
+	if w := api.get("/api/v1/incidents"); w.Code != http.StatusUnauthorized {
+		t.Errorf("API token after logout = %d, want 401", w.Code)
+	}
+}
