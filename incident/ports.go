@@ -148,6 +148,7 @@ type Tx interface {
 	// NoteCaptureLost adds one to the worker's LostCaptures and sets
 	// LostAt to at; ErrNotFound when the worker has no device row.
 	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
+	ExternalIdentities
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.

@@ -180,7 +180,7 @@ func (s *Service) Authenticate(ctx context.Context, username, pw string) (User, 
 	default:
 		// A disabled account is checked like any other, so that timing
 		// does not tell it apart either; its answer is the same failure.
-		if verr := s.verify(pw, u.PasswordHash); verr != nil || u.Disabled || u.NeedsApproval {
+		if verr := s.verify(pw, u.PasswordHash); verr != nil || u.Disabled || u.NeedsApproval || s.providerSignInRequired(u) {
 			authErr = ErrBadCredentials
 		}
 	}

@@ -105,6 +105,10 @@ func (d *decoder) policy(p *Policy, doc *yaml.Node) error {
 			p.FlagLabel = s
 			return nil
 		},
+		"oidc": func(v *yaml.Node) (err error) {
+			p.OIDC, err = d.oidc(v)
+			return err
+		},
 		"media_hash_mismatch": func(v *yaml.Node) error {
 			s, err := d.str(v, "media_hash_mismatch")
 			if err != nil {

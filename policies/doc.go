@@ -19,7 +19,7 @@
 // An override file changes only what it names:
 //
 //   - A top-level setting (step_deadline, escalate_to, capture_window, upload_max_bytes,
-//     flag_emoji, flag_label, time_zone) or section (four_eyes, processing)
+//     flag_emoji, flag_label, time_zone) or section (four_eyes, processing, oidc)
 //     replaces that setting. A replaced section starts from the built-in
 //     defaults (four_eyes: approvals 1, request_ttl 24h; processing: every
 //     entry [ToBeFilledIn]), not from the earlier file's values.
@@ -63,7 +63,10 @@
 //   - has a text without both a non-blank "de" and "en";
 //   - has an emergency contact without a phone number;
 //   - has an upload type not of the form type/subtype;
-//   - names a time_zone that is not an IANA zone name ("Europe/Berlin").
+//   - names a time_zone that is not an IANA zone name ("Europe/Berlin");
+//   - has an oidc section without claim or roles, a claim name with
+//     spaces, an empty or duplicate claim value, or a role that is not
+//     worker, supervisor, auditor or admin.
 //
 // # Record of processing activities
 //

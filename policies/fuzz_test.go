@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("emergency_contacts:\n  - name: {de: a, en: b}\n    phone: 110\n"))
 	f.Add([]byte("upload_types: [image/png]\nflag_emoji: \"🚩\"\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte(oidcOK))
 	f.Add([]byte("step_deadline: 1h\n---\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("fuzz.yaml", data)

@@ -212,6 +212,7 @@ func (p *Policy) clone() *Policy {
 	c.EmergencyContacts = slices.Clone(p.EmergencyContacts)
 	c.UploadTypes = slices.Clone(p.UploadTypes)
 	c.Processing = p.Processing.clone()
+	c.OIDC = p.OIDC.clone()
 	c.Walkthrough = p.Platforms()
 	return &c
 }

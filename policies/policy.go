@@ -141,6 +141,9 @@ type Policy struct {
 	// Processing is what the record of processing activities needs from
 	// the provider; see [Policy.RecordOfProcessing].
 	Processing Processing
+	// OIDC maps people signing in through the identity provider to roles;
+	// see [OIDC]. The zero value maps nobody.
+	OIDC OIDC
 }
 
 // MediaMismatch is a MediaHashMismatch decision.

@@ -139,7 +139,10 @@ type view struct {
 	// InitialPassword reminds admins to delete the first admin's
 	// password file while it exists; nil otherwise.
 	InitialPassword *initialPasswordView
-	Data            any
+	// IdentityProvider names the identity provider the login page offers
+	// first ("Anmelden mit …"); "" when none is configured.
+	IdentityProvider string
+	Data             any
 }
 
 // Is reports whether the signed-in user has role r (for navigation).
@@ -176,7 +179,10 @@ func (s *Server) render(c *gin.Context, status int, name string, data any) {
 		c.AbortWithStatus(http.StatusInternalServerError)
 		return
 	}
-	v := view{L: l, CSRF: tok, Path: c.Request.URL.Path, Data: data}
+	v := view{L: l, CSRF: tok, Path: c.Request.URL.Path, Data: data, IdentityProvider: s.idpName}
+	if s.idp == nil {
+		v.IdentityProvider = ""
+	}
 	if rs.page != "" {
 		v.Path = rs.page
 	}

@@ -33,6 +33,10 @@ const (
 	// part of a streamed multipart body and before reading any other
 	// part. Only for routes whose body must not be parsed up front.
 	csrfInHandler
+	// csrfSignedToken: no browser sends this request; it carries a token
+	// signed by the identity provider instead, which the handler checks
+	// first (the back-channel logout). Public page POSTs only.
+	csrfSignedToken
 )
 
 // route is one entry of the route table.
@@ -86,6 +90,14 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/login", access: public, handler: (*Server).loginForm},
 		{method: http.MethodPost, path: "/login", access: public, handler: (*Server).loginSubmit},
 		{method: http.MethodPost, path: "/language", access: public, handler: (*Server).languageSet},
+		// Sign-in through the identity provider: plain GETs, as the
+		// provider's redirect back is one. start only sets the flow
+		// cookie and sends the browser on; callback checks the answer
+		// against that cookie (state, PKCE, nonce) instead of a CSRF
+		// token. 404 when no identity provider is configured.
+		{method: http.MethodGet, path: "/auth/oidc/start", access: public, handler: (*Server).oidcStart},
+		{method: http.MethodGet, path: "/auth/oidc/callback", access: public, handler: (*Server).oidcCallback},
+		{method: http.MethodPost, path: "/auth/oidc/backchannel-logout", access: public, csrf: csrfSignedToken, handler: (*Server).oidcBackchannelLogout},
 		{method: http.MethodGet, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorForm},
 		{method: http.MethodPost, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorSubmit},
 

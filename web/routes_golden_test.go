@@ -24,7 +24,9 @@ type goldenRoute struct {
 	kind string
 	// csrf: "-" for safe methods; "router" when the middleware checks the
 	// token (the form field for pages, X-CSRF-Token for API calls with a
-	// session cookie), "handler" when the handler checks it first thing.
+	// session cookie), "handler" when the handler checks it first thing,
+	// "signed" when no browser sends it and it carries a token the handler
+	// verifies instead (the identity provider's back-channel logout).
 	csrf string
 }
 
@@ -37,6 +39,9 @@ var goldenRoutes = []goldenRoute{
 	{"GET", "/readyz", "public", "page", "-"},
 	{"GET", "/login", "public", "page", "-"},
 	{"POST", "/login", "public", "page", "router"},
+	{"GET", "/auth/oidc/start", "public", "page", "-"},
+	{"GET", "/auth/oidc/callback", "public", "page", "-"},
+	{"POST", "/auth/oidc/backchannel-logout", "public", "page", "signed"},
 	{"POST", "/language", "public", "page", "router"},
 	{"GET", "/login/second-factor", "halfSignedIn", "page", "-"},
 	{"POST", "/login/second-factor", "halfSignedIn", "page", "router"},
@@ -157,6 +162,8 @@ func golden(r route) goldenRoute {
 			g.csrf = "router"
 		case csrfInHandler:
 			g.csrf = "handler"
+		case csrfSignedToken:
+			g.csrf = "signed"
 		default:
 			g.csrf = "unknown"
 		}
@@ -214,10 +221,12 @@ func TestGoldenTableIsWellFormed(t *testing.T) {
 	for _, g := range goldenRoutes {
 		unsafeMethod := g.method != http.MethodGet
 		switch {
-		case unsafeMethod && g.csrf != "router" && g.csrf != "handler":
+		case unsafeMethod && g.csrf != "router" && g.csrf != "handler" && g.csrf != "signed":
 			t.Errorf("%s: a state-changing route without a CSRF check", g.key())
 		case !unsafeMethod && g.csrf != "-":
 			t.Errorf("%s: a safe method with a CSRF mode", g.key())
+		case g.csrf == "signed" && (g.who != "public" || g.path != "/auth/oidc/backchannel-logout"):
+			t.Errorf("%s: only the back-channel logout takes a signed token instead of CSRF", g.key())
 		case g.csrf == "handler" && g.kind != "page":
 			t.Errorf("%s: only page uploads check CSRF in the handler", g.key())
 		case g.kind == "api" != strings.HasPrefix(g.path, "/api/v1/"):

@@ -124,6 +124,18 @@ func TestCSRFEveryUnsafeRoute(t *testing.T) {
 			if r.api || r.method != http.MethodPost {
 				t.Errorf("%s %s: only page POSTs may check CSRF in the handler", r.method, r.path)
 			}
+		case csrfSignedToken:
+			if r.api || r.method != http.MethodPost || r.access != public {
+				t.Errorf("%s %s: only public page POSTs may take a signed token instead", r.method, r.path)
+			}
+			t.Run(r.method+" "+r.path, func(t *testing.T) {
+				// Without a signed token nothing happens (404 here: no
+				// identity provider; TestOIDCBackchannelLogout has one).
+				if w := e.anon().do(r.method, r.path, url.Values{"logout_token": {"x"}}); w.Code < 400 {
+					t.Fatalf("without a valid signed token: status %d", w.Code)
+				}
+			})
+			continue
 		default:
 			t.Errorf("%s %s: no CSRF check", r.method, r.path)
 		}

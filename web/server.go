@@ -60,6 +60,13 @@ type Config struct {
 	// InitialPassword finds the first admin's password file; while it
 	// exists, admin pages remind them to delete it. nil: no reminder.
 	InitialPassword InitialPasswordCheck
+	// IdentityProvider offers sign-in through the provider's identity
+	// provider (OpenID Connect) first on the login page; nil: only
+	// Tresor's own accounts. See oidc_start.go.
+	IdentityProvider IdentityProvider
+	// IdentityProviderName is what the login button names ("Anmelden
+	// mit …"), TRESOR_OIDC_NAME.
+	IdentityProviderName string
 }
 
 // Server is the web interface.
@@ -81,7 +88,9 @@ type Server struct {
 	links     *linkHub
 	engine    *gin.Engine
 	readiness []ReadinessCheck
-	metrics   *requestMetrics // nil: no metrics
+	metrics   *requestMetrics  // nil: no metrics
+	idp       IdentityProvider // nil: no sign-in through an identity provider
+	idpName   string
 	// initialPassword finds the first admin's password file (nil: none).
 	initialPassword InitialPasswordCheck
 }
@@ -96,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{svc: cfg.Service, policy: cfg.Policy, accounts: cfg.Accounts, log: cfg.Logger,
 		now: cfg.Clock, rand: cfg.Rand, tls: cfg.TLS, wa: cfg.WhatsApp, bundles: cfg.Bundles,
-		readiness: cfg.Readiness, initialPassword: cfg.InitialPassword}
+		readiness: cfg.Readiness, initialPassword: cfg.InitialPassword, idp: cfg.IdentityProvider, idpName: cfg.IdentityProviderName}
 	if s.policy == nil {
 		s.policy = cfg.Service.Policy()
 	}

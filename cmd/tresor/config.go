@@ -55,6 +55,7 @@ type config struct {
 	// TRESOR_S3_SECRET_ACCESS_KEY(_FILE), the S3 vault's credentials.
 	S3AccessKeyID     string
 	S3SecretAccessKey string
+	OIDC              oidcConfig
 }
 
 // envVars documents every variable; `tresor serve --help` prints it.
@@ -91,7 +92,7 @@ const envVars = `Environment:
   TRESOR_SHUTDOWN_GRACE         how long a stopping service waits for requests in flight, such as
                                 uploads, e.g. 90s or 5m (default 60s)
   TRESOR_LOG_FORMAT             json or text (default: text on a terminal, json otherwise)
-`
+` + oidcEnvVars
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
@@ -168,6 +169,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return config{}, fmt.Errorf("TRESOR_PUBLIC_URL must be an address such as https://tresor.example.org, not %q", c.PublicURL)
 		}
+	}
+	if c.OIDC, err = loadOIDCConfig(getenv, c.PublicURL); err != nil {
+		return config{}, err
 	}
 	if v := getenv("TRESOR_MAX_IN_FLIGHT"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -35,13 +35,20 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	if ev != nil {
 		bundles, v = ev, ev.Vault()
 	}
+	var idp web.IdentityProvider
+	if cfg.OIDC.Enabled() {
+		if idp, err = identityProvider(cfg, pol); err != nil {
+			return nil, err
+		}
+	}
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Accounts: s.Accounts(), SecretKey: key,
 		Logger: logger, Clock: c.now,
 		TLS: cfg.TLSCertFile != "", TrustedProxies: cfg.TrustedProxies, MaxInFlight: cfg.MaxInFlight,
 		WhatsApp: whatsApp, Bundles: bundles,
 		Readiness: readinessChecks(s, v), Metrics: reg,
-		InitialPassword: initialPasswordCheck(cfg.DataDir),
+		InitialPassword:  initialPasswordCheck(cfg.DataDir),
+		IdentityProvider: idp, IdentityProviderName: cfg.OIDC.Name,
 	})
 	if err != nil {
 		return nil, err

@@ -38,6 +38,12 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	if cfg.OIDC.Enabled() && !pol.OIDC.Enabled() {
+		return fmt.Errorf("TRESOR_OIDC_ISSUER is set but the policy has no oidc section mapping the identity provider's groups or roles to Tresor roles; add one (see README, Sign-in through an identity provider)")
+	}
+	if !cfg.OIDC.Enabled() && pol.OIDC.RequireForAllButLocalAdmins {
+		return fmt.Errorf("the policy's oidc.require_oidc_for_all_but_local_admins would leave only admins able to sign in, but no identity provider is configured; set TRESOR_OIDC_ISSUER and the other TRESOR_OIDC_* settings, or remove the setting")
+	}
 	s, err := c.openStore(ctx, cfg, false)
 	if err != nil {
 		return err

@@ -452,6 +452,24 @@ var migrations = []migration{
 			`CREATE INDEX account_requests_state ON account_requests (state, created_at)`,
 		},
 	},
+	{
+		version: 17,
+		name:    "external identities",
+		sql: []string{
+			// An account signed in through an OpenID Connect provider is
+			// keyed by the provider's issuer and subject, never by a user
+			// name: names change and are reused, (issuer, subject) is not.
+			// One account has at most one external identity.
+			`CREATE TABLE external_identities (
+				issuer TEXT NOT NULL,
+				subject TEXT NOT NULL,
+				user_id TEXT NOT NULL UNIQUE REFERENCES users(id),
+				created_at {{ts}} NOT NULL,
+				last_sign_in_at {{ts}} NOT NULL,
+				PRIMARY KEY (issuer, subject)
+			)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

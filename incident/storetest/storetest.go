@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"Checkpoints", testCheckpoints},
 		{"UnlinkRequests", testUnlinkRequests},
 		{"BundleIntents", testBundleIntents},
+		{"ExternalIdentities", testExternalIdentities},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

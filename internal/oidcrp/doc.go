@@ -1,0 +1,26 @@
+// Package oidcrp is Tresor's OpenID Connect relying party: the
+// authorization-code flow with PKCE (S256), state and nonce against the
+// provider's identity provider, built on github.com/coreos/go-oidc/v3 and
+// golang.org/x/oauth2. It is an adapter: it checks what the identity
+// provider says and hands the result to the domain
+// (incident.Service.SignInExternal), which decides who gets in.
+//
+// # Guarantees
+//
+//   - [RP.Start] makes a fresh state, nonce and PKCE verifier (32 random
+//     bytes each) for every sign-in; the caller keeps them in a
+//     short-lived cookie bound to this browser ([Flow]).
+//   - [RP.Finish] accepts the provider's answer only if its state equals
+//     the flow's (compared in constant time) and the flow is at most
+//     [FlowTTL] old; the code is exchanged with the flow's PKCE verifier.
+//   - The ID token must be signed with an algorithm the provider's
+//     discovery document lists and by a key of its JWKS (never "none"),
+//     be issued by the configured issuer, name the client id as audience,
+//     not be expired, and carry the flow's nonce; otherwise [ErrRejected].
+//   - An error the provider sends back (error=access_denied, …) is a
+//     [*ProviderError] holding only a known code, never the provider's
+//     text, so that pages can explain it without showing it raw.
+//   - A provider that cannot be reached gives an error wrapping
+//     incident.ErrUnavailable; discovery is retried on the next sign-in.
+//   - Tokens are never logged, and no error message holds one.
+package oidcrp

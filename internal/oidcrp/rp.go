@@ -1,0 +1,293 @@
+package oidcrp
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/tresor-evidence/tresor/incident"
+)
+
+// FlowTTL is how long a started sign-in may take at the provider.
+const FlowTTL = 10 * time.Minute
+
+var (
+	// ErrFlow: the answer does not belong to a sign-in started in this
+	// browser (no flow, another state) or the flow is too old.
+	ErrFlow = errors.New("sign-in through the identity provider was not started here or took too long")
+	// ErrRejected: the provider's answer did not pass the checks (code
+	// refused at the token endpoint, ID token signature, issuer,
+	// audience, expiry or nonce).
+	ErrRejected = errors.New("the identity provider's answer was rejected")
+)
+
+// ProviderError is an error the identity provider sent back instead of a
+// code. Code is one of the codes of OpenID Connect Core 3.1.2.6 and RFC
+// 6749 4.1.2.1, or "other"; the provider's description is dropped.
+type ProviderError struct{ Code string }
+
+func (e *ProviderError) Error() string { return "the identity provider answered " + e.Code }
+
+// knownCodes are the provider error codes pages explain.
+var knownCodes = map[string]bool{
+	"access_denied": true, "login_required": true, "interaction_required": true, "consent_required": true,
+	"account_selection_required": true, "temporarily_unavailable": true, "server_error": true,
+	"invalid_request": true, "unauthorized_client": true, "invalid_scope": true, "unsupported_response_type": true,
+}
+
+// Config configures the relying party.
+type Config struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	RedirectURL  string // TRESOR_PUBLIC_URL + /auth/oidc/callback
+	// Claim is the policy's oidc.claim, whose values map to roles.
+	Claim string
+	// HTTPClient reaches the provider; nil means a client with a 15s timeout.
+	HTTPClient *http.Client
+	Now        func() time.Time // nil: time.Now
+	Rand       io.Reader        // required: state, nonce and verifier come from it
+}
+
+// Flow is one started sign-in: what the caller keeps until the provider
+// sends the browser back.
+type Flow struct {
+	State    string
+	Nonce    string
+	Verifier string // PKCE code verifier
+	Started  time.Time
+}
+
+// Encode gives the flow as a cookie value.
+func (f Flow) Encode() string {
+	return f.State + "." + f.Nonce + "." + f.Verifier + "." + strconv.FormatInt(f.Started.Unix(), 10)
+}
+
+// DecodeFlow reads a cookie value made by Encode; ErrFlow if it is not one.
+func DecodeFlow(s string) (Flow, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return Flow{}, ErrFlow
+	}
+	for _, p := range parts[:3] {
+		if len(p) != 43 { // 32 bytes, base64url without padding
+			return Flow{}, ErrFlow
+		}
+		if _, err := base64.RawURLEncoding.DecodeString(p); err != nil {
+			return Flow{}, ErrFlow
+		}
+	}
+	sec, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil {
+		return Flow{}, ErrFlow
+	}
+	return Flow{State: parts[0], Nonce: parts[1], Verifier: parts[2], Started: time.Unix(sec, 0).UTC()}, nil
+}
+
+// RP is the relying party. Discovery happens on first use and is cached
+// once it succeeds.
+type RP struct {
+	cfg Config
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+}
+
+// New returns a relying party for cfg; it does not reach the provider yet.
+func New(cfg Config) (*RP, error) {
+	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" || cfg.Claim == "" || cfg.Rand == nil {
+		return nil, errors.New("oidcrp: issuer, client id, redirect URL, claim and randomness are required")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &RP{cfg: cfg}, nil
+}
+
+func (r *RP) ctx(ctx context.Context) context.Context {
+	return oidc.ClientContext(ctx, r.cfg.HTTPClient)
+}
+
+// discover returns the provider, reading its discovery document once.
+func (r *RP) discover(ctx context.Context) (*oidc.Provider, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.provider != nil {
+		return r.provider, nil
+	}
+	p, err := oidc.NewProvider(r.ctx(ctx), r.cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the identity provider's discovery document could not be read: %w", incident.ErrUnavailable, err)
+	}
+	r.provider = p
+	return p, nil
+}
+
+func (r *RP) oauth(p *oidc.Provider) *oauth2.Config {
+	return &oauth2.Config{ClientID: r.cfg.ClientID, ClientSecret: r.cfg.ClientSecret, Endpoint: p.Endpoint(),
+		RedirectURL: r.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+}
+
+func (r *RP) random() (string, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(r.cfg.Rand, b[:]); err != nil {
+		return "", fmt.Errorf("failed to generate sign-in state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// Start begins a sign-in: it returns the provider's authorization URL to
+// send the browser to and the flow to keep until it comes back.
+func (r *RP) Start(ctx context.Context) (string, Flow, error) {
+	p, err := r.discover(ctx)
+	if err != nil {
+		return "", Flow{}, err
+	}
+	var f Flow
+	for _, dst := range []*string{&f.State, &f.Nonce, &f.Verifier} {
+		if *dst, err = r.random(); err != nil {
+			return "", Flow{}, err
+		}
+	}
+	f.Started = r.cfg.Now().UTC().Truncate(time.Second)
+	u := r.oauth(p).AuthCodeURL(f.State, oauth2.SetAuthURLParam("nonce", f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	return u, f, nil
+}
+
+// Finish checks the provider's answer (the callback's query) against the
+// flow and returns who signed in. See the package documentation for the
+// checks.
+func (r *RP) Finish(ctx context.Context, f Flow, q url.Values) (incident.ExternalSignIn, error) {
+	state := q.Get("state")
+	if f.State == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 {
+		return incident.ExternalSignIn{}, ErrFlow
+	}
+	if age := r.cfg.Now().Sub(f.Started); age < -time.Minute || age > FlowTTL {
+		return incident.ExternalSignIn{}, ErrFlow
+	}
+	if code := q.Get("error"); code != "" {
+		if !knownCodes[code] {
+			code = "other"
+		}
+		return incident.ExternalSignIn{}, &ProviderError{Code: code}
+	}
+	code := q.Get("code")
+	if code == "" {
+		return incident.ExternalSignIn{}, fmt.Errorf("%w: no code", ErrRejected)
+	}
+	p, err := r.discover(ctx)
+	if err != nil {
+		return incident.ExternalSignIn{}, err
+	}
+	tok, err := r.oauth(p).Exchange(r.ctx(ctx), code, oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			// The token endpoint answered: a used, expired or foreign
+			// code. Its body is not repeated.
+			return incident.ExternalSignIn{}, fmt.Errorf("%w: the token endpoint refused the code (%s)", ErrRejected, safeCode(re.ErrorCode))
+		}
+		return incident.ExternalSignIn{}, fmt.Errorf("%w: the identity provider's token endpoint could not be reached", incident.ErrUnavailable)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return incident.ExternalSignIn{}, fmt.Errorf("%w: no ID token", ErrRejected)
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: r.cfg.ClientID, Now: r.cfg.Now}).Verify(r.ctx(ctx), raw)
+	if err != nil {
+		return incident.ExternalSignIn{}, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
+		return incident.ExternalSignIn{}, fmt.Errorf("%w: the ID token's nonce is not this sign-in's", ErrRejected)
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return incident.ExternalSignIn{}, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return incident.ExternalSignIn{
+		Issuer: idt.Issuer, Subject: idt.Subject, ClaimValues: claimValues(claims[r.cfg.Claim]),
+		PreferredUsername: firstString(claims, "preferred_username", "email", "upn"),
+		DisplayName:       firstString(claims, "name"),
+		Email:             verifiedEmail(claims),
+	}, nil
+}
+
+// safeCode keeps an OAuth error code only if it is a plain token.
+func safeCode(s string) string {
+	if len(s) == 0 || len(s) > 40 || strings.ContainsFunc(s, func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z') }) {
+		return "other"
+	}
+	return s
+}
+
+// claimValues reads a string or a list of strings; anything else is none.
+func claimValues(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func firstString(claims map[string]any, names ...string) string {
+	for _, n := range names {
+		if s, ok := claims[n].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// verifiedEmail is the email claim unless the provider marks it
+// unverified (Entra ID sends no email_verified).
+func verifiedEmail(claims map[string]any) string {
+	if v, ok := claims["email_verified"].(bool); ok && !v {
+		return ""
+	}
+	s, _ := claims["email"].(string)
+	return s
+}
+
+// VerifyLogout checks a back-channel logout token (OpenID Connect
+// Back-Channel Logout 1.0): signed by the provider's key, issued by it
+// for this client, not expired, carrying the logout event and no nonce.
+// It returns the issuer and subject whose sign-in ended. A token naming
+// only a session ("sid") is refused: Tresor does not keep the provider's
+// session ids, and ending nobody silently would be worse.
+func (r *RP) VerifyLogout(ctx context.Context, raw string) (issuer, subject string, err error) {
+	p, err := r.discover(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	lt, err := p.Verifier(&oidc.Config{ClientID: r.cfg.ClientID, Now: r.cfg.Now}).VerifyLogout(r.ctx(ctx), raw)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: logout token: %w", ErrRejected, err)
+	}
+	if lt.Subject == "" {
+		return "", "", fmt.Errorf("%w: logout token names no subject", ErrRejected)
+	}
+	return lt.Issuer, lt.Subject, nil
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
+	"github.com/tresor-evidence/tresor/internal/oidcrp/oidctest"
+	"github.com/tresor-evidence/tresor/policies"
+)
+
+// In Chromium at phone and desktop size, the whole sign-in through a real
+// OpenID provider on another site (127.0.0.1 against Tresor's localhost):
+// the login page's "Anmelden mit …", the provider, the way back on which
+// the SameSite=Strict session cookie is not sent, and the worker's page.
+func TestBrowserOIDCSignIn(t *testing.T) {
+	exe := requireChromium(t)
+	shots := screenshotDir(t)
+	for _, vp := range pageViewports {
+		t.Run(vp.name, func(t *testing.T) {
+			pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newEnvPolicy(t, false, pol)
+			ts := httptest.NewUnstartedServer(nil)
+			base := "http://localhost:" + ts.Listener.Addr().String()[strings.LastIndex(ts.Listener.Addr().String(), ":")+1:]
+			p := oidctest.Start(t, base+"/auth/oidc/callback")
+			p.SetUser(oidctest.User{Subject: "s-wiebke", Username: "wiebke@traeger.example.org", Name: "Wiebke Wagner",
+				Email: "wiebke@traeger.example.org", Groups: []string{"tresor-fachkraft"}})
+			p.SignInAs("s-wiebke")
+			p.UseLoginForm()
+			rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+				RedirectURL: base + "/auth/oidc/callback", Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+				Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
+				IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.h = e.srv.Handler()
+			ts.Config.Handler = e.h
+			ts.Start()
+			t.Cleanup(ts.Close)
+
+			f := &flow{t: t, e: e, browser: newBrowser(t, exe), base: base, vp: vp, shots: shots}
+			pg := f.open("wiebke")
+			pg.visit("/login")
+			pg.see("Anmelden", "Anmelden mit Träger-Login")
+			pg.shot("oidc-login")
+			pg.press("#oidc-sign-in")
+			pg.press("#provider-sign-in") // on the provider's own page
+			// The callback's page moves on by itself, as Tresor's own
+			// navigation, which carries the new session cookie.
+			pg.do(chromedp.WaitVisible(chromedp.CSS(`main a[href="/incidents/new"]`)))
+			if path := run(pg, chromedp.Evaluate[string](`location.pathname`)); path != "/incidents" {
+				t.Fatalf("after signing in at the provider the browser is at %s, want /incidents", path)
+			}
+			pg.checkLayout()
+			pg.shot("oidc-signed-in")
+		})
+	}
+}

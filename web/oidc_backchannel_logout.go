@@ -1,0 +1,44 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
+)
+
+// oidcBackchannelLogout takes the identity provider's back-channel logout
+// (OpenID Connect Back-Channel Logout 1.0): a POST from the provider's
+// server with a signed logout token instead of a CSRF token
+// (csrfSignedToken). A valid token ends every session and API token of
+// the person's account at once (Service.EndExternalAccess). Answers are
+// the specification's: 200, 400 with invalid_request, no-store.
+func (s *Server) oidcBackchannelLogout(c *gin.Context) {
+	if s.idp == nil {
+		s.failStatus(c, http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	ctx := c.Request.Context()
+	iss, sub, err := s.idp.VerifyLogout(ctx, c.PostForm("logout_token"))
+	switch {
+	case errors.Is(err, oidcrp.ErrRejected):
+		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", err.Error())
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request"})
+		return
+	case errors.Is(err, incident.ErrUnavailable):
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	}
+	if _, err := s.svc.EndExternalAccess(ctx, iss, sub); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusOK)
+}

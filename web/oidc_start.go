@@ -1,0 +1,51 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
+)
+
+// IdentityProvider is sign-in through the provider's identity provider;
+// *oidcrp.RP implements it.
+type IdentityProvider interface {
+	// Start returns the address to send the browser to and the flow to
+	// keep until it comes back.
+	Start(ctx context.Context) (string, oidcrp.Flow, error)
+	// Finish checks the provider's answer against the flow.
+	Finish(ctx context.Context, f oidcrp.Flow, q url.Values) (incident.ExternalSignIn, error)
+	// VerifyLogout checks a back-channel logout token and returns whose
+	// sign-in at the provider ended.
+	VerifyLogout(ctx context.Context, raw string) (issuer, subject string, err error)
+}
+
+// oidcFlowCookie holds the started flow (state, nonce, PKCE verifier). It
+// is SameSite=Lax, unlike the session cookie, because it must come along
+// on the provider's cross-site redirect back; it lives only as long as a
+// flow may take and is deleted when the flow ends.
+const oidcFlowCookie = "tresor_oidc_flow"
+
+func (s *Server) setFlowCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(oidcFlowCookie), Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.tls, SameSite: http.SameSiteLaxMode})
+}
+
+// oidcStart begins a sign-in at the identity provider.
+func (s *Server) oidcStart(c *gin.Context) {
+	if s.idp == nil {
+		s.failStatus(c, http.StatusNotFound)
+		return
+	}
+	to, flow, err := s.idp.Start(c.Request.Context())
+	if err != nil {
+		s.oidcRefused(c, err, true)
+		return
+	}
+	s.setFlowCookie(c, flow.Encode(), int(oidcrp.FlowTTL.Seconds()))
+	c.Redirect(http.StatusSeeOther, to)
+}
