@@ -151,7 +151,7 @@ func TestOrphanSweepRules(t *testing.T) {
 			name: "committed upload is never swept",
 			arrange: func(w *orphanWorld) setup {
 				inc, err := w.svc.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "iphone"},
-					incident.Part{Name: "a.png", MediaType: "image/png", Size: 3, Content: bytes.NewReader([]byte("PNG"))})
+					incident.Part{Name: "a.png", MediaType: "image/png", Size: int64(len(pngMagic)) + 3, Content: bytes.NewReader([]byte(pngMagic + "PNG"))})
 				if err != nil {
 					w.t.Fatal(err)
 				}
@@ -274,7 +274,7 @@ func TestOrphanClaimBeatsLateCommit(t *testing.T) {
 			incident.WithPasswordParams(cheap), incident.WithOrphanGrace(time.Hour))
 		slow.svc = svc
 		_, err := svc.FlagUpload(w.ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "iphone"},
-			incident.Part{Name: "a.png", MediaType: "image/png", Size: 3, Content: bytes.NewReader([]byte("PNG"))})
+			incident.Part{Name: "a.png", MediaType: "image/png", Size: int64(len(pngMagic)) + 3, Content: bytes.NewReader([]byte(pngMagic + "PNG"))})
 		wantErr(t, err, incident.ErrConflict)
 		if len(w.vault.sealed) != 0 {
 			t.Fatalf("%d bundles left", len(w.vault.sealed))
@@ -378,7 +378,7 @@ func TestAbortedUploadIsNotAnOrphan(t *testing.T) {
 		w := newOrphanWorld(t, ww)
 		ctx, cancel := context.WithCancel(w.ctx)
 		_, err := w.svc.FlagUpload(ctx, w.worker, incident.FlagInput{Category: "threat", Platform: "iphone"},
-			incident.Part{Name: "a.png", MediaType: "image/png", Size: -1, Content: cancellingReader{cancel}})
+			incident.Part{Name: "a.png", MediaType: "image/png", Size: -1, Content: &cancellingReader{cancel: cancel, head: incident.SniffLen}})
 		if err == nil {
 			t.Fatal("a broken-off upload opened an incident")
 		}
@@ -401,9 +401,17 @@ func TestAbortedUploadIsNotAnOrphan(t *testing.T) {
 
 // cancellingReader is a client that breaks off: it cancels the request's
 // context and fails the read.
-type cancellingReader struct{ cancel context.CancelFunc }
+type cancellingReader struct {
+	cancel context.CancelFunc
+	head   int // bytes of a PNG still to give before breaking off
+}
 
-func (r cancellingReader) Read([]byte) (int, error) {
+func (r *cancellingReader) Read(p []byte) (int, error) {
+	if r.head > 0 {
+		n := copy(p[:min(len(p), r.head)], pngMagic+strings.Repeat("x", r.head))
+		r.head -= n
+		return n, nil
+	}
 	r.cancel()
 	return 0, context.Canceled
 }

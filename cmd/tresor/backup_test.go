@@ -123,7 +123,7 @@ func drill(t *testing.T, srcURL, dstURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg, time.Now, false, false)
+	v, err := openVault(ctx, cfg, time.Now, true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func drill(t *testing.T, srcURL, dstURL string) {
 		t.Fatal(err)
 	}
 	auth.Enroll(t, sup.ID)
-	for i, content := range []string{"PNG bytes", "other bytes"} {
+	for i, content := range []string{"\x89PNG\r\n\x1a\nPNG bytes", "\x89PNG\r\n\x1a\nother bytes"} {
 		inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
 			incident.Part{Name: "drohung.png", MediaType: "image/png", Size: int64(len(content)), Content: strings.NewReader(content)})
 		if err != nil {

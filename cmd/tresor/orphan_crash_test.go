@@ -76,7 +76,7 @@ func TestOrphanCrashHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
+		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 17, Content: strings.NewReader("\x89PNG\r\n\x1a\nPNG bytes")})
 	t.Fatalf("FlagUpload returned although the vault blocks: %v", err)
 }
 
@@ -177,7 +177,7 @@ func TestKilledBetweenPublishAndCommit(t *testing.T) {
 			// The next start sweeps it.
 			serveCtx, stop := context.WithCancel(ctx)
 			swept := make(chan struct{})
-			errs.notify("orphan sweep: 1 destroyed", func() { close(swept) })
+			errs.notify(`"msg":"orphan sweep","component":"jobs","destroyed":1,`, func() { close(swept) })
 			served := make(chan int, 1)
 			go func() { served <- c.dispatch(serveCtx, []string{"serve"}) }()
 			select {

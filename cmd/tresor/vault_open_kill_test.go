@@ -70,13 +70,28 @@ func TestVaultOpenKilled(t *testing.T) {
 	}
 
 	out := filepath.Join(dir, "out")
-	cmd := exec.Command(os.Args[0], "vault", "open", "--identity", keyFile, rc.BundleID, "-o", out)
+	cmd := exec.Command(os.Args[0], "vault", "open", "--offline", "--operator", "susi", "--identity", keyFile, rc.BundleID, "-o", out)
 	cmd.Env = append(os.Environ(), "TRESOR_TEST_MAIN_CLI=1", "TRESOR_DATA_DIR="+data)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{}) // closed when the child has ended
+	go func() { _ = cmd.Wait(); close(exited) }()
+	opened := make(chan struct{})
+	defer close(opened)
+	go func() {
+		// A child that ends without opening the bundle would leave the
+		// open below blocked: open the FIFO's other end to release it.
+		select {
+		case <-exited:
+			if r, err := os.OpenFile(blob, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+				r.Close()
+			}
+		case <-opened:
+		}
+	}()
 	fifo, err := os.OpenFile(blob, os.O_WRONLY, 0) // returns once the child opened it
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +99,8 @@ func TestVaultOpenKilled(t *testing.T) {
 	// Past the first part and into the second: once Write returns, the
 	// child has read all but a pipe buffer of it.
 	if _, err := fifo.Write(ciphertext[:len(ciphertext)/2]); err != nil {
-		t.Fatal(err)
+		<-exited
+		t.Fatalf("%v; child said: %s", err, stderr.String())
 	}
 	staging := filepath.Join(out, openStaging)
 	deadline := time.Now().Add(time.Minute)
@@ -97,7 +113,7 @@ func TestVaultOpenKilled(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Wait() // killed
+	<-exited // killed
 	_ = fifo.Close()
 	if n := stagedBytes(staging); n < int64(len(first)) {
 		t.Fatalf("killed run left %d bytes staged, want the decrypted first part", n)
@@ -116,7 +132,7 @@ func TestVaultOpenKilled(t *testing.T) {
 	var stdout, errs bytes.Buffer
 	c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &errs, now: time.Now,
 		getenv: func(k string) string { return map[string]string{"TRESOR_DATA_DIR": data}[k] }}
-	if code := c.dispatch(ctx, []string{"vault", "open", "--identity", keyFile, rc.BundleID, "-o", out}); code != 0 {
+	if code := c.dispatch(ctx, []string{"vault", "open", "--offline", "--operator", "susi", "--identity", keyFile, rc.BundleID, "-o", out}); code != 0 {
 		t.Fatalf("second open: exit %d: %s", code, errs.String())
 	}
 	if !regexp.MustCompile(`removed [12] file\(s\) of decrypted evidence that an interrupted 'vault open' left in ` + regexp.QuoteMeta(out)).MatchString(errs.String()) {

@@ -72,7 +72,7 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	}
 	auth.Enroll(t, sup.ID)
 	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 9, Content: strings.NewReader("PNG bytes")})
+		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 17, Content: strings.NewReader("\x89PNG\r\n\x1a\nPNG bytes")})
 	if err != nil {
 		t.Fatal(err)
 	}
