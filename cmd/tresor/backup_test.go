@@ -21,10 +21,8 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/incident/password"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
 	"github.com/tresor-evidence/tresor/policies"
-	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/wa"
 )
 
@@ -123,48 +121,12 @@ func drill(t *testing.T, srcURL, dstURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg, time.Now, true, true)
-	if err != nil {
-		t.Fatal(err)
+	w := newSecuring(ctx, t, cfg, s)
+	for _, content := range []string{"\x89PNG\r\n\x1a\nPNG bytes", "\x89PNG\r\n\x1a\nother bytes"} {
+		w.approved(content)
 	}
-	pol, err := policies.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stepUp, auth := testFactors(t, s, nil)
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
-	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sup, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "susi", Role: incident.RoleSupervisor, Password: "long enough 2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth.Enroll(t, sup.ID)
-	for i, content := range []string{"\x89PNG\r\n\x1a\nPNG bytes", "\x89PNG\r\n\x1a\nother bytes"} {
-		inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-			incident.Part{Name: "drohung.png", MediaType: "image/png", Size: int64(len(content)), Content: strings.NewReader(content)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		reqs, err := svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID})
-		if err != nil || len(reqs) != 1 {
-			t.Fatalf("incident %d: requests %v, %v", i, reqs, err)
-		}
-		if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for {
-		ran, err := svc.RunDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ran {
-			break
-		}
-	}
+	w.runJobs()
+	worker := w.worker
 	own := types.JID{User: "4915112345678", Device: 7, Server: types.DefaultUserServer}
 	linkDevice(ctx, t, s, worker.ID, own)
 	before := snapshotOf(ctx, t, s)

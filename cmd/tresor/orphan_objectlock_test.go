@@ -2,17 +2,11 @@ package main
 
 import (
 	"context"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"filippo.io/age"
-	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore/sqltest"
@@ -21,69 +15,15 @@ import (
 	"github.com/tresor-evidence/tresor/vault"
 	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/vault/s3backend"
+	"github.com/tresor-evidence/tresor/vault/s3backend/versitytest"
 )
 
-// orphanVersity runs versitygw (an S3 server with Object Lock) on a free
-// loopback port with an Object Lock bucket, like the s3backend tests. It
-// skips without the binary unless CI is set.
+// orphanVersity runs versitygw (an S3 server with Object Lock) with an
+// Object Lock bucket and returns the vault's configuration for it.
 func orphanVersity(t *testing.T) s3backend.Config {
 	t.Helper()
-	bin := os.Getenv("TRESOR_TEST_VERSITYGW")
-	if bin == "" {
-		p, err := exec.LookPath("versitygw")
-		switch {
-		case err == nil:
-			bin = p
-		case os.Getenv("CI") == "true":
-			t.Fatal("versitygw not found; .ci/run installs it")
-		default:
-			t.Skip("versitygw not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	root, versions := filepath.Join(t.TempDir(), "root"), filepath.Join(t.TempDir(), "versions")
-	for _, d := range []string{root, versions} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	const access, secret = "tresor-test", "tresor-test-secret"
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--access", access, "--secret", secret, "--port", addr,
-		"posix", "--versioning-dir", versions, root)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait() // killed by the cancel
-	})
-	c, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1", BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err = c.MakeBucket(context.Background(), "evidence", minio.MakeBucketOptions{Region: "us-east-1", ObjectLocking: true})
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw did not come up: %v\n%s", err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return s3backend.Config{Endpoint: addr, Bucket: "evidence", Region: "us-east-1", AccessKey: access, SecretKey: secret,
+	srv := versitytest.Start(t)
+	return s3backend.Config{Endpoint: srv.Endpoint, Bucket: srv.Bucket, Region: srv.Region, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey,
 		Prefix: "tresor/", TempDir: t.TempDir(), PartSize: 5 << 20}
 }
 

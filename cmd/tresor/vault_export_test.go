@@ -8,11 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/incident/password"
-	"github.com/tresor-evidence/tresor/policies"
-	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // TestVaultExportIncident seals an incident's evidence through the real
@@ -37,46 +32,9 @@ func TestVaultExportIncident(t *testing.T) {
 	if err := c.bootstrap(ctx, cfg, s); err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg, time.Now, true, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policies.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stepUp, auth := testFactors(t, s, nil)
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
-	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sup, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "susi", Role: incident.RoleSupervisor, Password: "long enough 2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth.Enroll(t, sup.ID)
-	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 17, Content: strings.NewReader("\x89PNG\r\n\x1a\nPNG bytes")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID})
-	if err != nil || len(reqs) != 1 {
-		t.Fatalf("requests: %v %v", reqs, err)
-	}
-	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		ran, err := svc.RunDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ran {
-			break
-		}
-	}
+	w := newSecuring(ctx, t, cfg, s)
+	inc := w.approved("\x89PNG\r\n\x1a\nPNG bytes")
+	w.runJobs()
 	dir := filepath.Join(t.TempDir(), "release")
 	if code := c.dispatch(ctx, []string{"vault", "export", "--incident", inc.ID, "-o", dir}); code != 0 {
 		t.Fatalf("export exit %d: %s", code, errs.String())

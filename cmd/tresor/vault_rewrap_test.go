@@ -12,10 +12,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/incident/password"
-	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault"
-	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // TestVaultRewrapKeepsReceipts rotates the vault key with `vault rewrap`
@@ -52,53 +49,16 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	if err := c.bootstrap(ctx, cfg, s); err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg, time.Now, true, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policies.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stepUp, auth := testFactors(t, s, nil)
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
-	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sup, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "susi", Role: incident.RoleSupervisor, Password: "long enough 2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth.Enroll(t, sup.ID)
-	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 17, Content: strings.NewReader("\x89PNG\r\n\x1a\nPNG bytes")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID})
-	if err != nil || len(reqs) != 1 {
-		t.Fatalf("requests: %v %v", reqs, err)
-	}
-	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		ran, err := svc.RunDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ran {
-			break
-		}
-	}
+	w := newSecuring(ctx, t, cfg, s)
+	inc := w.approved("\x89PNG\r\n\x1a\nPNG bytes")
+	w.runJobs()
 	bundle := inc.Receipt.BundleID
 	// A bundle sealed to someone else's key: this identity cannot open it.
 	other, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ov, err := vault.New(v.Backend(), []vault.Recipient{other.Recipient()}, []string{other.Recipient().String()})
+	ov, err := vault.New(w.vault.Backend(), []vault.Recipient{other.Recipient()}, []string{other.Recipient().String()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +91,7 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	if !bytes.Contains(report, []byte("evidence.rewrapped")) || bytes.Contains(report, []byte("altered")) {
 		t.Fatalf("custody report after rewrap:\n%s", report)
 	}
-	got, err := svc.Incident(ctx, incident.System, inc.ID)
+	got, err := w.svc.Incident(ctx, incident.System, inc.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +108,7 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	if !strings.Contains(errs.String(), bundle+": skipped") || out.Len() != 0 {
 		t.Fatalf("second rewrap:\n%s%s", out.String(), errs.String())
 	}
-	if res, err := svc.VerifyAudit(ctx); err != nil {
+	if res, err := w.svc.VerifyAudit(ctx); err != nil {
 		t.Fatalf("audit log: %v %+v", err, res)
 	}
 }

@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
-	"github.com/tresor-evidence/tresor/incident/password"
-	"github.com/tresor-evidence/tresor/policies"
-	"github.com/tresor-evidence/tresor/vault/evidencevault"
 )
 
 // TestThresholdOpeningRecorded: evidence secured through the real workflow
@@ -56,50 +53,14 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if err := os.WriteFile(cfg.RecipientsFile, []byte(recipient+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := openVault(ctx, cfg, time.Now, true, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policies.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stepUp, auth := testFactors(t, s, nil)
-	svc := incident.NewService(s, pol, evidencevault.New(v), nil, incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), stepUp)
-	worker, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "wanda", Role: incident.RoleWorker, Password: "long enough 1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sup, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "susi", Role: incident.RoleSupervisor, Password: "long enough 2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth.Enroll(t, sup.ID)
+	w := newSecuring(ctx, t, cfg, s)
+	svc, sup := w.svc, w.sup
 	auditor, err := svc.AddUser(ctx, incident.System, incident.NewUser{Username: "anna", Role: incident.RoleAuditor, Password: "long enough 3"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := svc.FlagUpload(ctx, worker.Actor(), incident.FlagInput{Category: "threat", Platform: policies.Platform("android")},
-		incident.Part{Name: "drohung.png", MediaType: "image/png", Size: 17, Content: strings.NewReader("\x89PNG\r\n\x1a\nPNG bytes")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := svc.Requests(ctx, sup.Actor(), incident.RequestFilter{IncidentID: inc.ID})
-	if err != nil || len(reqs) != 1 {
-		t.Fatalf("requests: %v %v", reqs, err)
-	}
-	if _, err := svc.Decide(ctx, sup.Actor(), reqs[0].ID, true, "sichern", auth.Code(t, sup.ID)); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		ran, err := svc.RunDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ran {
-			break
-		}
-	}
+	inc := w.approved("\x89PNG\r\n\x1a\nPNG bytes")
+	w.runJobs()
 	inc, err = svc.Incident(ctx, sup.Actor(), inc.ID)
 	if err != nil || inc.Receipt == nil {
 		t.Fatalf("secured: %+v %v", inc, err)
