@@ -161,6 +161,17 @@ func TestAPIWitnessedCheckpoints(t *testing.T) {
 			// Without witness keys configured, nothing is accepted.
 			e.withWitness()
 			wantAPIError(t, anna.api(http.MethodPost, "/api/v1/audit/cosignatures", cosignBody(t, cosigned), nil), http.StatusServiceUnavailable, "unavailable")
+
+			// A log altered below a saved checkpoint is a finding the
+			// auditor is told about (409 audit_tampered), not a server error.
+			db, err := e.store.SQLDB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(e.ctx, `UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 2`); err != nil {
+				t.Fatal(err)
+			}
+			wantAPIError(t, anna.api(http.MethodGet, "/api/v1/audit/consistency?old=1", "", nil), http.StatusConflict, "audit_tampered")
 		})
 	}
 }

@@ -33,7 +33,7 @@ func (s *Server) auditExport(c *gin.Context) {
 // exportTrail renders the selected entries and records the export in the
 // audit log before anything is handed out.
 func (s *Server) exportTrail(c *gin.Context, f exportForm) (body []byte, ctype, name string, err error) {
-	filter, name, err := exportFilter(f)
+	filter, name, err := exportFilter(f, s.policy.TimeZone)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -64,8 +64,13 @@ func (s *Server) exportTrail(c *gin.Context, f exportForm) (body []byte, ctype, 
 }
 
 // exportFilter turns the form into a filter and a file name. Dates are
-// whole days in UTC; "to" includes its day.
-func exportFilter(f exportForm) (incident.AuditFilter, string, error) {
+// whole days in the policy's time zone, the days people see on every page
+// ("to" includes its day, however long daylight saving makes it); nil
+// means UTC.
+func exportFilter(f exportForm, loc *time.Location) (incident.AuditFilter, string, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
 	if f.Format != "" && f.Format != "csv" && f.Format != "jsonl" {
 		return incident.AuditFilter{}, "", fmt.Errorf("%w: format is csv or jsonl", incident.ErrInvalidInput)
 	}
@@ -79,18 +84,21 @@ func exportFilter(f exportForm) (incident.AuditFilter, string, error) {
 	var out incident.AuditFilter
 	name := "tresor-audit"
 	for _, d := range []struct {
-		raw  string
-		into *time.Time
-		add  time.Duration
-	}{{f.From, &out.From, 0}, {f.To, &out.To, 24*time.Hour - time.Microsecond}} {
+		raw     string
+		into    *time.Time
+		nextDay bool
+	}{{f.From, &out.From, false}, {f.To, &out.To, true}} {
 		if d.raw == "" {
 			continue
 		}
-		t, err := time.Parse(time.DateOnly, d.raw)
+		t, err := time.ParseInLocation(time.DateOnly, d.raw, loc)
 		if err != nil {
 			return incident.AuditFilter{}, "", fmt.Errorf("%w: dates are YYYY-MM-DD", incident.ErrInvalidInput)
 		}
-		*d.into = t.Add(d.add)
+		if d.nextDay {
+			t = t.AddDate(0, 0, 1).Add(-time.Microsecond)
+		}
+		*d.into = t.UTC()
 		name += "-" + d.raw
 	}
 	return out, name, nil

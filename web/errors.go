@@ -9,6 +9,7 @@ import (
 
 	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/audit"
 )
 
 // statusOf maps a domain error to its HTTP status. This is the one place
@@ -25,7 +26,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, incident.ErrExpired), errors.Is(err, incident.ErrAlreadyDecided), errors.Is(err, incident.ErrInvalidTransition),
 		errors.Is(err, incident.ErrConflict), errors.Is(err, incident.ErrDuplicate), errors.Is(err, incident.ErrNotSecured),
-		errors.Is(err, incident.ErrLegalHold):
+		errors.Is(err, incident.ErrLegalHold), errors.Is(err, audit.ErrTampered):
 		return http.StatusConflict
 	case errors.Is(err, incident.ErrBadCredentials):
 		return http.StatusUnauthorized
@@ -120,6 +121,7 @@ func detailKey(err error) string {
 		{incident.ErrDuplicate, "error.detail.duplicate"},
 		{incident.ErrInvalidInput, "error.detail.invalid_input"},
 		{incident.ErrLegalHold, "error.detail.legal_hold"},
+		{audit.ErrTampered, "error.detail.audit_tampered"},
 		{incident.ErrContentForbidden, "error.detail.content_forbidden"},
 		{errUnsupportedMedia, "error.detail.unsupported_media"},
 		{errWrongCode, "error.detail.step_up"},
@@ -174,6 +176,7 @@ func errorCode(err error) string {
 		{incident.ErrInvalidTransition, "invalid_transition"},
 		{incident.ErrNotSecured, "not_secured"},
 		{incident.ErrLegalHold, "legal_hold"},
+		{audit.ErrTampered, "audit_tampered"},
 		{incident.ErrConflict, "conflict"},
 		{incident.ErrDuplicate, "duplicate"},
 		{incident.ErrContentForbidden, "content_forbidden"},
