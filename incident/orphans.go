@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -36,8 +35,7 @@ func WithOrphanGrace(d time.Duration) Option { return func(s *Service) { s.orpha
 // orphanSweeper is the Service's sweep schedule.
 type orphanSweeper struct {
 	grace time.Duration
-	mu    sync.Mutex
-	next  time.Time
+	schedule
 }
 
 func (s *Service) orphanGrace() time.Duration {
@@ -230,14 +228,9 @@ func (s *Service) sweepOrphansIfDue(ctx context.Context) {
 	if s.vault == nil {
 		return
 	}
-	s.orphans.mu.Lock()
-	now := s.now()
-	if now.Before(s.orphans.next) {
-		s.orphans.mu.Unlock()
+	if !s.orphans.due(s.now(), orphanSweepEvery) {
 		return
 	}
-	s.orphans.next = now.Add(orphanSweepEvery)
-	s.orphans.mu.Unlock()
 	rep, err := s.SweepOrphans(ctx)
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("orphan sweep failed", "error_class", ErrorClass(err))

@@ -123,6 +123,10 @@ type Tx interface {
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// SetThrottle stores t under t.Key, replacing what was there.
 	SetThrottle(ctx context.Context, t Throttle) error
+	// DeleteStaleThrottles deletes the throttles whose window started
+	// before `before` and whose lock, if any, ended before it too, and
+	// says how many it deleted.
+	DeleteStaleThrottles(ctx context.Context, before time.Time) (int64, error)
 
 	// CreateBundleIntent records that a bundle is about to be published;
 	// a second intent with the same BundleID gives ErrDuplicate.

@@ -51,6 +51,8 @@ type Service struct {
 	witnesses []note.Verifier
 	// orphans schedules the sweep of bundles never committed (orphans.go).
 	orphans orphanSweeper
+	// throttleSweep schedules the deletion of stale throttles (throttle.go).
+	throttleSweep schedule
 }
 
 // Option configures a Service.

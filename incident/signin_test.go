@@ -303,3 +303,29 @@ func TestSignInAddressSlowsNeverRefuses(t *testing.T) {
 		t.Fatalf("after the window: %v, delays %v", err, rec.all()[before:])
 	}
 }
+
+// The throttle sweep forgets only what counts nothing any more: a lock
+// still running survives it (the account stays locked), the throttles
+// of names guessed a day ago are deleted.
+func TestSweepThrottlesKeepsRunningLocks(t *testing.T) {
+	w := newWorld(t, sqltest.Dialects()[0])
+	mem, rec := &mailtest.Memory{}, &waits{}
+	setEmails(w)
+	svc := signInService(w, w.store, mem, rec)
+	for _, name := range []string{"nobody-1", "nobody-2"} {
+		if _, err := svc.SignIn(w.ctx, name, "guess", stranger); !errors.Is(err, incident.ErrBadCredentials) {
+			t.Fatalf("guess at %s: %v", name, err)
+		}
+	}
+	w.clock.Advance(incident.ThrottleKeep + time.Minute)
+	failUntilLocked(w, svc, "susi", office)
+	n, err := svc.SweepThrottles(w.ctx)
+	// Swept: the two guessed names and the stranger's address (counted a
+	// day ago); kept: susi's running lock and the office address.
+	if err != nil || n != 3 {
+		t.Fatalf("SweepThrottles = %d, %v; want the 3 throttles of a day ago", n, err)
+	}
+	if _, err := svc.SignIn(w.ctx, "susi", "correct horse susi", office); !errors.Is(err, incident.ErrAccountLocked) {
+		t.Fatalf("after the sweep susi's lock is gone: %v", err)
+	}
+}

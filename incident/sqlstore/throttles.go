@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -62,4 +63,13 @@ func (t *tx) SetThrottle(ctx context.Context, th incident.Throttle) error {
 		return fmt.Errorf("failed to store throttle: %w", translate(err))
 	}
 	return nil
+}
+
+// DeleteStaleThrottles implements incident.Tx.
+func (t *tx) DeleteStaleThrottles(ctx context.Context, before time.Time) (int64, error) {
+	res := t.q(ctx).Where("window_start < ? AND locked_until < ?", us(before), us(before)).Delete(&throttleRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("failed to delete stale throttles: %w", translate(res.Error))
+	}
+	return res.RowsAffected, nil
 }

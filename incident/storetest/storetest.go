@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"Captures", testCaptures},
 		{"LinkedDevices", testLinkedDevices},
 		{"Throttles", testThrottles},
+		{"DeleteStaleThrottles", testDeleteStaleThrottles},
 		{"Checkpoints", testCheckpoints},
 		{"UnlinkRequests", testUnlinkRequests},
 		{"BundleIntents", testBundleIntents},

@@ -58,3 +58,32 @@ func testThrottles(t *testing.T, s incident.Store) {
 		t.Errorf("rolled back store kept: %+v", got)
 	}
 }
+
+// testDeleteStaleThrottles: only throttles whose window started and whose
+// lock ended before the cut-off are deleted, and the count says so.
+func testDeleteStaleThrottles(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	cut := t0.Add(48 * time.Hour)
+	rows := map[string]incident.Throttle{
+		"old":             {Key: "old", Failures: 3, WindowStart: t0},
+		"old-lock-ended":  {Key: "old-lock-ended", Failures: 20, WindowStart: t0, LockedUntil: t0.Add(time.Hour)},
+		"old-still-locks": {Key: "old-still-locks", Failures: 20, WindowStart: t0, LockedUntil: cut.Add(time.Minute)},
+		"at-cut":          {Key: "at-cut", Failures: 1, WindowStart: cut},
+		"recent":          {Key: "recent", Failures: 1, WindowStart: cut.Add(time.Hour)},
+	}
+	for _, r := range rows {
+		tx(t, s, func(tx incident.Tx) error { return tx.SetThrottle(ctx, r) })
+	}
+	var n int64
+	tx(t, s, func(tx incident.Tx) (err error) { n, err = tx.DeleteStaleThrottles(ctx, cut); return err })
+	if n != 2 {
+		t.Errorf("deleted %d, want 2 (old, old-lock-ended)", n)
+	}
+	for key, want := range map[string]int{"old": 0, "old-lock-ended": 0, "old-still-locks": 20, "at-cut": 1, "recent": 1} {
+		var got incident.Throttle
+		must(t, s.View(ctx, func(tx incident.Tx) (err error) { got, err = tx.Throttle(ctx, key); return }))
+		if got.Failures != want {
+			t.Errorf("%s: %d failures after the sweep, want %d", key, got.Failures, want)
+		}
+	}
+}
