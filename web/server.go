@@ -86,6 +86,7 @@ type Server struct {
 	wa        WhatsApp // nil: not available
 	bundles   Bundles  // nil: no release downloads
 	links     *linkHub
+	streams   *streamsEnd
 	engine    *gin.Engine
 	readiness []ReadinessCheck
 	metrics   *requestMetrics  // nil: no metrics
@@ -134,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(s.now)
 	s.admission = newAdmission(cfg.MaxInFlight, routeTable())
 	s.links = newLinkHub(s.now, s.log.Warn)
+	s.streams = newStreamsEnd()
 	if cfg.Metrics != nil {
 		if err := s.registerMetrics(cfg.Metrics); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -60,6 +61,10 @@ func (s *Server) whatsappLinkEvents(c *gin.Context) {
 			return
 		case <-ctx.Done():
 			return
+		case <-s.streams.done:
+			// The service is shutting down: the browser's EventSource
+			// reconnects by itself and finds the restarted service.
+			return
 		}
 	}
 }
@@ -69,3 +74,18 @@ func writeEvent(c *gin.Context, name, data string) {
 	_, _ = fmt.Fprintf(c.Writer, "event: %s\ndata: %s\n\n", name, data)
 	c.Writer.Flush()
 }
+
+// streamsEnd ends the open event streams when the service shuts down:
+// http.Server.Shutdown waits for every request, and a stream would
+// otherwise hold it for the whole shutdown grace.
+type streamsEnd struct {
+	once sync.Once
+	done chan struct{}
+}
+
+func newStreamsEnd() *streamsEnd { return &streamsEnd{done: make(chan struct{})} }
+
+// EndStreams ends every open event stream now and any opened later at
+// once; register it with http.Server.RegisterOnShutdown. It is safe to
+// call more than once.
+func (s *Server) EndStreams() { s.streams.once.Do(func() { close(s.streams.done) }) }

@@ -500,3 +500,31 @@ func TestWhatsAppLinkUnreachable(t *testing.T) {
 	wantBody(t, w, "Tresor erreicht WhatsApp gerade nicht", "Es liegt nicht an Ihrem Telefon.", `href="/whatsapp"`)
 	wantNotBody(t, w, "rechtzeitig gescannt", "connection refused")
 }
+
+// A linking event stream open when the service shuts down ends at once
+// (EndStreams, registered with the http.Server), so that the shutdown
+// does not wait out its grace for it.
+func TestWhatsAppLinkEventsEndAtShutdown(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewUnstartedServer(e.h)
+	srv.Config.RegisterOnShutdown(e.srv.EndStreams)
+	srv.Start()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wanda := e.as("wanda")
+	wantRedirect(t, wanda.post("/whatsapp/link", "consent", "yes"), "/whatsapp/link")
+	_, events := openEvents(t, ctx, srv, wanda)
+	e.wa.send(t, e.users["wanda"].ID, LinkStep{Kind: LinkCode, Code: "2@one,a,b,c", Timeout: 20 * time.Second})
+	if ev, ok := nextEvent(t, ctx, events); !ok || ev.name != "code" {
+		t.Fatalf("event %q (open %v), want a code", ev.name, ok)
+	}
+	// Shutdown returns only once every request ended; the context is
+	// the test's deadline, far longer than a shutdown needs.
+	if err := srv.Config.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown waited for the open stream: %v", err)
+	}
+	if _, ok := nextEvent(t, ctx, events); ok {
+		t.Fatal("the stream is still open after the shutdown")
+	}
+}

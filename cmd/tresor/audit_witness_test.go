@@ -105,7 +105,7 @@ func newWitnessEnv(t *testing.T, d sqlstore.Dialect) *witnessEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(h.Handler())
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	e.c.client = srv.Client()

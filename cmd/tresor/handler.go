@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +19,7 @@ import (
 // probes (/healthz, /readyz; see readinessChecks). mgr serves the WhatsApp
 // pages; nil leaves them saying that WhatsApp is not available. reg
 // receives the request metrics; nil keeps none.
-func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, ev *evidencevault.Vault, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, ev *evidencevault.Vault, logger *slog.Logger, reg prometheus.Registerer) (*web.Server, error) {
 	key, err := readSecretKey(cfg.SecretKeyFile)
 	if err != nil {
 		return nil, err
@@ -53,5 +52,5 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	if err != nil {
 		return nil, err
 	}
-	return w.Handler(), nil
+	return w, nil
 }

@@ -121,8 +121,9 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 		}
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Minute,
+	srv := &http.Server{Handler: handler.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Minute,
 		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	srv.RegisterOnShutdown(handler.EndStreams)
 	scheme := "http"
 	if cfg.TLSCertFile != "" {
 		scheme = "https"
