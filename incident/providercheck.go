@@ -164,16 +164,16 @@ func (s *Service) decide(current Role, ans ProviderAnswer, err error) verdict {
 
 // CheckExternalAccounts runs the offboarding check once: every linked
 // account with a session or an API token that the provider has not
-// vouched for within half the check interval is asked about (see the
-// rules above). It stops at the first unreachable answer. Without a
-// ProviderChecker it does nothing.
+// vouched for (by a sign-in or a check) since this check began is asked
+// about (see the rules above), so that a removal takes effect at the
+// next check after it. It stops at the first unreachable answer. Without
+// a ProviderChecker it does nothing.
 func (s *Service) CheckExternalAccounts(ctx context.Context) (ProviderCheck, error) {
 	var rep ProviderCheck
 	if s.provider == nil {
 		return rep, nil
 	}
-	start := s.now()
-	cutoff := start.Add(-s.providerCheckInterval() / 2)
+	cutoff := s.now()
 	for {
 		var ids []ExternalIdentity
 		err := s.store.View(ctx, func(tx Tx) (err error) {

@@ -1,16 +1,19 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/internal/oidcrp"
 	"github.com/tresor-evidence/tresor/internal/oidcrp/oidctest"
+	"github.com/tresor-evidence/tresor/policies"
 )
 
 // offboardEnv is an OIDC environment whose service also runs the periodic
@@ -123,7 +126,7 @@ func TestOIDCOffboardingCheck(t *testing.T) {
 	wc, wapi, wiebke := o.signedIn("s-wiebke")
 	lc, lapi, lars := o.signedIn("s-lars")
 
-	// Too early: both signed in within half an interval.
+	// Nobody to ask: both signed in at this very moment.
 	if rep, err := o.checker.CheckExternalAccounts(o.ctx); err != nil || rep != (incident.ProviderCheck{}) {
 		t.Errorf("check right after sign-in = %+v, %v; want nobody asked", rep, err)
 	}
@@ -299,5 +302,62 @@ func TestOIDCTokensSealed(t *testing.T) {
 	}
 	if strings.Contains(o.log.String(), string(refresh)) || strings.Contains(o.log.String(), parts[2]) {
 		t.Errorf("a token reached the log")
+	}
+}
+
+// onMessage is a log handler that calls fn when a record with the given
+// message is written: a test learns when Work did something without
+// sleeping.
+type onMessage struct {
+	slog.Handler
+	msg string
+	fn  func()
+}
+
+func (h onMessage) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	if r.Message == h.msg {
+		h.fn()
+	}
+	return err
+}
+
+// TestOIDCOffboardingCheckRunsInWork: the job worker runs the check by
+// itself when it starts (and then every oidc.offboarding_check_interval).
+func TestOIDCOffboardingCheckRunsInWork(t *testing.T) {
+	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy+"  provider_enforces_mfa: true\n  offboarding_check_interval: 5m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOffboardEnv(t)
+	wc, wapi, _ := o.signedIn("s-wiebke")
+	o.p.Remove("s-wiebke")
+	o.clock.Advance(time.Minute)
+
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: o.p.Issuer, ClientID: o.p.ClientID, ClientSecret: o.p.ClientSecret,
+		RedirectURL: oidcRedirect, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(o.ctx)
+	defer cancel()
+	runs := 0
+	logger := slog.New(onMessage{Handler: slog.NewTextHandler(&lockedWriter{w: o.log}, nil), msg: "identity provider check", fn: func() {
+		runs++
+		cancel()
+	}})
+	worker := incident.NewService(o.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(o.clock.Now),
+		incident.WithTokenSealer(o.tokenSealer()), incident.WithProviderChecker(rp), incident.WithLogger(logger))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		worker.Work(ctx, time.Hour)
+	}()
+	<-done
+	if runs != 1 || !strings.Contains(o.log.String(), "ended=1") {
+		t.Fatalf("Work ran the check %d times; log:\n%s", runs, o.log)
+	}
+	if s, a := o.works(wc, wapi); s || a {
+		t.Errorf("after Work's check: session %t, token %t; want both ended", s, a)
 	}
 }
