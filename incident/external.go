@@ -72,6 +72,10 @@ type ExternalIdentities interface {
 	// SetExternalTokens replaces the sealed tokens and check time of
 	// (issuer, subject); ErrNotFound when there is no such identity.
 	SetExternalTokens(ctx context.Context, issuer, subject string, t ExternalTokens) error
+	// SwapExternalTokens replaces the tokens of (issuer, subject) with t
+	// only if they still are old (sealed tokens and check time); else
+	// ErrConflict, and ErrNotFound when there is no such identity.
+	SwapExternalTokens(ctx context.Context, issuer, subject string, old, t ExternalTokens) error
 	// ExternalIdentitiesToCheck returns up to limit identities whose
 	// account has a session or an API token neither revoked nor expired
 	// at now, and that were last checked before checkedBefore (or

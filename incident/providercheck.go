@@ -243,20 +243,15 @@ func (s *Service) checkExternal(ctx context.Context, id ExternalIdentity) (ended
 		}
 	}
 	err = s.store.Tx(ctx, func(tx Tx) error {
-		cur, err := tx.ExternalIdentity(ctx, id.Issuer, id.Subject)
-		if errors.Is(err, ErrNotFound) {
+		err := tx.SwapExternalTokens(ctx, id.Issuer, id.Subject, id.Tokens, tokens)
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			// A sign-in (or another check) stored newer tokens
+			// meanwhile, so the provider vouched for the person since
+			// and this answer is about a token it replaced; or the
+			// link is gone.
 			return nil
 		}
 		if err != nil {
-			return err
-		}
-		if cur.Tokens.RefreshSealed != id.Tokens.RefreshSealed || cur.UserID != id.UserID {
-			// A sign-in (or another check) stored newer tokens
-			// meanwhile: the provider vouched for the person since,
-			// and this answer is about a token it replaced.
-			return nil
-		}
-		if err := tx.SetExternalTokens(ctx, id.Issuer, id.Subject, tokens); err != nil {
 			return err
 		}
 		if !v.end {

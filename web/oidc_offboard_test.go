@@ -361,3 +361,52 @@ func TestOIDCOffboardingCheckRunsInWork(t *testing.T) {
 		t.Errorf("after Work's check: session %t, token %t; want both ended", s, a)
 	}
 }
+
+// duringRecheck is the real relying party with something happening while
+// the provider is being asked.
+type duringRecheck struct {
+	incident.ProviderChecker
+	fn func()
+}
+
+func (d duringRecheck) Recheck(ctx context.Context, subject, refreshToken string) (incident.ProviderAnswer, error) {
+	ans, err := d.ProviderChecker.Recheck(ctx, subject, refreshToken)
+	d.fn()
+	return ans, err
+}
+
+// TestOIDCOffboardingCheckSignInMeanwhile: an answer about a refresh token
+// that a sign-in replaced while the provider was being asked decides
+// nothing: the newer sign-in stands.
+func TestOIDCOffboardingCheckSignInMeanwhile(t *testing.T) {
+	o := newOffboardEnv(t)
+	first, api, _ := o.signedIn("s-wiebke")
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: o.p.Issuer, ClientID: o.p.ClientID, ClientSecret: o.p.ClientSecret,
+		RedirectURL: oidcRedirect, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second *client
+	checker := incident.NewService(o.store, o.svc.Policy(), fakeVault{}, fakeMessenger{}, incident.WithClock(o.clock.Now),
+		incident.WithTokenSealer(o.tokenSealer()), incident.WithProviderChecker(duringRecheck{rp, func() {
+			// The token endpoint refused (a broken answer, which would
+			// end access); meanwhile she signs in again.
+			o.p.Fail(oidctest.TokenPath, 0)
+			o.clock.Advance(time.Second)
+			second = o.anon()
+			if resp, _ := oidcSignIn(t, second, o.p, "s-wiebke"); resp.StatusCode != http.StatusOK {
+				t.Fatalf("sign-in during the check = %d", resp.StatusCode)
+			}
+		}}))
+	o.clock.Advance(incident.DefaultProviderCheckInterval)
+	o.p.Fail(oidctest.TokenPath, http.StatusBadRequest)
+	rep, err := checker.CheckExternalAccounts(o.ctx)
+	if err != nil || rep.Ended != 0 {
+		t.Fatalf("check = %+v, %v; want nothing ended", rep, err)
+	}
+	for name, c := range map[string]*client{"first": first, "second": second} {
+		if s, a := o.works(c, api); !s || !a {
+			t.Errorf("%s session %t, token %t; want both working", name, s, a)
+		}
+	}
+}

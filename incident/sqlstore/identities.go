@@ -89,6 +89,25 @@ func (t *tx) SetExternalTokens(ctx context.Context, issuer, subject string, tok 
 	return nil
 }
 
+func (t *tx) SwapExternalTokens(ctx context.Context, issuer, subject string, old, tok incident.ExternalTokens) error {
+	// One conditional UPDATE: under READ COMMITTED PostgreSQL checks the
+	// condition again on the row a concurrent writer committed.
+	res := t.q(ctx).Model(&externalIdentityRow{}).
+		Where("issuer = ? AND subject = ? AND refresh_sealed = ? AND id_token_sealed = ? AND checked_at = ?",
+			issuer, subject, old.RefreshSealed, old.IDTokenSealed, usOrZero(old.CheckedAt)).
+		Updates(map[string]any{"refresh_sealed": tok.RefreshSealed, "id_token_sealed": tok.IDTokenSealed, "checked_at": usOrZero(tok.CheckedAt)})
+	if res.Error != nil {
+		return fmt.Errorf("failed to store the identity provider's tokens: %w", translate(res.Error))
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	if _, err := t.ExternalIdentity(ctx, issuer, subject); err != nil {
+		return err
+	}
+	return fmt.Errorf("tokens of the external identity at %s changed meanwhile: %w", issuer, incident.ErrConflict)
+}
+
 func (t *tx) ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore time.Time, limit int) ([]incident.ExternalIdentity, error) {
 	var rows []externalIdentityRow
 	err := t.q(ctx).Where("checked_at < ?", us(checkedBefore)).

@@ -110,6 +110,26 @@ func testExternalTokens(t *testing.T, s incident.Store) {
 	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.SetExternalTokens(ctx, iss, "sub-9", want) }); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("tokens of an unknown identity: %v, want ErrNotFound", err)
 	}
+	// Swapped only while unchanged.
+	next := incident.ExternalTokens{RefreshSealed: "sealed-refresh-2", IDTokenSealed: "sealed-id", CheckedAt: checked.Add(time.Minute)}
+	tx(t, s, func(tx incident.Tx) error { return tx.SwapExternalTokens(ctx, iss, "sub-k-recent", want, next) })
+	for name, old := range map[string]incident.ExternalTokens{
+		"refresh token changed": want,
+		"checked since":         {RefreshSealed: next.RefreshSealed, IDTokenSealed: next.IDTokenSealed, CheckedAt: checked},
+		"ID token changed":      {RefreshSealed: next.RefreshSealed, CheckedAt: next.CheckedAt},
+	} {
+		err := s.Tx(ctx, func(tx incident.Tx) error { return tx.SwapExternalTokens(ctx, iss, "sub-k-recent", old, want) })
+		if !errors.Is(err, incident.ErrConflict) {
+			t.Errorf("swap when %s: %v, want ErrConflict", name, err)
+		}
+	}
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.SwapExternalTokens(ctx, iss, "sub-9", want, next) }); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("swap of an unknown identity: %v, want ErrNotFound", err)
+	}
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.ExternalIdentityOf(ctx, "k-recent"); return })
+	if got.Tokens.RefreshSealed != next.RefreshSealed || !got.Tokens.CheckedAt.Equal(next.CheckedAt) {
+		t.Errorf("tokens after the swaps = %+v, want %+v", got.Tokens, next)
+	}
 	// Made in a transaction with its tokens.
 	c := addUser(t, s, "k-created")
 	tx(t, s, func(tx incident.Tx) error {
