@@ -24,14 +24,22 @@ type offboardEnv struct {
 	checker *incident.Service
 }
 
-func newOffboardEnv(t *testing.T) *offboardEnv {
+// checkerRP is a relying party of its own for p, as serve makes one for
+// the check.
+func checkerRP(t *testing.T, p *oidctest.Provider) *oidcrp.RP {
 	t.Helper()
-	e, p := newOIDCEnv(t, "  provider_enforces_mfa: true\n")
 	rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
 		RedirectURL: oidcRedirect, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rp
+}
+
+func newOffboardEnv(t *testing.T) *offboardEnv {
+	t.Helper()
+	e, p := newOIDCEnv(t, "  provider_enforces_mfa: true\n")
+	rp := checkerRP(t, p)
 	// The service of another process over the same database: the one
 	// whose Work loop runs the check.
 	checker := incident.NewService(e.store, e.svc.Policy(), fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
@@ -97,6 +105,19 @@ func (o *offboardEnv) works(c, api *client) (session, token bool) {
 		o.t.Fatalf("API answered %d", a.Code)
 	}
 	return w.Code == http.StatusOK, a.Code == http.StatusOK
+}
+
+// ended fails the test unless the session and API token no longer work
+// and the account has exactly one auth.provider_check_ended entry, with
+// reason.
+func (o *offboardEnv) ended(what string, c, api *client, userID string, reason incident.CheckReason) {
+	o.t.Helper()
+	if s, a := o.works(c, api); s || a {
+		o.t.Errorf("%s: session %t, token %t; want both ended", what, s, a)
+	}
+	if got := o.endedEntries(userID); len(got) != 1 || got[0] != string(reason) {
+		o.t.Errorf("%s: audit entries = %v, want one with reason %s", what, got, reason)
+	}
 }
 
 // endedEntries returns the reasons of the auth.provider_check_ended
@@ -170,18 +191,13 @@ func TestOIDCOffboardingCheck(t *testing.T) {
 	if rep := o.check(); rep != (incident.ProviderCheck{Confirmed: 1, Ended: 1}) {
 		t.Errorf("check after the removal = %+v, want one ended, one confirmed", rep)
 	}
-	if s, a := o.works(wc, wapi); s || a {
-		t.Errorf("after the removal: session %t, token %t; want both ended (401 for the token)", s, a)
-	}
+	o.ended("after the removal", wc, wapi, wiebke.ID, incident.CheckRefreshRefused)
 	if s, a := o.works(lc, lapi); !s || !a {
 		t.Errorf("someone else's access ended too: session %t, token %t", s, a)
 	}
 	var acc incident.User
 	if err := o.store.View(o.ctx, func(tx incident.Tx) (err error) { acc, err = tx.User(o.ctx, wiebke.ID); return }); err != nil || acc.Disabled {
 		t.Errorf("account after the removal = disabled %t, %v; want it kept as it was", acc.Disabled, err)
-	}
-	if got := o.endedEntries(wiebke.ID); len(got) != 1 || got[0] != string(incident.CheckRefreshRefused) {
-		t.Errorf("audit entries = %v, want one with reason refresh_refused", got)
 	}
 	if tok := o.identity("s-wiebke").Tokens; tok.RefreshSealed != "" {
 		t.Errorf("the refused refresh token is still stored")
@@ -196,12 +212,7 @@ func TestOIDCOffboardingCheck(t *testing.T) {
 	if rep := o.check(); rep != (incident.ProviderCheck{Ended: 1}) {
 		t.Errorf("check after the group change = %+v, want one ended", rep)
 	}
-	if s, a := o.works(lc, lapi); s || a {
-		t.Errorf("after the group change: session %t, token %t; want both ended", s, a)
-	}
-	if got := o.endedEntries(lars.ID); len(got) != 1 || got[0] != string(incident.CheckNotMapped) {
-		t.Errorf("audit entries = %v, want one with reason not_mapped", got)
-	}
+	o.ended("after the group change", lc, lapi, lars.ID, incident.CheckNotMapped)
 }
 
 // TestOIDCOffboardingCheckRoleAndNoRefreshToken: a role changed at the
@@ -215,12 +226,7 @@ func TestOIDCOffboardingCheckRoleAndNoRefreshToken(t *testing.T) {
 	if rep := o.check(); rep != (incident.ProviderCheck{Ended: 1}) {
 		t.Errorf("check after the role change = %+v", rep)
 	}
-	if s, a := o.works(wc, wapi); s || a {
-		t.Errorf("after the role change: session %t, token %t; want both ended", s, a)
-	}
-	if got := o.endedEntries(wiebke.ID); len(got) != 1 || got[0] != string(incident.CheckRoleChanged) {
-		t.Errorf("audit entries = %v, want role_changed", got)
-	}
+	o.ended("after the role change", wc, wapi, wiebke.ID, incident.CheckRoleChanged)
 	// The new role applies at the next sign-in.
 	c, _, u := o.signedIn("s-wiebke")
 	if u.Role != incident.RoleSupervisor {
@@ -241,12 +247,7 @@ func TestOIDCOffboardingCheckRoleAndNoRefreshToken(t *testing.T) {
 	if rep := o.check(); rep.Ended != 1 {
 		t.Errorf("check = %+v, want the account without refresh token ended", rep)
 	}
-	if s, a := o.works(nc, napi); s || a {
-		t.Errorf("without a refresh token: session %t, token %t; want both ended", s, a)
-	}
-	if got := o.endedEntries(id.UserID); len(got) != 1 || got[0] != string(incident.CheckNoRefreshToken) {
-		t.Errorf("audit entries = %v, want no_refresh_token", got)
-	}
+	o.ended("without a refresh token", nc, napi, id.UserID, incident.CheckNoRefreshToken)
 }
 
 // TestOIDCOffboardingCheckProviderGone: a provider that cannot be reached
@@ -334,11 +335,7 @@ func TestOIDCOffboardingCheckRunsInWork(t *testing.T) {
 	o.p.Remove("s-wiebke")
 	o.clock.Advance(time.Minute)
 
-	rp, err := oidcrp.New(oidcrp.Config{Issuer: o.p.Issuer, ClientID: o.p.ClientID, ClientSecret: o.p.ClientSecret,
-		RedirectURL: oidcRedirect, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp := checkerRP(t, o.p)
 	ctx, cancel := context.WithCancel(o.ctx)
 	defer cancel()
 	runs := 0
@@ -381,11 +378,7 @@ func (d duringRecheck) Recheck(ctx context.Context, subject, refreshToken string
 func TestOIDCOffboardingCheckSignInMeanwhile(t *testing.T) {
 	o := newOffboardEnv(t)
 	first, api, _ := o.signedIn("s-wiebke")
-	rp, err := oidcrp.New(oidcrp.Config{Issuer: o.p.Issuer, ClientID: o.p.ClientID, ClientSecret: o.p.ClientSecret,
-		RedirectURL: oidcRedirect, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rp := checkerRP(t, o.p)
 	var second *client
 	checker := incident.NewService(o.store, o.svc.Policy(), fakeVault{}, fakeMessenger{}, incident.WithClock(o.clock.Now),
 		incident.WithTokenSealer(o.tokenSealer()), incident.WithProviderChecker(duringRecheck{rp, func() {
