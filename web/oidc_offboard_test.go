@@ -301,6 +301,14 @@ func TestOIDCTokensSealed(t *testing.T) {
 	if _, err := o.svc.ProviderLogoutHint(o.ctx, o.users["wanda"].ID); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("hint of a local account: %v, want not found", err)
 	}
+	if err := o.store.Tx(o.ctx, func(tx incident.Tx) error {
+		return tx.SetExternalTokens(o.ctx, id.Issuer, id.Subject, incident.ExternalTokens{RefreshSealed: id.Tokens.RefreshSealed})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.svc.ProviderLogoutHint(o.ctx, wiebke.ID); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("hint of a linked account without a stored ID token: %v, want not found", err)
+	}
 	if strings.Contains(o.log.String(), string(refresh)) || strings.Contains(o.log.String(), parts[2]) {
 		t.Errorf("a token reached the log")
 	}
