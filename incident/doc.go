@@ -57,5 +57,7 @@
 // code that runs in it ([Tx.Accounts]), so that an account change and its
 // audit entry commit together. Step-up codes are checked here, by
 // [Service.Decide], with the account package's [account.Factors]
-// ([WithFactors]).
+// ([WithFactors]). The identity provider is asked about signed-in people
+// through [ProviderChecker] (internal/oidcrp), with their refresh tokens
+// sealed by an [account.Sealer] ([WithTokenSealer]).
 package incident

@@ -53,6 +53,13 @@ type Service struct {
 	orphans orphanSweeper
 	// throttleSweep schedules the deletion of stale throttles (throttle.go).
 	throttleSweep schedule
+	// tokens seals the identity provider's tokens (providertokens.go);
+	// nil: they are not kept.
+	tokens *account.Sealer
+	// provider answers the periodic offboarding check; nil: no check.
+	provider ProviderChecker
+	// providerCheck schedules that check.
+	providerCheck schedule
 }
 
 // Option configures a Service.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"crypto/rand"
+	"time"
 
+	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/internal/oidcrp"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/web"
@@ -16,4 +18,12 @@ import (
 func identityProvider(cfg config, pol *policies.Policy) (web.IdentityProvider, error) {
 	return oidcrp.New(oidcrp.Config{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
 		RedirectURL: cfg.OIDC.RedirectURL, Claim: pol.OIDC.Claim, Rand: rand.Reader})
+}
+
+// providerChecker is the relying party the periodic offboarding check
+// asks (incident.WithProviderChecker); like identityProvider, it reaches
+// the provider only when first used.
+func providerChecker(cfg config, pol *policies.Policy, now func() time.Time) (incident.ProviderChecker, error) {
+	return oidcrp.New(oidcrp.Config{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
+		RedirectURL: cfg.OIDC.RedirectURL, Claim: pol.OIDC.Claim, Rand: rand.Reader, Now: now})
 }

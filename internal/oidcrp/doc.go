@@ -22,5 +22,13 @@
 //     text, so that pages can explain it without showing it raw.
 //   - A provider that cannot be reached gives an error wrapping
 //     incident.ErrUnavailable; discovery is retried on the next sign-in.
+//   - A sign-in asks for offline_access; [RP.Finish] hands the refresh
+//     token and the raw ID token to the domain, which keeps them sealed.
+//   - [RP.Recheck] (the periodic offboarding check) redeems a refresh
+//     token, checks a refreshed ID token like a sign-in's (but for the
+//     nonce) and that it and userinfo name the same subject, and tells
+//     invalid_grant (incident.ErrRefreshRefused), userinfo 401/403
+//     (incident.ErrProviderRefused) and an unreachable provider, 5xx or
+//     429 (incident.ErrUnavailable) apart; anything else is ErrRejected.
 //   - Tokens are never logged, and no error message holds one.
 package oidcrp

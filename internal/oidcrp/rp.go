@@ -140,7 +140,7 @@ func (r *RP) discover(ctx context.Context) (*oidc.Provider, error) {
 
 func (r *RP) oauth(p *oidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: r.cfg.ClientID, ClientSecret: r.cfg.ClientSecret, Endpoint: p.Endpoint(),
-		RedirectURL: r.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+		RedirectURL: r.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess}}
 }
 
 func (r *RP) random() (string, error) {
@@ -224,6 +224,8 @@ func (r *RP) Finish(ctx context.Context, f Flow, q url.Values) (incident.Externa
 		PreferredUsername: firstString(claims, "preferred_username", "email", "upn"),
 		DisplayName:       firstString(claims, "name"),
 		Email:             verifiedEmail(claims),
+		RefreshToken:      tok.RefreshToken,
+		IDToken:           raw,
 	}, nil
 }
 
