@@ -251,14 +251,23 @@ func (s *Service) providerSignInRequired(u User) bool {
 	return s.policy.OIDC.RequireForAllButLocalAdmins && u.Role != RoleAdmin
 }
 
-// EndExternalAccess ends every session and API token of the account
-// linked to (issuer, subject), because the identity provider said the
-// person's sign-in there ended (back-channel logout: signed out, or
-// removed). Sessions and tokens end by the account's change time, which
-// every request checks; the account itself stays as it is. It reports
-// whether such an account exists; an unknown person is no error, as the
-// provider may send logouts for people who never used Tresor.
-func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string) (bool, error) {
+// EndExternalAccess ends the sessions and API tokens of the account
+// linked to (issuer, subject) that were created before issuedAt, because
+// the identity provider said then that the person's sign-in there ended
+// (back-channel logout: signed out, or removed). What was created since
+// — a sign-in after the logout — stays: the logout token is valid until
+// its exp, and a replayed one must not end a later sign-in. Because the
+// provider's iat has whole seconds, the cut-off is the end of that second,
+// and never later than now. The account's change time moves to the
+// cut-off (never back), which every request checks, so that a session
+// that escaped the deletion ends at its next use as well; the account
+// itself stays as it is. It reports whether such an account exists; an
+// unknown person is no error, as the provider may send logouts for people
+// who never used Tresor.
+func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string, issuedAt time.Time) (bool, error) {
+	if issuedAt.IsZero() {
+		return false, fmt.Errorf("%w: a logout needs the time it was issued", ErrInvalidInput)
+	}
 	found := false
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		id, err := tx.ExternalIdentity(ctx, issuer, subject)
@@ -273,14 +282,61 @@ func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string)
 			return err
 		}
 		found = true
-		u.UpdatedAt = s.now()
-		if err := tx.UpdateUser(ctx, &u); err != nil {
-			return err
+		now := s.now()
+		cut := issuedAt.Truncate(time.Second).Add(time.Second)
+		if cut.After(now) {
+			cut = now
 		}
-		if err := account.EndAccess(ctx, tx.Accounts(), u.ID, u.UpdatedAt); err != nil {
+		if cut.After(u.UpdatedAt) {
+			u.UpdatedAt = cut
+			if err := tx.UpdateUser(ctx, &u); err != nil {
+				return err
+			}
+		}
+		if err := account.EndAccessBefore(ctx, tx.Accounts(), u.ID, cut, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, System, ActionExternalLoggedOut, "", map[string]string{"user_id": u.ID})
 	})
 	return found, err
+}
+
+// SignedOut is what signing out of a session leads to.
+type SignedOut struct {
+	// AtProvider: the account is linked to an identity provider, so the
+	// person is sent on to sign out there too (RP-initiated logout).
+	// Local accounts never are.
+	AtProvider bool
+	// Issuer is the identity provider's issuer when AtProvider.
+	Issuer string
+}
+
+// SignOut ends the session sessionHash of u, with the sign-out's audit
+// entry, as RecordAuthChange(AuthSignedOut) does, and says whether the
+// person is to sign out at the identity provider as well: yes exactly when
+// the account is linked to one. Whether that provider offers it is the
+// adapter's to say.
+func (s *Service) SignOut(ctx context.Context, u User, sessionHash string) (SignedOut, error) {
+	var out SignedOut
+	err := s.store.View(ctx, func(tx Tx) error {
+		id, err := tx.ExternalIdentityOf(ctx, u.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		out = SignedOut{AtProvider: true, Issuer: id.Issuer}
+		return nil
+	})
+	if err != nil {
+		return SignedOut{}, err
+	}
+	err = s.RecordAuthChange(ctx, u.Actor(), AuthSignedOut, u.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.DeleteSession(ctx, sessionHash)
+	})
+	if err != nil {
+		return SignedOut{}, err
+	}
+	return out, nil
 }
