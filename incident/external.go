@@ -313,13 +313,30 @@ type SignedOut struct {
 
 // SignOut ends the session sessionHash of u, with the sign-out's audit
 // entry, as RecordAuthChange(AuthSignedOut) does, and says whether the
-// person is to sign out at the identity provider as well: yes exactly when
-// the account is linked to one. Whether that provider offers it is the
-// adapter's to say.
+// person is to sign out at the identity provider as well (ProviderSignOut).
 func (s *Service) SignOut(ctx context.Context, u User, sessionHash string) (SignedOut, error) {
+	out, err := s.ProviderSignOut(ctx, u.ID)
+	if err != nil {
+		return SignedOut{}, err
+	}
+	err = s.RecordAuthChange(ctx, u.Actor(), AuthSignedOut, u.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.DeleteSession(ctx, sessionHash)
+	})
+	if err != nil {
+		return SignedOut{}, err
+	}
+	return out, nil
+}
+
+// ProviderSignOut says whether signing out of a session of the account
+// userID goes on to the identity provider: exactly when the account is
+// linked to one. Whether that provider offers it is the adapter's to say.
+// The pages of such a session allow their forms to lead there (the CSP's
+// form-action), the pages of others do not.
+func (s *Service) ProviderSignOut(ctx context.Context, userID string) (SignedOut, error) {
 	var out SignedOut
 	err := s.store.View(ctx, func(tx Tx) error {
-		id, err := tx.ExternalIdentityOf(ctx, u.ID)
+		id, err := tx.ExternalIdentityOf(ctx, userID)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return nil
@@ -328,12 +345,6 @@ func (s *Service) SignOut(ctx context.Context, u User, sessionHash string) (Sign
 		}
 		out = SignedOut{AtProvider: true, Issuer: id.Issuer}
 		return nil
-	})
-	if err != nil {
-		return SignedOut{}, err
-	}
-	err = s.RecordAuthChange(ctx, u.Actor(), AuthSignedOut, u.ID, func(ctx context.Context, acc account.Store) error {
-		return acc.DeleteSession(ctx, sessionHash)
 	})
 	if err != nil {
 		return SignedOut{}, err
