@@ -3,10 +3,12 @@ package web
 import (
 	"crypto/rand"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tresor-evidence/tresor/internal/oidcrp"
@@ -18,6 +20,11 @@ import (
 // OpenID provider on another site (127.0.0.1 against Tresor's localhost):
 // the login page's "Anmelden mit …", the provider, the way back on which
 // the SameSite=Strict session cookie is not sent, and the worker's page.
+// Then the sign-out: Tresor's button ends the session and sends the
+// browser on to the provider's end-session endpoint — which the page's
+// CSP form-action must allow, or Chromium stops at the redirect — and the
+// provider sends it back to Tresor's signed-out page; the old session
+// cookie no longer works.
 func TestBrowserOIDCSignIn(t *testing.T) {
 	exe := requireChromium(t)
 	shots := screenshotDir(t)
@@ -35,8 +42,9 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 				Email: "wiebke@traeger.example.org", Groups: []string{"tresor-fachkraft"}})
 			p.SignInAs("s-wiebke")
 			p.UseLoginForm()
+			p.AllowPostLogoutRedirect(base + "/signed-out")
 			rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-				RedirectURL: base + "/auth/oidc/callback", Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+				RedirectURL: base + "/auth/oidc/callback", PostLogoutRedirectURL: base + "/signed-out", Claim: oidctest.GroupsClaim, Rand: rand.Reader})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,6 +74,33 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 			}
 			pg.checkLayout()
 			pg.shot("oidc-signed-in")
+
+			cookies, err := chromedp.Call(pg.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var session string
+			for _, ck := range cookies.Cookies {
+				if ck.Name == "tresor" {
+					session = ck.Value
+				}
+			}
+			if session == "" {
+				t.Fatal("no session cookie after signing in")
+			}
+			pg.press(`form[action="/logout"] button`)
+			if got := run(pg, chromedp.Location()); got != base+"/signed-out" {
+				t.Fatalf("after signing out the browser is at %s, want %s/signed-out", got, base)
+			}
+			pg.see("Abgemeldet", "Sie sind von Tresor und bei Träger-Login abgemeldet.", "Wieder anmelden")
+			pg.shot("oidc-signed-out")
+			old := e.anon()
+			old.cookies["tresor"] = session
+			if w := old.get("/incidents"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+				t.Errorf("the session after signing out = %d %s, want it ended", w.Code, w.Header().Get("Location"))
+			}
+			pg.press("#sign-in-again")
+			pg.see("Anmelden", "Anmelden mit Träger-Login")
 		})
 	}
 }
