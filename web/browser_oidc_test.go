@@ -28,6 +28,7 @@ import (
 func TestBrowserOIDCSignIn(t *testing.T) {
 	exe := requireChromium(t)
 	shots := screenshotDir(t)
+	axe := axeScript(t)
 	for _, vp := range pageViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
@@ -93,6 +94,8 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 				t.Fatalf("after signing out the browser is at %s, want %s/signed-out", got, base)
 			}
 			pg.see("Abgemeldet", "Sie sind von Tresor und bei Träger-Login abgemeldet.", "Wieder anmelden")
+			pg.checkHeader()
+			pg.checkAxe(axe)
 			pg.shot("oidc-signed-out")
 			old := e.anon()
 			old.cookies["tresor"] = session
