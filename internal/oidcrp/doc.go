@@ -22,5 +22,16 @@
 //     text, so that pages can explain it without showing it raw.
 //   - A provider that cannot be reached gives an error wrapping
 //     incident.ErrUnavailable; discovery is retried on the next sign-in.
+//   - A back-channel logout token ([RP.VerifyLogout]) must carry an iat at
+//     most [MaxSkew] ahead of Tresor's clock; the caller ends only what
+//     was created before it, so that a replayed token spares later
+//     sign-ins.
+//   - Sign-out at the provider ([RP.EndSessionURL], OpenID Connect
+//     RP-Initiated Logout 1.0) uses the discovery document's
+//     end_session_endpoint only if it is https (http only with an http
+//     issuer, which the configuration allows on loopback), has no user
+//     info or fragment, and its host can stand in a CSP source list as it
+//     is; [RP.EndSessionOrigin] gives its origin for the pages' CSP
+//     form-action without reaching the provider.
 //   - Tokens are never logged, and no error message holds one.
 package oidcrp
