@@ -56,14 +56,21 @@ func newOIDCEnv(t *testing.T, extraPolicy string) (*env, *oidctest.Provider) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+	useIdentityProvider(t, e, rp, "Träger-Login")
+	return e, p
+}
+
+// useIdentityProvider serves e with rp as its identity provider, named
+// name on the login page.
+func useIdentityProvider(t *testing.T, e *env, rp IdentityProvider, name string) {
+	t.Helper()
+	srv, err := New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
-		IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
+		IdentityProvider: rp, IdentityProviderName: name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h = e.srv.Handler()
-	return e, p
+	e.srv, e.h = srv, srv.Handler()
 }
 
 // atProvider plays the browser at the provider: it follows the
@@ -254,12 +261,7 @@ func TestOIDCHostileIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Test")
 	callback := func(c *client) (url.Values, int, string) {
 		start := c.get("/auth/oidc/start")
 		q := atProvider(t, start.Header().Get("Location"))
@@ -330,12 +332,7 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Test")
 	w := e.anon().get("/auth/oidc/start")
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(html.UnescapeString(w.Body.String()), "nicht erreichbar") {
 		t.Errorf("start with the provider away = %d", w.Code)
@@ -361,12 +358,7 @@ func newHostileEnv(t *testing.T) (*env, *oidctest.Hostile) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Test")
 	return e, h
 }
 
@@ -608,12 +600,7 @@ func TestOIDCSignOutOriginNotYetKnown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Träger-Login")
 	if got := c.get("/incidents").Header().Get("Content-Security-Policy"); got != csp {
 		t.Fatalf("page before discovery: CSP %q, want %q", got, csp)
 	}
