@@ -2,9 +2,6 @@ package account
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -27,55 +24,24 @@ const RecoveryCount = 10
 var ErrSealed = errors.New("sealed secret does not open")
 
 // Factors checks and enrols second factors. It seals TOTP secrets with
-// AES-256-GCM under the server's secret key, bound to a purpose and user
-// id (the additional data), so a sealed secret copied to another user or
-// purpose does not open. It is safe for concurrent use.
+// AES-256-GCM under the server's secret key ([Sealer]), bound to a
+// purpose and user id (the additional data), so a sealed secret copied to
+// another user or purpose does not open. It is safe for concurrent use.
 type Factors struct {
-	aead cipher.AEAD
+	*Sealer
 	rand io.Reader
 	now  func() time.Time
 }
 
 // NewFactors returns Factors over the 32-byte secret key; nonces and
-// recovery codes come from rand, the TOTP time from now.
+// recovery codes come from rand, the TOTP time from now. Seal and Open
+// take the user id as the owner.
 func NewFactors(key []byte, rand io.Reader, now func() time.Time) (*Factors, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("%w: the secret key must be 32 bytes, got %d", ErrInvalidInput, len(key))
-	}
-	block, err := aes.NewCipher(key)
+	s, err := NewSealer(key, rand)
 	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
+		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	return &Factors{aead: aead, rand: rand, now: now}, nil
-}
-
-// Seal encrypts plain for purpose and userID.
-func (f *Factors) Seal(plain []byte, purpose, userID string) (string, error) {
-	nonce := make([]byte, f.aead.NonceSize())
-	if _, err := io.ReadFull(f.rand, nonce); err != nil {
-		return "", fmt.Errorf("failed to read nonce: %w", err)
-	}
-	out := f.aead.Seal(nonce, nonce, plain, []byte(purpose+"\x00"+userID))
-	return base64.RawURLEncoding.EncodeToString(out), nil
-}
-
-// Open decrypts what Seal returned for the same purpose and userID, else
-// ErrSealed.
-func (f *Factors) Open(sealed, purpose, userID string) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < f.aead.NonceSize() {
-		return nil, ErrSealed
-	}
-	n := f.aead.NonceSize()
-	plain, err := f.aead.Open(nil, raw[:n], raw[n:], []byte(purpose+"\x00"+userID))
-	if err != nil {
-		return nil, ErrSealed
-	}
-	return plain, nil
+	return &Factors{Sealer: s, rand: rand, now: now}, nil
 }
 
 // Check verifies a TOTP code (or, when allowRecovery, a recovery code) of

@@ -116,6 +116,7 @@ func Actions() []Action {
 		ActionAccountRequestOpened, ActionAccountRequestApproved, ActionAccountRequestRejected, ActionAccountRequestExpired,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused, ActionExternalLoggedOut,
+		ActionProviderCheckEnded,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),
 		Action(AuthStepUpLocked), Action(AuthLockedOut), Action(AuthSignedOut), Action(AuthTokenCreated), Action(AuthTokenRevoked),

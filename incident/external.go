@@ -39,6 +39,20 @@ type ExternalIdentity struct {
 	UserID       string
 	CreatedAt    time.Time
 	LastSignInAt time.Time
+	// Tokens are the provider's latest tokens for the person, sealed.
+	Tokens ExternalTokens
+}
+
+// ExternalTokens are the identity provider's latest tokens of a linked
+// account, each sealed (account.Sealer, purposes PurposeRefreshToken and
+// PurposeIDToken, bound to issuer and subject); the plain tokens are never
+// stored. The refresh token lets the periodic check ask the provider
+// whether it still accepts the person; the ID token is only sent back to
+// the provider as id_token_hint when signing out there.
+type ExternalTokens struct {
+	RefreshSealed string    // "" when the provider issued none, or it was refused
+	IDTokenSealed string    // "" when none was stored
+	CheckedAt     time.Time // last sign-in or check that reached the provider; zero: never
 }
 
 // ExternalIdentities is the part of Tx that stores external identities.
@@ -55,6 +69,18 @@ type ExternalIdentities interface {
 	// TouchExternalIdentity sets LastSignInAt of (issuer, subject);
 	// ErrNotFound when there is no such identity.
 	TouchExternalIdentity(ctx context.Context, issuer, subject string, at time.Time) error
+	// SetExternalTokens replaces the sealed tokens and check time of
+	// (issuer, subject); ErrNotFound when there is no such identity.
+	SetExternalTokens(ctx context.Context, issuer, subject string, t ExternalTokens) error
+	// SwapExternalTokens replaces the tokens of (issuer, subject) with t
+	// only if they still are old (sealed tokens and check time); else
+	// ErrConflict, and ErrNotFound when there is no such identity.
+	SwapExternalTokens(ctx context.Context, issuer, subject string, old, t ExternalTokens) error
+	// ExternalIdentitiesToCheck returns up to limit identities whose
+	// account has a session or an API token neither revoked nor expired
+	// at now, and that were last checked before checkedBefore (or
+	// never), least recently checked first.
+	ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore time.Time, limit int) ([]ExternalIdentity, error)
 }
 
 // ExternalSignIn is what the adapter learned from a verified ID token.
@@ -69,6 +95,11 @@ type ExternalSignIn struct {
 	PreferredUsername string // preferred_username, or the e-mail address
 	DisplayName       string // name
 	Email             string // email, if the provider marks it verified
+	// RefreshToken and IDToken are the provider's raw tokens of this
+	// sign-in (RefreshToken "" when it issued none). They are stored
+	// sealed only, and never logged or audited.
+	RefreshToken string
+	IDToken      string
 }
 
 // Audit actions of sign-in through an identity provider.
@@ -108,10 +139,14 @@ func (s *Service) SignInExternal(ctx context.Context, in ExternalSignIn) (User, 
 		}
 		role = r
 	}
+	now := s.now()
+	tokens, err := s.signInTokens(in, now)
+	if err != nil {
+		return User{}, err
+	}
 	var u User
 	var refused error
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		now := s.now()
+	err = s.store.Tx(ctx, func(tx Tx) error {
 		id, err := tx.ExternalIdentity(ctx, in.Issuer, in.Subject)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -121,7 +156,7 @@ func (s *Service) SignInExternal(ctx context.Context, in ExternalSignIn) (User, 
 				refused = ErrNotMapped
 				return nil
 			}
-			u, err = s.createExternal(ctx, tx, in, role, now)
+			u, err = s.createExternal(ctx, tx, in, role, tokens, now)
 			return err
 		case err != nil:
 			return err
@@ -155,6 +190,9 @@ func (s *Service) SignInExternal(ctx context.Context, in ExternalSignIn) (User, 
 		if err := tx.TouchExternalIdentity(ctx, in.Issuer, in.Subject, now); err != nil {
 			return err
 		}
+		if err := tx.SetExternalTokens(ctx, in.Issuer, in.Subject, tokens); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, u.Actor(), ActionExternalSignIn, "", map[string]string{"user_id": u.ID})
 	})
 	if err != nil {
@@ -174,7 +212,7 @@ func refusalCode(err error) string {
 }
 
 // createExternal creates the account and its link for a first sign-in.
-func (s *Service) createExternal(ctx context.Context, tx Tx, in ExternalSignIn, role Role, now time.Time) (User, error) {
+func (s *Service) createExternal(ctx context.Context, tx Tx, in ExternalSignIn, role Role, tokens ExternalTokens, now time.Time) (User, error) {
 	uid, err := s.newID()
 	if err != nil {
 		return User{}, err
@@ -197,7 +235,7 @@ func (s *Service) createExternal(ctx context.Context, tx Tx, in ExternalSignIn, 
 	if err := tx.CreateUser(ctx, &u); err != nil {
 		return User{}, fmt.Errorf("failed to create user %q: %w", u.Username, err)
 	}
-	if err := tx.CreateExternalIdentity(ctx, ExternalIdentity{Issuer: in.Issuer, Subject: in.Subject, UserID: u.ID, CreatedAt: now, LastSignInAt: now}); err != nil {
+	if err := tx.CreateExternalIdentity(ctx, ExternalIdentity{Issuer: in.Issuer, Subject: in.Subject, UserID: u.ID, CreatedAt: now, LastSignInAt: now, Tokens: tokens}); err != nil {
 		return User{}, fmt.Errorf("failed to link the identity provider's account: %w", err)
 	}
 	if err := s.record(ctx, tx, System, ActionExternalAccountCreated, "", map[string]string{"user_id": u.ID, "role": string(role), "email_set": strconv.FormatBool(email != "")}); err != nil {

@@ -103,6 +103,7 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 func (s *Service) Work(ctx context.Context, interval time.Duration) {
 	for ctx.Err() == nil {
 		s.sweepOrphansIfDue(ctx)
+		s.checkProviderIfDue(ctx)
 		ran, err := s.RunDue(ctx)
 		if err != nil && !ran && ctx.Err() == nil {
 			s.log.Error("jobs: claiming failed", "error_class", ErrorClass(err))

@@ -51,6 +51,13 @@ type Service struct {
 	witnesses []note.Verifier
 	// orphans schedules the sweep of bundles never committed (orphans.go).
 	orphans orphanSweeper
+	// tokens seals the identity provider's tokens (providertokens.go);
+	// nil: they are not kept.
+	tokens *account.Sealer
+	// provider answers the periodic offboarding check; nil: no check.
+	provider ProviderChecker
+	// providerCheck schedules that check.
+	providerCheck providerSchedule
 }
 
 // Option configures a Service.

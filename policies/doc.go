@@ -65,8 +65,9 @@
 //   - has an upload type not of the form type/subtype;
 //   - names a time_zone that is not an IANA zone name ("Europe/Berlin");
 //   - has an oidc section without claim or roles, a claim name with
-//     spaces, an empty or duplicate claim value, or a role that is not
-//     worker, supervisor, auditor or admin.
+//     spaces, an empty or duplicate claim value, a role that is not
+//     worker, supervisor, auditor or admin, or an
+//     offboarding_check_interval outside 1m to 24h.
 //
 // # Record of processing activities
 //

@@ -3,6 +3,7 @@ package policies
 import (
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -39,7 +40,21 @@ type OIDC struct {
 	// second factor, so sign-in through it replaces Tresor's own second
 	// factor at sign-in (not at approvals, which keep their step-up).
 	ProviderEnforcesMFA bool
+	// CheckInterval is how often the periodic offboarding check asks the
+	// identity provider, with each linked account's refresh token,
+	// whether it still accepts the person (offboarding_check_interval,
+	// between MinCheckInterval and MaxCheckInterval); 0 means the
+	// default, 15 minutes (incident.DefaultProviderCheckInterval).
+	CheckInterval time.Duration
 }
+
+// Bounds of oidc.offboarding_check_interval: more often would load the
+// identity provider for little gain, less often would leave a removed
+// person's API tokens working for more than a day.
+const (
+	MinCheckInterval = time.Minute
+	MaxCheckInterval = 24 * time.Hour
+)
 
 // OIDCRole is one claim value and the role it grants.
 type OIDCRole struct {
@@ -104,6 +119,17 @@ func (d *decoder) oidc(n *yaml.Node) (OIDC, error) {
 		"provider_enforces_mfa": func(v *yaml.Node) (err error) {
 			o.ProviderEnforcesMFA, err = d.boolean(v, "oidc.provider_enforces_mfa")
 			return err
+		},
+		"offboarding_check_interval": func(v *yaml.Node) error {
+			iv, err := d.duration(v, "oidc.offboarding_check_interval")
+			if err != nil {
+				return err
+			}
+			if iv < MinCheckInterval || iv > MaxCheckInterval {
+				return d.errorf(v, "oidc.offboarding_check_interval %q must be between 1m and 24h", clip(v.Value))
+			}
+			o.CheckInterval = iv
+			return nil
 		},
 	}, "claim", "roles")
 	return o, err

@@ -100,7 +100,8 @@ func newEnvPolicyOn(t *testing.T, tls bool, pol *policies.Policy, d sqlstore.Dia
 		clock: testclock.New(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)), log: &bytes.Buffer{},
 		users: map[string]incident.User{}, keys: map[string][]byte{}, wa: newFakeWhatsApp()}
 	e.svc = incident.NewService(e.store, pol, fakeVault{}, fakeMessenger{}, incident.WithClock(e.clock.Now),
-		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(e.factors()))
+		incident.WithPasswordParams(password.Params{Memory: 64, Time: 1, Threads: 1}), incident.WithFactors(e.factors()),
+		incident.WithTokenSealer(e.tokenSealer()))
 	e.serve(tls)
 	for name, role := range map[string]incident.Role{"wanda": incident.RoleWorker, "otto": incident.RoleWorker,
 		"susi": incident.RoleSupervisor, "sven": incident.RoleSupervisor, "anna": incident.RoleAuditor, "adam": incident.RoleAdmin} {
@@ -159,6 +160,21 @@ func (e *env) factors() *account.Factors {
 		e.t.Fatal(err)
 	}
 	return f
+}
+
+// tokenSealer seals the identity provider's tokens, under a key derived
+// from testKey as serve derives it from the secret key.
+func (e *env) tokenSealer() *account.Sealer {
+	e.t.Helper()
+	k, err := account.DeriveKey(testKey, incident.TokenKeyLabel)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	sl, err := account.NewSealer(k, rand.Reader)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sl
 }
 
 // stepUpCode returns a code of the user for a decision made directly

@@ -39,3 +39,11 @@ func identityProvider(cfg config, pol *policies.Policy, logger *slog.Logger) (we
 	}()
 	return rp, nil
 }
+
+// providerChecker is the relying party the periodic offboarding check
+// asks (incident.WithProviderChecker); like identityProvider, it reaches
+// the provider only when first used.
+func providerChecker(cfg config, pol *policies.Policy, now func() time.Time) (incident.ProviderChecker, error) {
+	return oidcrp.New(oidcrp.Config{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret,
+		RedirectURL: cfg.OIDC.RedirectURL, Claim: pol.OIDC.Claim, Rand: rand.Reader, Now: now})
+}

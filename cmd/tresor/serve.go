@@ -77,8 +77,25 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
+	// The identity provider's refresh and ID tokens are sealed under a
+	// key of their own, derived from the secret key.
+	tokenKey, err := account.DeriveKey(key, incident.TokenKeyLabel)
+	if err != nil {
+		return err
+	}
+	tokenSealer, err := account.NewSealer(tokenKey, rand.Reader)
+	if err != nil {
+		return err
+	}
 	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...), incident.WithFactors(factors),
-		incident.WithLogger(logger.With("component", "jobs"))}
+		incident.WithLogger(logger.With("component", "jobs")), incident.WithTokenSealer(tokenSealer)}
+	if cfg.OIDC.Enabled() {
+		checker, err := providerChecker(cfg, pol, c.now)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, incident.WithProviderChecker(checker))
+	}
 	if cfg.SMTPURL != "" {
 		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom, smtpmail.Options{Now: c.now})
 		if err != nil {

@@ -8,20 +8,36 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 )
 
-// externalIdentityRow is a row of external_identities (migration 17).
+// externalIdentityRow is a row of external_identities (migrations 17, 18).
 type externalIdentityRow struct {
-	Issuer       string `gorm:"primaryKey"`
-	Subject      string `gorm:"primaryKey"`
-	UserID       string
-	CreatedAt    int64 `gorm:"autoCreateTime:false"`
-	LastSignInAt int64
+	Issuer        string `gorm:"primaryKey"`
+	Subject       string `gorm:"primaryKey"`
+	UserID        string
+	CreatedAt     int64 `gorm:"autoCreateTime:false"`
+	LastSignInAt  int64
+	RefreshSealed string
+	IDTokenSealed string `gorm:"column:id_token_sealed"`
+	CheckedAt     int64
 }
 
 func (externalIdentityRow) TableName() string { return "external_identities" }
 
 func (r externalIdentityRow) identity() incident.ExternalIdentity {
-	return incident.ExternalIdentity{Issuer: r.Issuer, Subject: r.Subject, UserID: r.UserID,
-		CreatedAt: fromUS(r.CreatedAt), LastSignInAt: fromUS(r.LastSignInAt)}
+	id := incident.ExternalIdentity{Issuer: r.Issuer, Subject: r.Subject, UserID: r.UserID,
+		CreatedAt: fromUS(r.CreatedAt), LastSignInAt: fromUS(r.LastSignInAt),
+		Tokens: incident.ExternalTokens{RefreshSealed: r.RefreshSealed, IDTokenSealed: r.IDTokenSealed}}
+	if r.CheckedAt != 0 {
+		id.Tokens.CheckedAt = fromUS(r.CheckedAt)
+	}
+	return id
+}
+
+// usOrZero is us, with the zero time as 0.
+func usOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return us(t)
 }
 
 func (t *tx) ExternalIdentity(ctx context.Context, issuer, subject string) (incident.ExternalIdentity, error) {
@@ -42,7 +58,8 @@ func (t *tx) ExternalIdentityOf(ctx context.Context, userID string) (incident.Ex
 }
 
 func (t *tx) CreateExternalIdentity(ctx context.Context, id incident.ExternalIdentity) error {
-	r := externalIdentityRow{Issuer: id.Issuer, Subject: id.Subject, UserID: id.UserID, CreatedAt: us(id.CreatedAt), LastSignInAt: us(id.LastSignInAt)}
+	r := externalIdentityRow{Issuer: id.Issuer, Subject: id.Subject, UserID: id.UserID, CreatedAt: us(id.CreatedAt), LastSignInAt: us(id.LastSignInAt),
+		RefreshSealed: id.Tokens.RefreshSealed, IDTokenSealed: id.Tokens.IDTokenSealed, CheckedAt: usOrZero(id.Tokens.CheckedAt)}
 	if err := t.q(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("failed to create external identity: %w", translate(err))
 	}
@@ -58,4 +75,51 @@ func (t *tx) TouchExternalIdentity(ctx context.Context, issuer, subject string, 
 		return fmt.Errorf("external identity at %s: %w", issuer, incident.ErrNotFound)
 	}
 	return nil
+}
+
+func (t *tx) SetExternalTokens(ctx context.Context, issuer, subject string, tok incident.ExternalTokens) error {
+	res := t.q(ctx).Model(&externalIdentityRow{}).Where("issuer = ? AND subject = ?", issuer, subject).
+		Updates(map[string]any{"refresh_sealed": tok.RefreshSealed, "id_token_sealed": tok.IDTokenSealed, "checked_at": usOrZero(tok.CheckedAt)})
+	if res.Error != nil {
+		return fmt.Errorf("failed to store the identity provider's tokens: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("external identity at %s: %w", issuer, incident.ErrNotFound)
+	}
+	return nil
+}
+
+func (t *tx) SwapExternalTokens(ctx context.Context, issuer, subject string, old, tok incident.ExternalTokens) error {
+	// One conditional UPDATE: under READ COMMITTED PostgreSQL checks the
+	// condition again on the row a concurrent writer committed.
+	res := t.q(ctx).Model(&externalIdentityRow{}).
+		Where("issuer = ? AND subject = ? AND refresh_sealed = ? AND id_token_sealed = ? AND checked_at = ?",
+			issuer, subject, old.RefreshSealed, old.IDTokenSealed, usOrZero(old.CheckedAt)).
+		Updates(map[string]any{"refresh_sealed": tok.RefreshSealed, "id_token_sealed": tok.IDTokenSealed, "checked_at": usOrZero(tok.CheckedAt)})
+	if res.Error != nil {
+		return fmt.Errorf("failed to store the identity provider's tokens: %w", translate(res.Error))
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	if _, err := t.ExternalIdentity(ctx, issuer, subject); err != nil {
+		return err
+	}
+	return fmt.Errorf("tokens of the external identity at %s changed meanwhile: %w", issuer, incident.ErrConflict)
+}
+
+func (t *tx) ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore time.Time, limit int) ([]incident.ExternalIdentity, error) {
+	var rows []externalIdentityRow
+	err := t.q(ctx).Where("checked_at < ?", us(checkedBefore)).
+		Where("(EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = external_identities.user_id) OR "+
+			"EXISTS (SELECT 1 FROM api_tokens a WHERE a.user_id = external_identities.user_id AND a.revoked_at IS NULL AND a.expires_at > ?))", us(now)).
+		Order("checked_at, issuer, subject").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("failed to list external identities to check: %w", translate(err))
+	}
+	out := make([]incident.ExternalIdentity, len(rows))
+	for i, r := range rows {
+		out[i] = r.identity()
+	}
+	return out, nil
 }

@@ -470,6 +470,22 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 18,
+		name:    "identity provider tokens",
+		sql: []string{
+			// The provider's latest refresh token and ID token of the
+			// person, each sealed (AES-256-GCM under a key derived from
+			// the server's secret key, bound to issuer and subject); the
+			// plain tokens are never stored. checked_at is when the
+			// provider last vouched for the person (sign-in or periodic
+			// check), 0 for never.
+			`ALTER TABLE external_identities ADD COLUMN refresh_sealed TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE external_identities ADD COLUMN id_token_sealed TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE external_identities ADD COLUMN checked_at BIGINT NOT NULL DEFAULT 0`,
+			`CREATE INDEX external_identities_checked ON external_identities (checked_at)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

@@ -3,8 +3,11 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -75,5 +78,111 @@ func testExternalIdentities(t *testing.T, s incident.Store) {
 	}
 	if err := s.Tx(ctx, func(tx incident.Tx) error { _, err := tx.ExternalIdentity(ctx, iss, "sub-3"); return err }); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("after rollback: %v, want ErrNotFound", err)
+	}
+}
+
+// testExternalTokens: the sealed tokens and check time of an identity are
+// stored as given, and the identities due for a check are those with a
+// session or a live API token, not checked since the cut-off, least
+// recently checked first.
+func testExternalTokens(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	const iss = "https://login.example.org/realms/traeger"
+	users := map[string]incident.User{}
+	for _, id := range []string{"k-session", "k-token", "k-expired", "k-revoked", "k-none", "k-recent"} {
+		users[id] = addUser(t, s, id)
+		tx(t, s, func(tx incident.Tx) error {
+			return tx.CreateExternalIdentity(ctx, incident.ExternalIdentity{Issuer: iss, Subject: "sub-" + id, UserID: id, CreatedAt: t0, LastSignInAt: t0})
+		})
+	}
+	var got incident.ExternalIdentity
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.ExternalIdentity(ctx, iss, "sub-k-none"); return })
+	if got.Tokens != (incident.ExternalTokens{}) {
+		t.Errorf("tokens of a new identity = %+v, want none", got.Tokens)
+	}
+	checked := t0.Add(time.Hour)
+	want := incident.ExternalTokens{RefreshSealed: "sealed-refresh", IDTokenSealed: "sealed-id", CheckedAt: checked}
+	tx(t, s, func(tx incident.Tx) error { return tx.SetExternalTokens(ctx, iss, "sub-k-recent", want) })
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.ExternalIdentityOf(ctx, "k-recent"); return })
+	if got.Tokens.RefreshSealed != want.RefreshSealed || got.Tokens.IDTokenSealed != want.IDTokenSealed || !got.Tokens.CheckedAt.Equal(checked) {
+		t.Errorf("tokens = %+v, want %+v", got.Tokens, want)
+	}
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.SetExternalTokens(ctx, iss, "sub-9", want) }); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("tokens of an unknown identity: %v, want ErrNotFound", err)
+	}
+	// Swapped only while unchanged.
+	next := incident.ExternalTokens{RefreshSealed: "sealed-refresh-2", IDTokenSealed: "sealed-id", CheckedAt: checked.Add(time.Minute)}
+	tx(t, s, func(tx incident.Tx) error { return tx.SwapExternalTokens(ctx, iss, "sub-k-recent", want, next) })
+	for name, old := range map[string]incident.ExternalTokens{
+		"refresh token changed": want,
+		"checked since":         {RefreshSealed: next.RefreshSealed, IDTokenSealed: next.IDTokenSealed, CheckedAt: checked},
+		"ID token changed":      {RefreshSealed: next.RefreshSealed, CheckedAt: next.CheckedAt},
+	} {
+		err := s.Tx(ctx, func(tx incident.Tx) error { return tx.SwapExternalTokens(ctx, iss, "sub-k-recent", old, want) })
+		if !errors.Is(err, incident.ErrConflict) {
+			t.Errorf("swap when %s: %v, want ErrConflict", name, err)
+		}
+	}
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.SwapExternalTokens(ctx, iss, "sub-9", want, next) }); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("swap of an unknown identity: %v, want ErrNotFound", err)
+	}
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.ExternalIdentityOf(ctx, "k-recent"); return })
+	if got.Tokens.RefreshSealed != next.RefreshSealed || !got.Tokens.CheckedAt.Equal(next.CheckedAt) {
+		t.Errorf("tokens after the swaps = %+v, want %+v", got.Tokens, next)
+	}
+	// Made in a transaction with its tokens.
+	c := addUser(t, s, "k-created")
+	tx(t, s, func(tx incident.Tx) error {
+		return tx.CreateExternalIdentity(ctx, incident.ExternalIdentity{Issuer: iss, Subject: "sub-k-created", UserID: c.ID, CreatedAt: t0, LastSignInAt: t0, Tokens: want})
+	})
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.ExternalIdentityOf(ctx, c.ID); return })
+	if got.Tokens.RefreshSealed != want.RefreshSealed || !got.Tokens.CheckedAt.Equal(checked) {
+		t.Errorf("tokens given at creation = %+v", got.Tokens)
+	}
+
+	now := t0.Add(2 * time.Hour)
+	sess := func(id string) {
+		tx(t, s, func(tx incident.Tx) error {
+			return tx.Accounts().CreateSession(ctx, account.Session{TokenHash: "h-" + id, UserID: id, Stage: account.StageActive, CSRF: "c", CreatedAt: now, LastSeenAt: now})
+		})
+	}
+	token := func(id string, expires time.Time) {
+		tx(t, s, func(tx incident.Tx) error {
+			return tx.Accounts().CreateAPIToken(ctx, account.APIToken{ID: "t-" + id, UserID: id, Name: "n", TokenHash: "th-" + id, CreatedAt: t0, ExpiresAt: expires})
+		})
+	}
+	sess("k-session")
+	sess("k-recent") // checked at t0+1h, after the cut-off below
+	token("k-token", now.Add(time.Hour))
+	token("k-expired", now)
+	token("k-revoked", now.Add(time.Hour))
+	tx(t, s, func(tx incident.Tx) error { return tx.Accounts().RevokeUserAPITokens(ctx, "k-revoked", now) })
+	tx(t, s, func(tx incident.Tx) error {
+		return tx.SetExternalTokens(ctx, iss, "sub-k-token", incident.ExternalTokens{CheckedAt: t0.Add(time.Minute)})
+	})
+
+	due := func(cutoff time.Time, limit int) []string {
+		var ids []incident.ExternalIdentity
+		tx(t, s, func(tx incident.Tx) (err error) {
+			ids, err = tx.ExternalIdentitiesToCheck(ctx, now, cutoff, limit)
+			return
+		})
+		var out []string
+		for _, id := range ids {
+			out = append(out, id.UserID)
+		}
+		return out
+	}
+	if got := due(t0.Add(30*time.Minute), 10); !slices.Equal(got, []string{"k-session", "k-token"}) {
+		t.Errorf("due before t0+30m = %v, want the never checked session first, then the token", got)
+	}
+	if got := due(t0.Add(30*time.Minute), 1); !slices.Equal(got, []string{"k-session"}) {
+		t.Errorf("due with limit 1 = %v", got)
+	}
+	if got := due(now, 10); !slices.Equal(got, []string{"k-session", "k-token", "k-recent"}) {
+		t.Errorf("due before now = %v", got)
+	}
+	if got := due(t0, 10); !slices.Equal(got, []string{"k-session"}) {
+		t.Errorf("due before t0 = %v, want only the never checked one", got)
 	}
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"UnlinkRequests", testUnlinkRequests},
 		{"BundleIntents", testBundleIntents},
 		{"ExternalIdentities", testExternalIdentities},
+		{"ExternalTokens", testExternalTokens},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

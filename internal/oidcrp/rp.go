@@ -237,7 +237,7 @@ func (r *RP) EndSessionURL(ctx context.Context, issuer, idTokenHint string) (str
 
 func (r *RP) oauth(p *oidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: r.cfg.ClientID, ClientSecret: r.cfg.ClientSecret, Endpoint: p.Endpoint(),
-		RedirectURL: r.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+		RedirectURL: r.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess}}
 }
 
 func (r *RP) random() (string, error) {
@@ -321,6 +321,8 @@ func (r *RP) Finish(ctx context.Context, f Flow, q url.Values) (incident.Externa
 		PreferredUsername: firstString(claims, "preferred_username", "email", "upn"),
 		DisplayName:       firstString(claims, "name"),
 		Email:             verifiedEmail(claims),
+		RefreshToken:      tok.RefreshToken,
+		IDToken:           raw,
 	}, nil
 }
 

@@ -49,7 +49,7 @@ type Provider struct {
 // redirect to redirectURL; it stops when the test ends.
 func Start(t testing.TB, redirectURL string) *Provider {
 	t.Helper()
-	p := &Provider{ClientID: "tresor", ClientSecret: "client-secret-for-tests", users: &users{m: map[string]User{}}}
+	p := &Provider{ClientID: "tresor", ClientSecret: "client-secret-for-tests", users: &users{m: map[string]User{}, fail: map[string]int{}}}
 	p.srv = httptest.NewUnstartedServer(nil)
 	p.srv.Start()
 	t.Cleanup(p.srv.Close)
@@ -92,9 +92,36 @@ func Start(t testing.TB, redirectURL string) *Provider {
 	})
 	mux.Handle("/login/username", login)
 	mux.Handle("/", provider)
-	p.srv.Config.Handler = mux
+	p.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if status := p.users.failing(r.URL.Path); status != 0 {
+			http.Error(w, "failure chosen by the test", status)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	return p
 }
+
+// Paths of the provider's endpoints, for Fail.
+const (
+	TokenPath    = "/oauth/token"
+	UserinfoPath = "/userinfo"
+)
+
+// Fail makes the endpoint at path answer status (0: work again), as a
+// provider in trouble does.
+func (p *Provider) Fail(path string, status int) {
+	p.users.mu.Lock()
+	defer p.users.mu.Unlock()
+	if status == 0 {
+		delete(p.users.fail, path)
+		return
+	}
+	p.users.fail[path] = status
+}
+
+// Close stops the provider: it can no longer be reached.
+func (p *Provider) Close() { p.srv.Close() }
 
 // UseLoginForm makes the login page a form the browser must submit,
 // instead of signing in at once (for browser tests).
@@ -114,7 +141,10 @@ func (p *Provider) LoginForm() bool {
 // SetUser adds or replaces a user.
 func (p *Provider) SetUser(u User) { p.users.set(u) }
 
-// Remove deletes a user, as an administrator does when someone leaves.
+// Remove deletes a user, as an administrator does when someone leaves:
+// like Keycloak on deleting a user, the provider then refuses the user's
+// refresh tokens (invalid_grant) and answers userinfo for their access
+// tokens with 403.
 func (p *Provider) Remove(subject string) { p.users.remove(subject) }
 
 // AllowPostLogoutRedirect registers uri as a post_logout_redirect_uri of
@@ -134,9 +164,16 @@ type users struct {
 	mu   sync.Mutex
 	m    map[string]User
 	next string
-	form bool // the login page is a form (UseLoginForm)
+	form bool           // the login page is a form (UseLoginForm)
+	fail map[string]int // path → status the provider answers instead (Fail)
 	// postLogout are the client's registered post-logout redirect URIs.
 	postLogout []string
+}
+
+func (u *users) failing(path string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.fail[path]
 }
 
 func (u *users) postLogoutURIs() []string {
@@ -217,6 +254,19 @@ func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, 
 		return nil, err
 	}
 	return claimsInIDToken{Client: c, postLogout: s.users.postLogoutURIs()}, nil
+}
+
+// TokenRequestByRefreshToken refuses the refresh token of a removed user
+// (the op package answers invalid_grant), as Keycloak does.
+func (s *store) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	req, err := s.Storage.TokenRequestByRefreshToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.users.get(req.GetSubject()); !ok {
+		return nil, fmt.Errorf("user removed")
+	}
+	return req, nil
 }
 
 func (s *store) SetUserinfoFromScopes(ctx context.Context, info *oidc.UserInfo, userID, clientID string, scopes []string) error {
