@@ -347,15 +347,33 @@ type SignedOut struct {
 	AtProvider bool
 	// Issuer is the identity provider's issuer when AtProvider.
 	Issuer string
+	// IDTokenHint is the latest ID token the provider issued for the
+	// account (ProviderLogoutHint), to send back as id_token_hint, so
+	// that the provider knows whom to sign out without asking; "" when
+	// none is kept.
+	IDTokenHint string
 }
 
 // SignOut ends the session sessionHash of u, with the sign-out's audit
 // entry, as RecordAuthChange(AuthSignedOut) does, and says whether the
-// person is to sign out at the identity provider as well (ProviderSignOut).
+// person is to sign out at the identity provider as well (ProviderSignOut),
+// with the ID token hint when one is kept. A hint that cannot be read
+// does not stop the sign-out: the provider then asks whom to sign out.
 func (s *Service) SignOut(ctx context.Context, u User, sessionHash string) (SignedOut, error) {
 	out, err := s.ProviderSignOut(ctx, u.ID)
 	if err != nil {
 		return SignedOut{}, err
+	}
+	if out.AtProvider {
+		hint, err := s.ProviderLogoutHint(ctx, u.ID)
+		switch {
+		case err == nil:
+			out.IDTokenHint = hint
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable):
+			// None kept, or no key to open it: sign out without.
+		default:
+			s.log.Warn("sign-out without the ID token hint", "err", ErrorClass(err))
+		}
 	}
 	err = s.RecordAuthChange(ctx, u.Actor(), AuthSignedOut, u.ID, func(ctx context.Context, acc account.Store) error {
 		return acc.DeleteSession(ctx, sessionHash)

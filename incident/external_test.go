@@ -1,6 +1,8 @@
 package incident_test
 
 import (
+	"bytes"
+	"crypto/rand"
 	"errors"
 	"slices"
 	"testing"
@@ -301,12 +303,22 @@ func TestEndExternalAccess(t *testing.T) {
 
 // TestSignOut: signing out ends the session with its audit entry; the
 // person goes on to the identity provider exactly when the account is
-// linked to one.
+// linked to one, with the kept ID token as hint when there is one.
 func TestSignOut(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		svc := oidcService(w)
+		oidcService(w)
+		sealer, err := account.NewSealer(bytes.Repeat([]byte{9}, 32), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := incident.NewService(w.store, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now), incident.WithTokenSealer(sealer))
 		w.svc = svc
-		linked, err := svc.SignInExternal(w.ctx, incident.ExternalSignIn{Issuer: issuer, Subject: "p-1", ClaimValues: []string{"tresor-fachkraft"}})
+		linked, err := svc.SignInExternal(w.ctx, incident.ExternalSignIn{Issuer: issuer, Subject: "p-1", ClaimValues: []string{"tresor-fachkraft"},
+			IDToken: "header.claims-of-p-1.signature"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noToken, err := svc.SignInExternal(w.ctx, incident.ExternalSignIn{Issuer: issuer, Subject: "p-2", ClaimValues: []string{"tresor-fachkraft"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +332,8 @@ func TestSignOut(t *testing.T) {
 			want incident.SignedOut
 		}{
 			{"local account", local, incident.SignedOut{}},
-			{"linked account", linked, incident.SignedOut{AtProvider: true, Issuer: issuer}},
+			{"linked account", linked, incident.SignedOut{AtProvider: true, Issuer: issuer, IDTokenHint: "header.claims-of-p-1.signature"}},
+			{"linked account without a kept ID token", noToken, incident.SignedOut{AtProvider: true, Issuer: issuer}},
 		} {
 			now := w.clock.Now()
 			hash := "s-" + tc.u.ID

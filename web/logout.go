@@ -14,7 +14,8 @@ import (
 // logout ends the session (Service.SignOut). When the domain says the
 // person signs out at the identity provider too (a linked account), and
 // the provider has an end-session endpoint, the browser goes on there
-// (303, OpenID Connect RP-Initiated Logout), and the provider sends it
+// (303, OpenID Connect RP-Initiated Logout, with the ID token hint the
+// domain hands over when it keeps one), and the provider sends it
 // back to /signed-out. Local accounts and providers without the endpoint
 // come back to the login page as before.
 func (s *Server) logout(c *gin.Context) {
@@ -32,7 +33,7 @@ func (s *Server) logout(c *gin.Context) {
 		// origin (pageCSP) only if it was known then; otherwise the
 		// browser would refuse to follow the redirect.
 		allowed := rs.formOrigin != ""
-		to, err := s.idp.EndSessionURL(ctx, out.Issuer, "")
+		to, err := s.idp.EndSessionURL(ctx, out.Issuer, out.IDTokenHint)
 		switch {
 		case err == nil && allowed:
 			c.Redirect(http.StatusSeeOther, to)

@@ -495,8 +495,9 @@ func cspWithForms(origin string) string {
 
 // TestOIDCSignOutAtProvider: a linked account's sign-out ends the Tresor
 // session and sends the browser on to the provider's end-session endpoint
-// (303) with the client id and the post-logout address; the provider sends
-// it back to /signed-out. Its pages' CSP lets forms lead to exactly that
+// (303) with the client id, the post-logout address and the ID token of
+// the sign-in as hint; the provider takes them and sends it back to
+// /signed-out. Its pages' CSP lets forms lead to exactly that
 // origin; a local account's pages, and anyone's without a session, do not,
 // and its sign-out stays at Tresor.
 func TestOIDCSignOutAtProvider(t *testing.T) {
@@ -512,6 +513,19 @@ func TestOIDCSignOutAtProvider(t *testing.T) {
 	}
 	if got, want := w.Header().Get("Content-Security-Policy"), cspWithForms(p.Issuer); got != want {
 		t.Errorf("linked account's page: CSP %q, want %q", got, want)
+	}
+	// The ID token of the sign-in, kept sealed, goes back as the hint.
+	var hint string
+	err := e.store.View(e.ctx, func(tx incident.Tx) error {
+		id, err := tx.ExternalIdentity(e.ctx, p.Issuer, "s-wiebke")
+		if err != nil {
+			return err
+		}
+		hint, err = e.svc.ProviderLogoutHint(e.ctx, id.UserID)
+		return err
+	})
+	if err != nil || strings.Count(hint, ".") != 2 {
+		t.Fatalf("ID token hint = %q, %v", hint, err)
 	}
 	trail := func() []audit.Entry {
 		t.Helper()
@@ -533,7 +547,7 @@ func TestOIDCSignOutAtProvider(t *testing.T) {
 	if base := to.Scheme + "://" + to.Host + to.Path; base != endpoint {
 		t.Errorf("sign-out leads to %s, want the end-session endpoint %s", base, endpoint)
 	}
-	if q, want := to.Query(), (url.Values{"client_id": {p.ClientID}, "post_logout_redirect_uri": {oidcSignedOut}}); !reflect.DeepEqual(q, want) {
+	if q, want := to.Query(), (url.Values{"client_id": {p.ClientID}, "post_logout_redirect_uri": {oidcSignedOut}, "id_token_hint": {hint}}); !reflect.DeepEqual(q, want) {
 		t.Errorf("end-session query %v, want %v", q, want)
 	}
 	if got := trail()[from:]; len(got) != 1 || got[0].Action != string(incident.AuthSignedOut) {
