@@ -83,6 +83,30 @@ type ExternalIdentities interface {
 	ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore time.Time, limit int) ([]ExternalIdentity, error)
 }
 
+// LogoutTokens is the part of Tx that remembers the identity provider's
+// back-channel logout tokens used, until they expire.
+type LogoutTokens interface {
+	// UseLogoutToken records the token (issuer, jti) as used until
+	// expiresAt; one recorded already gives ErrDuplicate.
+	UseLogoutToken(ctx context.Context, issuer, jti string, expiresAt time.Time) error
+	// DeleteExpiredLogoutTokens forgets the tokens that expired before
+	// before and returns how many.
+	DeleteExpiredLogoutTokens(ctx context.Context, before time.Time) (int64, error)
+}
+
+// ExternalLogout is what the adapter learned from a verified back-channel
+// logout token: whose sign-in at the provider ended, when the provider
+// said so, and the token's id and expiry.
+type ExternalLogout struct {
+	Issuer, Subject string
+	TokenID         string    // jti
+	IssuedAt        time.Time // iat
+	ExpiresAt       time.Time // exp
+}
+
+// ErrLogoutReplayed: this logout token was used already.
+var ErrLogoutReplayed = errors.New("logout token used already")
+
 // ExternalSignIn is what the adapter learned from a verified ID token.
 // Only Issuer, Subject and ClaimValues decide anything; the rest names a
 // new account and never enters the audit log.
@@ -290,25 +314,37 @@ func (s *Service) providerSignInRequired(u User) bool {
 }
 
 // EndExternalAccess ends the sessions and API tokens of the account
-// linked to (issuer, subject) that were created before issuedAt, because
-// the identity provider said then that the person's sign-in there ended
-// (back-channel logout: signed out, or removed). What was created since
-// — a sign-in after the logout — stays: the logout token is valid until
-// its exp, and a replayed one must not end a later sign-in. Because the
-// provider's iat has whole seconds, the cut-off is the end of that second,
-// and never later than now. The account's change time moves to the
-// cut-off (never back), which every request checks, so that a session
-// that escaped the deletion ends at its next use as well; the account
-// itself stays as it is. It reports whether such an account exists; an
-// unknown person is no error, as the provider may send logouts for people
-// who never used Tresor.
-func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string, issuedAt time.Time) (bool, error) {
-	if issuedAt.IsZero() {
-		return false, fmt.Errorf("%w: a logout needs the time it was issued", ErrInvalidInput)
+// linked to (lo.Issuer, lo.Subject) that were created before lo.IssuedAt,
+// because the identity provider said then that the person's sign-in there
+// ended (back-channel logout: signed out, or removed). A logout token is
+// valid until its exp, so a replayed one must not end a later sign-in:
+// each token (issuer, jti) is used once (a second use is
+// ErrLogoutReplayed and changes nothing; used tokens are forgotten once
+// expired, at the next logout), and what was created after its iat stays
+// in any case. Because the provider's iat has whole seconds, the cut-off
+// is the end of that second, and never later than now. The account's
+// change time moves to the cut-off (never back), which every request
+// checks, so that a session that escaped the deletion ends at its next
+// use as well; the account itself stays as it is. It reports whether such
+// an account exists; an unknown person is no error, as the provider may
+// send logouts for people who never used Tresor.
+func (s *Service) EndExternalAccess(ctx context.Context, lo ExternalLogout) (bool, error) {
+	if lo.IssuedAt.IsZero() || lo.ExpiresAt.IsZero() || lo.TokenID == "" || len(lo.TokenID) > maxExternalField || len(lo.Issuer) > maxExternalField {
+		return false, fmt.Errorf("%w: a logout needs its issuer, token id, issue and expiry time", ErrInvalidInput)
 	}
 	found := false
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		id, err := tx.ExternalIdentity(ctx, issuer, subject)
+		now := s.now()
+		if _, err := tx.DeleteExpiredLogoutTokens(ctx, now); err != nil {
+			return err
+		}
+		if err := tx.UseLogoutToken(ctx, lo.Issuer, lo.TokenID, lo.ExpiresAt); err != nil {
+			if errors.Is(err, ErrDuplicate) {
+				return ErrLogoutReplayed
+			}
+			return err
+		}
+		id, err := tx.ExternalIdentity(ctx, lo.Issuer, lo.Subject)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -320,8 +356,7 @@ func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string,
 			return err
 		}
 		found = true
-		now := s.now()
-		cut := issuedAt.Truncate(time.Second).Add(time.Second)
+		cut := lo.IssuedAt.Truncate(time.Second).Add(time.Second)
 		if cut.After(now) {
 			cut = now
 		}
@@ -336,7 +371,10 @@ func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string,
 		}
 		return s.record(ctx, tx, System, ActionExternalLoggedOut, "", map[string]string{"user_id": u.ID})
 	})
-	return found, err
+	if err != nil {
+		return false, err
+	}
+	return found, nil
 }
 
 // SignedOut is what signing out of a session leads to.

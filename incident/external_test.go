@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,8 +205,9 @@ func TestRequireProviderSignIn(t *testing.T) {
 
 // TestEndExternalAccess: a logout from the identity provider ends the
 // sessions and API tokens created before the logout token's iat and moves
-// the account's change time to it, with an audit entry; a sign-in after
-// it survives the same token replayed; an unknown person is no error and
+// the account's change time to it, with an audit entry; the same token
+// again is refused, and a sign-in after the iat survives any token; used
+// token ids are forgotten once expired; an unknown person is no error and
 // changes nothing.
 func TestEndExternalAccess(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
@@ -244,12 +246,16 @@ func TestEndExternalAccess(t *testing.T) {
 			return x
 		}
 
+		logout := func(jti, subject string, iat time.Time) incident.ExternalLogout {
+			return incident.ExternalLogout{Issuer: issuer, Subject: subject, TokenID: jti, IssuedAt: iat, ExpiresAt: iat.Add(2 * time.Minute)}
+		}
+
 		open("before")
 		w.clock.Advance(10 * time.Second)
 		issued := w.clock.Now() // the provider's iat: whole seconds
 		w.clock.Advance(50 * time.Second)
 		from := trailLen(w)
-		found, err := svc.EndExternalAccess(w.ctx, issuer, "p-1", issued)
+		found, err := svc.EndExternalAccess(w.ctx, logout("jti-1", "p-1", issued))
 		if err != nil || !found {
 			t.Fatalf("EndExternalAccess = %v, %v", found, err)
 		}
@@ -264,35 +270,61 @@ func TestEndExternalAccess(t *testing.T) {
 			t.Errorf("trail = %q", got)
 		}
 
-		// The person signs in again; the same token, replayed before
-		// its exp, ends nothing of that, nor moves the change time back.
+		// The person signs in again. The same token, replayed before its
+		// exp, is refused and changes nothing; another token issued as
+		// long ago ends nothing of the new sign-in either, nor moves the
+		// change time back.
 		w.clock.Advance(5 * time.Second)
 		open("again")
-		w.clock.Advance(time.Minute)
-		if _, err := svc.EndExternalAccess(w.ctx, issuer, "p-1", issued); err != nil {
+		w.clock.Advance(20 * time.Second)
+		from = trailLen(w)
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-1", "p-1", issued)); !errors.Is(err, incident.ErrLogoutReplayed) {
+			t.Errorf("replayed token: %v, want ErrLogoutReplayed", err)
+		}
+		if got := trailSince(w, from); len(got) != 0 {
+			t.Errorf("a replayed token left entries %q", got)
+		}
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-2", "p-1", issued)); err != nil {
 			t.Fatal(err)
 		}
 		if !alive("again") {
-			t.Errorf("a replayed logout token ended the sign-in after it")
+			t.Errorf("a logout token issued before the sign-in ended it")
 		}
 		if got := user().UpdatedAt; !got.Equal(after.UpdatedAt) {
-			t.Errorf("replay moved the change time to %v", got)
+			t.Errorf("an old token moved the change time to %v", got)
 		}
 
 		// An iat ahead of the clock (the adapter refuses more than its
 		// skew) ends no more than what exists now.
-		if _, err := svc.EndExternalAccess(w.ctx, issuer, "p-1", w.clock.Now().Add(30*time.Second)); err != nil {
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-3", "p-1", w.clock.Now().Add(30*time.Second))); err != nil {
 			t.Fatal(err)
 		}
 		if alive("again") || !user().UpdatedAt.Equal(w.clock.Now()) {
 			t.Errorf("a logout issued now left the sign-in before it, or set the change time to %v", user().UpdatedAt)
 		}
 
-		if _, err := svc.EndExternalAccess(w.ctx, issuer, "p-1", time.Time{}); !errors.Is(err, incident.ErrInvalidInput) {
-			t.Errorf("logout without a time: %v, want ErrInvalidInput", err)
+		// Used tokens are forgotten once expired (the adapter refuses
+		// them then), at the next logout.
+		w.clock.Advance(3 * time.Minute)
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-4", "p-1", w.clock.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-1", "p-1", issued)); err != nil {
+			t.Errorf("an expired token's id is still kept: %v", err)
+		}
+
+		for name, bad := range map[string]incident.ExternalLogout{
+			"no iat":      {Issuer: issuer, Subject: "p-1", TokenID: "x", ExpiresAt: issued},
+			"no exp":      {Issuer: issuer, Subject: "p-1", TokenID: "x", IssuedAt: issued},
+			"no jti":      {Issuer: issuer, Subject: "p-1", IssuedAt: issued, ExpiresAt: issued},
+			"jti too long": logout(strings.Repeat("j", 256), "p-1", issued),
+		} {
+			if _, err := svc.EndExternalAccess(w.ctx, bad); !errors.Is(err, incident.ErrInvalidInput) {
+				t.Errorf("%s: %v, want ErrInvalidInput", name, err)
+			}
 		}
 		from = trailLen(w)
-		if found, err := svc.EndExternalAccess(w.ctx, issuer, "nobody", issued); err != nil || found {
+		if found, err := svc.EndExternalAccess(w.ctx, logout("jti-5", "nobody", w.clock.Now())); err != nil || found {
 			t.Errorf("unknown person: %v, %v; want false, nil", found, err)
 		}
 		if got := trailSince(w, from); len(got) != 0 {

@@ -15,8 +15,8 @@ import (
 // server with a signed logout token instead of a CSRF token
 // (csrfSignedToken). A valid token ends the sessions and API tokens of
 // the person's account created before its iat at once
-// (Service.EndExternalAccess), so that a replayed one spares a later
-// sign-in. Answers are
+// (Service.EndExternalAccess); a token used already is refused, and would
+// spare a later sign-in anyway. Answers are
 // the specification's: 200, 400 with invalid_request, no-store.
 func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 	if s.idp == nil {
@@ -38,7 +38,13 @@ func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if _, err := s.svc.EndExternalAccess(ctx, lo.Issuer, lo.Subject, lo.IssuedAt); err != nil {
+	_, err = s.svc.EndExternalAccess(ctx, lo)
+	switch {
+	case errors.Is(err, incident.ErrLogoutReplayed), errors.Is(err, incident.ErrInvalidInput):
+		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request"})
+		return
+	case err != nil:
 		s.fail(c, err)
 		return
 	}

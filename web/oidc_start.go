@@ -21,7 +21,7 @@ type IdentityProvider interface {
 	Finish(ctx context.Context, f oidcrp.Flow, q url.Values) (incident.ExternalSignIn, error)
 	// VerifyLogout checks a back-channel logout token and returns whose
 	// sign-in at the provider ended, and when.
-	VerifyLogout(ctx context.Context, raw string) (oidcrp.Logout, error)
+	VerifyLogout(ctx context.Context, raw string) (incident.ExternalLogout, error)
 	// EndSessionURL is the address that signs the person out at the
 	// provider too; oidcrp.ErrNoEndSession when there is none.
 	EndSessionURL(ctx context.Context, issuer, idTokenHint string) (string, error)

@@ -426,9 +426,10 @@ func hostileSignIn(t *testing.T, e *env) *client {
 }
 
 // TestOIDCBackchannelLogoutReplay: a logout token ends only what existed
-// when it was issued — replayed after the person signed in again (it is
-// valid until its exp), it leaves the new session alone — and a token
-// whose iat lies ahead of Tresor's clock beyond the skew is refused.
+// when it was issued. Replayed after the person signed in again (it is
+// valid until its exp) it is refused and ends nothing; another token
+// issued before that sign-in leaves it alone too; a token whose iat lies
+// ahead of Tresor's clock beyond the skew is refused.
 func TestOIDCBackchannelLogoutReplay(t *testing.T) {
 	e, h := newHostileEnv(t)
 	logout := func(tok string) int {
@@ -436,12 +437,12 @@ func TestOIDCBackchannelLogoutReplay(t *testing.T) {
 	}
 	works := func(c *client) bool {
 		t.Helper()
-		w := c.get("/incidents")
-		return w.Code == http.StatusOK
+		return c.get("/incidents").Code == http.StatusOK
 	}
 	first := hostileSignIn(t, e)
 	e.clock.Advance(2 * time.Second)
 	tok := h.LogoutToken(t, "h-1", nil) // issued now, valid for two minutes
+	older := h.LogoutToken(t, "h-1", nil)
 	e.clock.Advance(time.Second)
 	if code := logout(tok); code != http.StatusOK {
 		t.Fatalf("logout = %d", code)
@@ -453,11 +454,14 @@ func TestOIDCBackchannelLogoutReplay(t *testing.T) {
 	e.clock.Advance(5 * time.Second)
 	again := hostileSignIn(t, e)
 	e.clock.Advance(30 * time.Second)
-	if code := logout(tok); code != http.StatusOK {
-		t.Fatalf("replayed logout = %d, want 200 (valid, but about the past)", code)
+	if code := logout(tok); code != http.StatusBadRequest {
+		t.Errorf("replayed logout token = %d, want 400", code)
+	}
+	if code := logout(older); code != http.StatusOK {
+		t.Errorf("another token issued before the sign-in = %d, want 200", code)
 	}
 	if !works(again) {
-		t.Errorf("a replayed logout token ended the sign-in after it")
+		t.Errorf("a logout token issued before the sign-in ended it")
 	}
 
 	ahead := e.clock.Now().Add(oidcrp.MaxSkew + time.Minute)

@@ -21,7 +21,8 @@ func TestVerifyLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	lo, err := rp.VerifyLogout(ctx, h.LogoutToken(t, "h-1", nil))
-	if err != nil || lo.Issuer != h.Issuer || lo.Subject != "h-1" || time.Since(lo.IssuedAt) > time.Minute || lo.IssuedAt.After(time.Now()) {
+	if err != nil || lo.Issuer != h.Issuer || lo.Subject != "h-1" || lo.TokenID == "" || !lo.ExpiresAt.After(lo.IssuedAt) ||
+		time.Since(lo.IssuedAt) > time.Minute || lo.IssuedAt.After(time.Now()) {
 		t.Fatalf("VerifyLogout = %+v, %v", lo, err)
 	}
 	// A provider's clock a little ahead is fine.

@@ -370,38 +370,32 @@ func verifiedEmail(claims map[string]any) string {
 	return s
 }
 
-// Logout is a verified back-channel logout token: whose sign-in at the
-// provider ended, and when the provider said so.
-type Logout struct {
-	Issuer, Subject string
-	IssuedAt        time.Time // the token's iat
-}
-
 // VerifyLogout checks a back-channel logout token (OpenID Connect
 // Back-Channel Logout 1.0): signed by the provider's key, issued by it
 // for this client, not expired, carrying the logout event and no nonce,
 // and with an iat at most [MaxSkew] ahead of Tresor's clock. A token
 // naming only a session ("sid") is refused: Tresor does not keep the
 // provider's session ids, and ending nobody silently would be worse.
-func (r *RP) VerifyLogout(ctx context.Context, raw string) (Logout, error) {
+func (r *RP) VerifyLogout(ctx context.Context, raw string) (incident.ExternalLogout, error) {
 	p, err := r.discover(ctx)
 	if err != nil {
-		return Logout{}, err
+		return incident.ExternalLogout{}, err
 	}
 	lt, err := p.Verifier(&oidc.Config{ClientID: r.cfg.ClientID, Now: r.cfg.Now}).VerifyLogout(r.ctx(ctx), raw)
 	if err != nil {
-		return Logout{}, fmt.Errorf("%w: logout token: %w", ErrRejected, err)
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token: %w", ErrRejected, err)
 	}
 	if lt.Subject == "" {
-		return Logout{}, fmt.Errorf("%w: logout token names no subject", ErrRejected)
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token names no subject", ErrRejected)
 	}
 	// The iat says which sign-ins the token ends (those before it), so
 	// it must be there and must not lie ahead.
 	switch {
 	case lt.IssuedAt.IsZero():
-		return Logout{}, fmt.Errorf("%w: logout token has no iat", ErrRejected)
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token has no iat", ErrRejected)
 	case lt.IssuedAt.After(r.cfg.Now().Add(MaxSkew)):
-		return Logout{}, fmt.Errorf("%w: logout token's iat lies in the future", ErrRejected)
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token's iat lies in the future", ErrRejected)
 	}
-	return Logout{Issuer: lt.Issuer, Subject: lt.Subject, IssuedAt: lt.IssuedAt.UTC()}, nil
+	return incident.ExternalLogout{Issuer: lt.Issuer, Subject: lt.Subject, TokenID: lt.TokenID,
+		IssuedAt: lt.IssuedAt.UTC(), ExpiresAt: lt.Expiry.UTC()}, nil
 }
