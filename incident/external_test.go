@@ -314,9 +314,9 @@ func TestEndExternalAccess(t *testing.T) {
 		}
 
 		for name, bad := range map[string]incident.ExternalLogout{
-			"no iat":      {Issuer: issuer, Subject: "p-1", TokenID: "x", ExpiresAt: issued},
-			"no exp":      {Issuer: issuer, Subject: "p-1", TokenID: "x", IssuedAt: issued},
-			"no jti":      {Issuer: issuer, Subject: "p-1", IssuedAt: issued, ExpiresAt: issued},
+			"no iat":       {Issuer: issuer, Subject: "p-1", TokenID: "x", ExpiresAt: issued},
+			"no exp":       {Issuer: issuer, Subject: "p-1", TokenID: "x", IssuedAt: issued},
+			"no jti":       {Issuer: issuer, Subject: "p-1", IssuedAt: issued, ExpiresAt: issued},
 			"jti too long": logout(strings.Repeat("j", 256), "p-1", issued),
 		} {
 			if _, err := svc.EndExternalAccess(w.ctx, bad); !errors.Is(err, incident.ErrInvalidInput) {

@@ -216,7 +216,10 @@ func testLogoutTokens(t *testing.T, s incident.Store) {
 	if n != 0 {
 		t.Errorf("forgot %d tokens expiring exactly then, want 0", n)
 	}
-	tx(t, s, func(tx incident.Tx) (err error) { n, err = tx.DeleteExpiredLogoutTokens(ctx, exp.Add(time.Microsecond)); return })
+	tx(t, s, func(tx incident.Tx) (err error) {
+		n, err = tx.DeleteExpiredLogoutTokens(ctx, exp.Add(time.Microsecond))
+		return
+	})
 	if n != 3 {
 		t.Errorf("forgot %d expired tokens, want 3", n)
 	}
