@@ -35,7 +35,9 @@ func identityProvider(cfg config, pol *policies.Policy, logger *slog.Logger) (we
 		defer cancel()
 		if err := rp.Discover(ctx); err != nil {
 			logger.Warn("identity provider not reachable at start; tried again at the next sign-in or sign-out", "err", incident.ErrorClass(err))
+			return
 		}
+		logger.Info("identity provider discovered", "sign_out_at_provider", rp.EndSessionOrigin() != "")
 	}()
 	return rp, nil
 }
