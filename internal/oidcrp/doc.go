@@ -22,10 +22,10 @@
 //     text, so that pages can explain it without showing it raw.
 //   - A provider that cannot be reached gives an error wrapping
 //     incident.ErrUnavailable; discovery is retried on the next sign-in.
-//   - A back-channel logout token ([RP.VerifyLogout]) must carry an iat at
-//     most [MaxSkew] ahead of Tresor's clock; the caller ends only what
-//     was created before it, so that a replayed token spares later
-//     sign-ins.
+//   - A back-channel logout token ([RP.VerifyLogout]) must carry a jti, an
+//     exp and an iat at most [MaxSkew] ahead of Tresor's clock; the
+//     domain takes each jti once until its exp and ends only what was
+//     created before the iat, so that a replayed token ends nothing.
 //   - Sign-out at the provider ([RP.EndSessionURL], OpenID Connect
 //     RP-Initiated Logout 1.0) uses the discovery document's
 //     end_session_endpoint only if it is https (http only with an http
