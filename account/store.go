@@ -22,6 +22,9 @@ type Store interface {
 	// DeleteUserSessions revokes every session of a user except those
 	// whose token hash is listed in keep.
 	DeleteUserSessions(ctx context.Context, userID string, keep ...string) error
+	// DeleteUserSessionsBefore revokes the user's sessions created
+	// before createdBefore; later ones stay.
+	DeleteUserSessionsBefore(ctx context.Context, userID string, createdBefore time.Time) error
 	// DeleteStaleSessions removes sessions idle since before idleBefore or
 	// created before createdBefore and returns how many.
 	DeleteStaleSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error)
@@ -57,6 +60,9 @@ type Store interface {
 	RevokeAPIToken(ctx context.Context, userID, id string, at time.Time) error
 	// RevokeUserAPITokens revokes every active token of a user.
 	RevokeUserAPITokens(ctx context.Context, userID string, at time.Time) error
+	// RevokeUserAPITokensBefore revokes, at at, the user's active tokens
+	// created before createdBefore; later ones stay.
+	RevokeUserAPITokensBefore(ctx context.Context, userID string, createdBefore, at time.Time) error
 	// TouchAPIToken records the token's last use.
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 }
@@ -70,4 +76,16 @@ func EndAccess(ctx context.Context, st Store, userID string, now time.Time, keep
 		return err
 	}
 	return st.RevokeUserAPITokens(ctx, userID, now)
+}
+
+// EndAccessBefore ends the user's sessions and revokes (at now) the
+// user's API tokens that were created before createdBefore; those created
+// since stay. It is EndAccess for a message about the past — the identity
+// provider's logout token says who signed out at its iat, which must not
+// end a sign-in that came after it. Same transaction rule as EndAccess.
+func EndAccessBefore(ctx context.Context, st Store, userID string, createdBefore, now time.Time) error {
+	if err := st.DeleteUserSessionsBefore(ctx, userID, createdBefore); err != nil {
+		return err
+	}
+	return st.RevokeUserAPITokensBefore(ctx, userID, createdBefore, now)
 }

@@ -22,7 +22,7 @@ var classSentinels = []struct {
 	{ErrNotSecured, "not_secured"}, {ErrInvalidInput, "invalid_input"}, {ErrConflict, "conflict"},
 	{ErrDuplicate, "duplicate"}, {ErrUnavailable, "unavailable"}, {ErrNoJob, "no_job"},
 	{ErrLegalHold, "legal_hold"}, {ErrPermanent, "permanent"}, {ErrMailHeader, "mail_header"},
-	{ErrContentForbidden, "content_forbidden"}, {ErrStorageFull, "storage_full"},
+	{ErrContentForbidden, "content_forbidden"}, {ErrStorageFull, "storage_full"}, {ErrLogoutReplayed, "logout_replayed"},
 	{context.DeadlineExceeded, "deadline_exceeded"}, {context.Canceled, "canceled"},
 	{io.ErrUnexpectedEOF, "unexpected_eof"}, {fs.ErrNotExist, "not_exist"}, {fs.ErrPermission, "permission"},
 }

@@ -83,6 +83,30 @@ type ExternalIdentities interface {
 	ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore time.Time, limit int) ([]ExternalIdentity, error)
 }
 
+// LogoutTokens is the part of Tx that remembers the identity provider's
+// back-channel logout tokens used, until they expire.
+type LogoutTokens interface {
+	// UseLogoutToken records the token (issuer, jti) as used until
+	// expiresAt; one recorded already gives ErrDuplicate.
+	UseLogoutToken(ctx context.Context, issuer, jti string, expiresAt time.Time) error
+	// DeleteExpiredLogoutTokens forgets the tokens that expired before
+	// before and returns how many.
+	DeleteExpiredLogoutTokens(ctx context.Context, before time.Time) (int64, error)
+}
+
+// ExternalLogout is what the adapter learned from a verified back-channel
+// logout token: whose sign-in at the provider ended, when the provider
+// said so, and the token's id and expiry.
+type ExternalLogout struct {
+	Issuer, Subject string
+	TokenID         string    // jti
+	IssuedAt        time.Time // iat
+	ExpiresAt       time.Time // exp
+}
+
+// ErrLogoutReplayed: this logout token was used already.
+var ErrLogoutReplayed = errors.New("logout token used already")
+
 // ExternalSignIn is what the adapter learned from a verified ID token.
 // Only Issuer, Subject and ClaimValues decide anything; the rest names a
 // new account and never enters the audit log.
@@ -289,17 +313,38 @@ func (s *Service) providerSignInRequired(u User) bool {
 	return s.policy.OIDC.RequireForAllButLocalAdmins && u.Role != RoleAdmin
 }
 
-// EndExternalAccess ends every session and API token of the account
-// linked to (issuer, subject), because the identity provider said the
-// person's sign-in there ended (back-channel logout: signed out, or
-// removed). Sessions and tokens end by the account's change time, which
-// every request checks; the account itself stays as it is. It reports
-// whether such an account exists; an unknown person is no error, as the
-// provider may send logouts for people who never used Tresor.
-func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string) (bool, error) {
+// EndExternalAccess ends the sessions and API tokens of the account
+// linked to (lo.Issuer, lo.Subject) that were created before lo.IssuedAt,
+// because the identity provider said then that the person's sign-in there
+// ended (back-channel logout: signed out, or removed). A logout token is
+// valid until its exp, so a replayed one must not end a later sign-in:
+// each token (issuer, jti) is used once (a second use is
+// ErrLogoutReplayed and changes nothing; used tokens are forgotten once
+// expired, at the next logout), and what was created after its iat stays
+// in any case. Because the provider's iat has whole seconds, the cut-off
+// is the end of that second, and never later than now. The account's
+// change time moves to the cut-off (never back), which every request
+// checks, so that a session that escaped the deletion ends at its next
+// use as well; the account itself stays as it is. It reports whether such
+// an account exists; an unknown person is no error, as the provider may
+// send logouts for people who never used Tresor.
+func (s *Service) EndExternalAccess(ctx context.Context, lo ExternalLogout) (bool, error) {
+	if lo.IssuedAt.IsZero() || lo.ExpiresAt.IsZero() || lo.TokenID == "" || len(lo.TokenID) > maxExternalField || len(lo.Issuer) > maxExternalField {
+		return false, fmt.Errorf("%w: a logout needs its issuer, token id, issue and expiry time", ErrInvalidInput)
+	}
 	found := false
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		id, err := tx.ExternalIdentity(ctx, issuer, subject)
+		now := s.now()
+		if _, err := tx.DeleteExpiredLogoutTokens(ctx, now); err != nil {
+			return err
+		}
+		if err := tx.UseLogoutToken(ctx, lo.Issuer, lo.TokenID, lo.ExpiresAt); err != nil {
+			if errors.Is(err, ErrDuplicate) {
+				return ErrLogoutReplayed
+			}
+			return err
+		}
+		id, err := tx.ExternalIdentity(ctx, lo.Issuer, lo.Subject)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -311,14 +356,92 @@ func (s *Service) EndExternalAccess(ctx context.Context, issuer, subject string)
 			return err
 		}
 		found = true
-		u.UpdatedAt = s.now()
-		if err := tx.UpdateUser(ctx, &u); err != nil {
-			return err
+		cut := lo.IssuedAt.Truncate(time.Second).Add(time.Second)
+		if cut.After(now) {
+			cut = now
 		}
-		if err := account.EndAccess(ctx, tx.Accounts(), u.ID, u.UpdatedAt); err != nil {
+		if cut.After(u.UpdatedAt) {
+			u.UpdatedAt = cut
+			if err := tx.UpdateUser(ctx, &u); err != nil {
+				return err
+			}
+		}
+		if err := account.EndAccessBefore(ctx, tx.Accounts(), u.ID, cut, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, System, ActionExternalLoggedOut, "", map[string]string{"user_id": u.ID})
 	})
-	return found, err
+	if err != nil {
+		return false, err
+	}
+	return found, nil
+}
+
+// SignedOut is what signing out of a session leads to.
+type SignedOut struct {
+	// AtProvider: the account is linked to an identity provider, so the
+	// person is sent on to sign out there too (RP-initiated logout).
+	// Local accounts never are.
+	AtProvider bool
+	// Issuer is the identity provider's issuer when AtProvider.
+	Issuer string
+	// IDTokenHint is the latest ID token the provider issued for the
+	// account (ProviderLogoutHint), to send back as id_token_hint, so
+	// that the provider knows whom to sign out without asking; "" when
+	// none is kept.
+	IDTokenHint string
+}
+
+// SignOut ends the session sessionHash of u, with the sign-out's audit
+// entry, as RecordAuthChange(AuthSignedOut) does, and says whether the
+// person is to sign out at the identity provider as well (ProviderSignOut),
+// with the ID token hint when one is kept. A hint that cannot be read
+// does not stop the sign-out: the provider then asks whom to sign out.
+func (s *Service) SignOut(ctx context.Context, u User, sessionHash string) (SignedOut, error) {
+	out, err := s.ProviderSignOut(ctx, u.ID)
+	if err != nil {
+		return SignedOut{}, err
+	}
+	if out.AtProvider {
+		hint, err := s.ProviderLogoutHint(ctx, u.ID)
+		switch {
+		case err == nil:
+			out.IDTokenHint = hint
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable):
+			// None kept, or no key to open it: sign out without.
+		default:
+			s.log.Warn("sign-out without the ID token hint", "err", ErrorClass(err))
+		}
+	}
+	err = s.RecordAuthChange(ctx, u.Actor(), AuthSignedOut, u.ID, func(ctx context.Context, acc account.Store) error {
+		return acc.DeleteSession(ctx, sessionHash)
+	})
+	if err != nil {
+		return SignedOut{}, err
+	}
+	return out, nil
+}
+
+// ProviderSignOut says whether signing out of a session of the account
+// userID goes on to the identity provider: exactly when the account is
+// linked to one. Whether that provider offers it is the adapter's to say.
+// The pages of such a session allow their forms to lead there (the CSP's
+// form-action), the pages of others do not.
+func (s *Service) ProviderSignOut(ctx context.Context, userID string) (SignedOut, error) {
+	var out SignedOut
+	err := s.store.View(ctx, func(tx Tx) error {
+		id, err := tx.ExternalIdentityOf(ctx, userID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		out = SignedOut{AtProvider: true, Issuer: id.Issuer}
+		return nil
+	})
+	if err != nil {
+		return SignedOut{}, err
+	}
+	return out, nil
 }

@@ -1,11 +1,15 @@
 package incident_test
 
 import (
+	"bytes"
+	"crypto/rand"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/policies"
 )
@@ -199,9 +203,12 @@ func TestRequireProviderSignIn(t *testing.T) {
 	}
 }
 
-// TestEndExternalAccess: a logout from the identity provider moves the
-// account's change time (which ends its sessions and tokens) with an
-// audit entry; an unknown person is no error and changes nothing.
+// TestEndExternalAccess: a logout from the identity provider ends the
+// sessions and API tokens created before the logout token's iat and moves
+// the account's change time to it, with an audit entry; the same token
+// again is refused, and a sign-in after the iat survives any token; used
+// token ids are forgotten once expired; an unknown person is no error and
+// changes nothing.
 func TestEndExternalAccess(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		svc := oidcService(w)
@@ -210,28 +217,172 @@ func TestEndExternalAccess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.clock.Advance(time.Minute)
+		acc := w.store.Accounts()
+		open := func(name string) {
+			t.Helper()
+			now := w.clock.Now()
+			if err := acc.CreateSession(w.ctx, account.Session{TokenHash: "s-" + name, UserID: u.ID, Stage: account.StageActive, CSRF: "c", CreatedAt: now, LastSeenAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			if err := acc.CreateAPIToken(w.ctx, account.APIToken{ID: "t-" + name, UserID: u.ID, Name: name, TokenHash: "h-" + name, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		alive := func(name string) bool {
+			t.Helper()
+			_, serr := acc.Session(w.ctx, "s-"+name)
+			tok, terr := acc.APITokenByHash(w.ctx, "h-"+name)
+			if terr != nil || (serr == nil) != tok.Active(w.clock.Now()) {
+				t.Fatalf("%s: session %v, token %+v %v: not both alive or both ended", name, serr, tok, terr)
+			}
+			return serr == nil
+		}
+		user := func() incident.User {
+			t.Helper()
+			x, err := svc.User(w.ctx, w.admin, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+
+		logout := func(jti, subject string, iat time.Time) incident.ExternalLogout {
+			return incident.ExternalLogout{Issuer: issuer, Subject: subject, TokenID: jti, IssuedAt: iat, ExpiresAt: iat.Add(2 * time.Minute)}
+		}
+
+		open("before")
+		w.clock.Advance(10 * time.Second)
+		issued := w.clock.Now() // the provider's iat: whole seconds
+		w.clock.Advance(50 * time.Second)
 		from := trailLen(w)
-		found, err := svc.EndExternalAccess(w.ctx, issuer, "p-1")
+		found, err := svc.EndExternalAccess(w.ctx, logout("jti-1", "p-1", issued))
 		if err != nil || !found {
 			t.Fatalf("EndExternalAccess = %v, %v", found, err)
 		}
-		after, err := svc.User(w.ctx, w.admin, u.ID)
-		if err != nil {
-			t.Fatal(err)
+		after := user()
+		if want := issued.Add(time.Second); !after.UpdatedAt.Equal(want) || after.Disabled || after.Role != u.Role {
+			t.Errorf("account after logout = %+v, want only its change time moved to %v", after, want)
 		}
-		if !after.UpdatedAt.After(u.UpdatedAt) || after.Disabled || after.Role != u.Role {
-			t.Errorf("account after logout = %+v, want only its change time moved", after)
+		if alive("before") {
+			t.Errorf("the sign-in before the logout survived it")
 		}
 		if got := trailSince(w, from); !slices.Equal(got, []string{"auth.provider_logged_out"}) {
 			t.Errorf("trail = %q", got)
 		}
+
+		// The person signs in again. The same token, replayed before its
+		// exp, is refused and changes nothing; another token issued as
+		// long ago ends nothing of the new sign-in either, nor moves the
+		// change time back.
+		w.clock.Advance(5 * time.Second)
+		open("again")
+		w.clock.Advance(20 * time.Second)
 		from = trailLen(w)
-		if found, err := svc.EndExternalAccess(w.ctx, issuer, "nobody"); err != nil || found {
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-1", "p-1", issued)); !errors.Is(err, incident.ErrLogoutReplayed) {
+			t.Errorf("replayed token: %v, want ErrLogoutReplayed", err)
+		}
+		if got := trailSince(w, from); len(got) != 0 {
+			t.Errorf("a replayed token left entries %q", got)
+		}
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-2", "p-1", issued)); err != nil {
+			t.Fatal(err)
+		}
+		if !alive("again") {
+			t.Errorf("a logout token issued before the sign-in ended it")
+		}
+		if got := user().UpdatedAt; !got.Equal(after.UpdatedAt) {
+			t.Errorf("an old token moved the change time to %v", got)
+		}
+
+		// An iat ahead of the clock (the adapter refuses more than its
+		// skew) ends no more than what exists now.
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-3", "p-1", w.clock.Now().Add(30*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+		if alive("again") || !user().UpdatedAt.Equal(w.clock.Now()) {
+			t.Errorf("a logout issued now left the sign-in before it, or set the change time to %v", user().UpdatedAt)
+		}
+
+		// Used tokens are forgotten once expired (the adapter refuses
+		// them then), at the next logout.
+		w.clock.Advance(3 * time.Minute)
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-4", "p-1", w.clock.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.EndExternalAccess(w.ctx, logout("jti-1", "p-1", issued)); err != nil {
+			t.Errorf("an expired token's id is still kept: %v", err)
+		}
+
+		for name, bad := range map[string]incident.ExternalLogout{
+			"no iat":       {Issuer: issuer, Subject: "p-1", TokenID: "x", ExpiresAt: issued},
+			"no exp":       {Issuer: issuer, Subject: "p-1", TokenID: "x", IssuedAt: issued},
+			"no jti":       {Issuer: issuer, Subject: "p-1", IssuedAt: issued, ExpiresAt: issued},
+			"jti too long": logout(strings.Repeat("j", 256), "p-1", issued),
+		} {
+			if _, err := svc.EndExternalAccess(w.ctx, bad); !errors.Is(err, incident.ErrInvalidInput) {
+				t.Errorf("%s: %v, want ErrInvalidInput", name, err)
+			}
+		}
+		from = trailLen(w)
+		if found, err := svc.EndExternalAccess(w.ctx, logout("jti-5", "nobody", w.clock.Now())); err != nil || found {
 			t.Errorf("unknown person: %v, %v; want false, nil", found, err)
 		}
 		if got := trailSince(w, from); len(got) != 0 {
 			t.Errorf("unknown person left entries %q", got)
+		}
+	})
+}
+
+// TestSignOut: signing out ends the session with its audit entry; the
+// person goes on to the identity provider exactly when the account is
+// linked to one, with the kept ID token as hint when there is one.
+func TestSignOut(t *testing.T) {
+	eachDB(t, func(t *testing.T, w *world) {
+		oidcService(w)
+		sealer, err := account.NewSealer(bytes.Repeat([]byte{9}, 32), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := incident.NewService(w.store, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now), incident.WithTokenSealer(sealer))
+		w.svc = svc
+		linked, err := svc.SignInExternal(w.ctx, incident.ExternalSignIn{Issuer: issuer, Subject: "p-1", ClaimValues: []string{"tresor-fachkraft"},
+			IDToken: "header.claims-of-p-1.signature"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		noToken, err := svc.SignInExternal(w.ctx, incident.ExternalSignIn{Issuer: issuer, Subject: "p-2", ClaimValues: []string{"tresor-fachkraft"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		local, err := svc.User(w.ctx, w.admin, w.worker.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			u    incident.User
+			want incident.SignedOut
+		}{
+			{"local account", local, incident.SignedOut{}},
+			{"linked account", linked, incident.SignedOut{AtProvider: true, Issuer: issuer, IDTokenHint: "header.claims-of-p-1.signature"}},
+			{"linked account without a kept ID token", noToken, incident.SignedOut{AtProvider: true, Issuer: issuer}},
+		} {
+			now := w.clock.Now()
+			hash := "s-" + tc.u.ID
+			if err := w.store.Accounts().CreateSession(w.ctx, account.Session{TokenHash: hash, UserID: tc.u.ID, Stage: account.StageActive, CSRF: "c", CreatedAt: now, LastSeenAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			from := trailLen(w)
+			got, err := svc.SignOut(w.ctx, tc.u, hash)
+			if err != nil || got != tc.want {
+				t.Errorf("%s: SignOut = %+v, %v; want %+v", tc.name, got, err, tc.want)
+			}
+			if _, err := w.store.Accounts().Session(w.ctx, hash); !errors.Is(err, incident.ErrNotFound) {
+				t.Errorf("%s: session after sign-out: %v", tc.name, err)
+			}
+			if got := trailSince(w, from); !slices.Equal(got, []string{"auth.signed_out"}) {
+				t.Errorf("%s: trail = %q", tc.name, got)
+			}
 		}
 	})
 }

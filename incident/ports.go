@@ -153,6 +153,7 @@ type Tx interface {
 	// LostAt to at; ErrNotFound when the worker has no device row.
 	NoteCaptureLost(ctx context.Context, workerID string, at time.Time) error
 	ExternalIdentities
+	LogoutTokens
 }
 
 // IncidentFilter narrows Incidents. Zero fields match everything.

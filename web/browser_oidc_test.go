@@ -2,11 +2,12 @@ package web
 
 import (
 	"crypto/rand"
-	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tresor-evidence/tresor/internal/oidcrp"
@@ -18,9 +19,15 @@ import (
 // OpenID provider on another site (127.0.0.1 against Tresor's localhost):
 // the login page's "Anmelden mit …", the provider, the way back on which
 // the SameSite=Strict session cookie is not sent, and the worker's page.
+// Then the sign-out: Tresor's button ends the session and sends the
+// browser on to the provider's end-session endpoint — which the page's
+// CSP form-action must allow, or Chromium stops at the redirect — and the
+// provider sends it back to Tresor's signed-out page; the old session
+// cookie no longer works.
 func TestBrowserOIDCSignIn(t *testing.T) {
 	exe := requireChromium(t)
 	shots := screenshotDir(t)
+	axe := axeScript(t)
 	for _, vp := range pageViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
@@ -35,18 +42,13 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 				Email: "wiebke@traeger.example.org", Groups: []string{"tresor-fachkraft"}})
 			p.SignInAs("s-wiebke")
 			p.UseLoginForm()
+			p.AllowPostLogoutRedirect(base + "/signed-out")
 			rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-				RedirectURL: base + "/auth/oidc/callback", Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+				RedirectURL: base + "/auth/oidc/callback", PostLogoutRedirectURL: base + "/signed-out", Claim: oidctest.GroupsClaim, Rand: rand.Reader})
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-				Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
-				IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.h = e.srv.Handler()
+			useIdentityProvider(t, e, rp, "Träger-Login")
 			ts.Config.Handler = e.h
 			ts.Start()
 			t.Cleanup(ts.Close)
@@ -66,6 +68,35 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 			}
 			pg.checkLayout()
 			pg.shot("oidc-signed-in")
+
+			cookies, err := chromedp.Call(pg.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var session string
+			for _, ck := range cookies.Cookies {
+				if ck.Name == "tresor" {
+					session = ck.Value
+				}
+			}
+			if session == "" {
+				t.Fatal("no session cookie after signing in")
+			}
+			pg.press(`form[action="/logout"] button`)
+			if got := run(pg, chromedp.Location()); got != base+"/signed-out" {
+				t.Fatalf("after signing out the browser is at %s, want %s/signed-out", got, base)
+			}
+			pg.see("Abgemeldet", "Sie sind von Tresor und bei Träger-Login abgemeldet.", "Wieder anmelden")
+			pg.checkHeader()
+			pg.checkAxe(axe)
+			pg.shot("oidc-signed-out")
+			old := e.anon()
+			old.cookies["tresor"] = session
+			if w := old.get("/incidents"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+				t.Errorf("the session after signing out = %d %s, want it ended", w.Code, w.Header().Get("Location"))
+			}
+			pg.press("#sign-in-again")
+			pg.see("Anmelden", "Anmelden mit Träger-Login")
 		})
 	}
 }

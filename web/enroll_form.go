@@ -81,7 +81,7 @@ func (s *Server) setupView(u incident.User, key []byte) (enrollView, error) {
 // never stored (Cache-Control: no-store, as every page).
 func (s *Server) renderSetup(c *gin.Context, status int, v enrollView) {
 	if v.QR != "" {
-		c.Header("Content-Security-Policy", cspDataImages)
+		c.Header("Content-Security-Policy", s.pageCSP(c, true))
 	}
 	s.render(c, status, "second_factor_setup", v)
 }

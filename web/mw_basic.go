@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -67,6 +68,23 @@ const (
 	// second-factor set-up.
 	cspDataImages = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+
+// pageCSP is the CSP of the request's page: csp, or cspDataImages for a
+// page that shows a QR code. The form-action of the pages of a session
+// whose sign-out goes on to the identity provider (rs.formOrigin, set by
+// loadSession) allows exactly the origin of the provider's end-session
+// endpoint besides 'self': the sign-out form's answer redirects there, and
+// form-action governs the redirects after a form too.
+func (s *Server) pageCSP(c *gin.Context, dataImages bool) string {
+	p := csp
+	if dataImages {
+		p = cspDataImages
+	}
+	if o := st(c).formOrigin; o != "" {
+		p = strings.Replace(p, "form-action 'self'", "form-action 'self' "+o, 1)
+	}
+	return p
+}
 
 // securityHeaders sets the headers every response carries.
 func (s *Server) securityHeaders(c *gin.Context) {

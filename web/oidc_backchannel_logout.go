@@ -13,8 +13,10 @@ import (
 // oidcBackchannelLogout takes the identity provider's back-channel logout
 // (OpenID Connect Back-Channel Logout 1.0): a POST from the provider's
 // server with a signed logout token instead of a CSRF token
-// (csrfSignedToken). A valid token ends every session and API token of
-// the person's account at once (Service.EndExternalAccess). Answers are
+// (csrfSignedToken). A valid token ends the sessions and API tokens of
+// the person's account created before its iat at once
+// (Service.EndExternalAccess); a token used already is refused, and would
+// spare a later sign-in anyway. Answers are
 // the specification's: 200, 400 with invalid_request, no-store.
 func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 	if s.idp == nil {
@@ -23,7 +25,7 @@ func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	ctx := c.Request.Context()
-	iss, sub, err := s.idp.VerifyLogout(ctx, c.PostForm("logout_token"))
+	lo, err := s.idp.VerifyLogout(ctx, c.PostForm("logout_token"))
 	switch {
 	case errors.Is(err, oidcrp.ErrRejected):
 		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", err.Error())
@@ -36,7 +38,13 @@ func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if _, err := s.svc.EndExternalAccess(ctx, iss, sub); err != nil {
+	_, err = s.svc.EndExternalAccess(ctx, lo)
+	switch {
+	case errors.Is(err, incident.ErrLogoutReplayed), errors.Is(err, incident.ErrInvalidInput):
+		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request"})
+		return
+	case err != nil:
 		s.fail(c, err)
 		return
 	}

@@ -20,8 +20,14 @@ type IdentityProvider interface {
 	// Finish checks the provider's answer against the flow.
 	Finish(ctx context.Context, f oidcrp.Flow, q url.Values) (incident.ExternalSignIn, error)
 	// VerifyLogout checks a back-channel logout token and returns whose
-	// sign-in at the provider ended.
-	VerifyLogout(ctx context.Context, raw string) (issuer, subject string, err error)
+	// sign-in at the provider ended, and when.
+	VerifyLogout(ctx context.Context, raw string) (incident.ExternalLogout, error)
+	// EndSessionURL is the address that signs the person out at the
+	// provider too; oidcrp.ErrNoEndSession when there is none.
+	EndSessionURL(ctx context.Context, issuer, idTokenHint string) (string, error)
+	// EndSessionOrigin is the origin of that address once known, else "";
+	// it never reaches the provider.
+	EndSessionOrigin() string
 }
 
 // oidcFlowCookie holds the started flow (state, nonce, PKCE verifier). It

@@ -2,16 +2,19 @@ package web
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"html"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/incident/audit"
 	"github.com/tresor-evidence/tresor/internal/oidcrp"
 	"github.com/tresor-evidence/tresor/internal/oidcrp/oidctest"
 	"github.com/tresor-evidence/tresor/policies"
@@ -21,6 +24,9 @@ import (
 // stops when the provider sends it there and hands the answer to the
 // in-process handler.
 const oidcRedirect = "http://tresor.test/auth/oidc/callback"
+
+// oidcSignedOut is Tresor's post-logout redirect URI in these tests.
+const oidcSignedOut = "http://tresor.test/signed-out"
 
 const oidcTestPolicy = `oidc:
   claim: groups
@@ -44,19 +50,27 @@ func newOIDCEnv(t *testing.T, extraPolicy string) (*env, *oidctest.Provider) {
 		Email: "wiebke@traeger.example.org", Groups: []string{"alle", "tresor-fachkraft"}})
 	p.SetUser(oidctest.User{Subject: "s-lars", Username: "lars@traeger.example.org", Name: "Lars Leitung", Groups: []string{"tresor-leitung"}})
 	p.SetUser(oidctest.User{Subject: "s-gast", Username: "gast@traeger.example.org", Name: "Gast", Groups: []string{"alle"}})
+	p.AllowPostLogoutRedirect(oidcSignedOut)
 	rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-		RedirectURL: oidcRedirect, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+		RedirectURL: oidcRedirect, PostLogoutRedirectURL: oidcSignedOut, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
-		IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Träger-Login")
 	return e, p
+}
+
+// useIdentityProvider serves e with rp as its identity provider, named
+// name on the login page.
+func useIdentityProvider(t *testing.T, e *env, rp IdentityProvider, name string) {
+	t.Helper()
+	srv, err := New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
+		IdentityProvider: rp, IdentityProviderName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, e.h = srv, srv.Handler()
 }
 
 // atProvider plays the browser at the provider: it follows the
@@ -247,12 +261,7 @@ func TestOIDCHostileIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Test")
 	callback := func(c *client) (url.Values, int, string) {
 		start := c.get("/auth/oidc/start")
 		q := atProvider(t, start.Header().Get("Location"))
@@ -323,12 +332,7 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Test")
 	w := e.anon().get("/auth/oidc/start")
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(html.UnescapeString(w.Body.String()), "nicht erreichbar") {
 		t.Errorf("start with the provider away = %d", w.Code)
@@ -345,17 +349,16 @@ func newHostileEnv(t *testing.T) (*env, *oidctest.Hostile) {
 	}
 	e := newEnvPolicy(t, false, pol)
 	h := oidctest.StartHostile(t)
+	// Tokens are issued and checked on the test's clock, on which
+	// sessions start too, so that a logout token's iat can be set
+	// between sign-ins.
+	h.SetClock(e.clock.Now)
 	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect,
-		Claim: "groups", Rand: rand.Reader})
+		PostLogoutRedirectURL: oidcSignedOut, Claim: "groups", Rand: rand.Reader, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	useIdentityProvider(t, e, rp, "Test")
 	return e, h
 }
 
@@ -407,5 +410,249 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 	}
 	if w := api.get("/api/v1/incidents"); w.Code != http.StatusUnauthorized {
 		t.Errorf("API token after logout = %d, want 401", w.Code)
+	}
+}
+
+// hostileSignIn signs the hostile provider's person in with a new
+// browser.
+func hostileSignIn(t *testing.T, e *env) *client {
+	t.Helper()
+	c := e.anon()
+	start := c.get("/auth/oidc/start")
+	if w := c.get("/auth/oidc/callback?" + atProvider(t, start.Header().Get("Location")).Encode()); w.Code != http.StatusOK {
+		t.Fatalf("sign-in = %d", w.Code)
+	}
+	return c
+}
+
+// TestOIDCBackchannelLogoutReplay: a logout token ends only what existed
+// when it was issued. Replayed after the person signed in again (it is
+// valid until its exp) it is refused and ends nothing; another token
+// issued before that sign-in leaves it alone too; a token whose iat lies
+// ahead of Tresor's clock beyond the skew is refused.
+func TestOIDCBackchannelLogoutReplay(t *testing.T) {
+	e, h := newHostileEnv(t)
+	logout := func(tok string) int {
+		return e.anon().do(http.MethodPost, "/auth/oidc/backchannel-logout", url.Values{"logout_token": {tok}}).Code
+	}
+	works := func(c *client) bool {
+		t.Helper()
+		return c.get("/incidents").Code == http.StatusOK
+	}
+	first := hostileSignIn(t, e)
+	e.clock.Advance(2 * time.Second)
+	tok := h.LogoutToken(t, "h-1", nil) // issued now, valid for two minutes
+	older := h.LogoutToken(t, "h-1", nil)
+	e.clock.Advance(time.Second)
+	if code := logout(tok); code != http.StatusOK {
+		t.Fatalf("logout = %d", code)
+	}
+	if works(first) {
+		t.Fatalf("the session before the logout survived it")
+	}
+
+	e.clock.Advance(5 * time.Second)
+	again := hostileSignIn(t, e)
+	e.clock.Advance(30 * time.Second)
+	if code := logout(tok); code != http.StatusBadRequest {
+		t.Errorf("replayed logout token = %d, want 400", code)
+	}
+	if code := logout(older); code != http.StatusOK {
+		t.Errorf("another token issued before the sign-in = %d, want 200", code)
+	}
+	if !works(again) {
+		t.Errorf("a logout token issued before the sign-in ended it")
+	}
+
+	ahead := e.clock.Now().Add(oidcrp.MaxSkew + time.Minute)
+	future := h.LogoutToken(t, "h-1", func(c, _ map[string]any) { c["iat"] = ahead.Unix(); c["exp"] = ahead.Add(time.Minute).Unix() })
+	if code := logout(future); code != http.StatusBadRequest {
+		t.Errorf("logout token issued in the future = %d, want 400", code)
+	}
+	if !works(again) {
+		t.Errorf("a logout token from the future ended the session")
+	}
+}
+
+// endSessionEndpoint reads the provider's discovery document.
+func endSessionEndpoint(t *testing.T, issuer string) string {
+	t.Helper()
+	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.EndSession == "" {
+		t.Fatalf("discovery names no end_session_endpoint (%v)", err)
+	}
+	return doc.EndSession
+}
+
+// cspWithForms is csp with the form-action the pages of a session that
+// signs out at the provider have.
+func cspWithForms(origin string) string {
+	return "default-src 'self'; frame-ancestors 'none'; form-action 'self' " + origin + "; base-uri 'none'"
+}
+
+// TestOIDCSignOutAtProvider: a linked account's sign-out ends the Tresor
+// session and sends the browser on to the provider's end-session endpoint
+// (303) with the client id, the post-logout address and the ID token of
+// the sign-in as hint; the provider takes them and sends it back to
+// /signed-out. Its pages' CSP lets forms lead to exactly that
+// origin; a local account's pages, and anyone's without a session, do not,
+// and its sign-out stays at Tresor.
+func TestOIDCSignOutAtProvider(t *testing.T) {
+	e, p := newOIDCEnv(t, "")
+	endpoint := endSessionEndpoint(t, p.Issuer)
+	c := e.anon()
+	if resp, _ := oidcSignIn(t, c, p, "s-wiebke"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in = %d", resp.StatusCode)
+	}
+	w := c.get("/incidents")
+	if w.Code != http.StatusOK {
+		t.Fatalf("incidents = %d", w.Code)
+	}
+	if got, want := w.Header().Get("Content-Security-Policy"), cspWithForms(p.Issuer); got != want {
+		t.Errorf("linked account's page: CSP %q, want %q", got, want)
+	}
+	// The ID token of the sign-in, kept sealed, goes back as the hint.
+	var hint string
+	err := e.store.View(e.ctx, func(tx incident.Tx) error {
+		id, err := tx.ExternalIdentity(e.ctx, p.Issuer, "s-wiebke")
+		if err != nil {
+			return err
+		}
+		hint, err = e.svc.ProviderLogoutHint(e.ctx, id.UserID)
+		return err
+	})
+	if err != nil || strings.Count(hint, ".") != 2 {
+		t.Fatalf("ID token hint = %q, %v", hint, err)
+	}
+	trail := func() []audit.Entry {
+		t.Helper()
+		es, err := e.svc.Trail(e.ctx, e.users["anna"].Actor(), incident.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+	from := len(trail())
+	w = c.post("/logout")
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("sign-out = %d", w.Code)
+	}
+	to, err := url.Parse(w.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base := to.Scheme + "://" + to.Host + to.Path; base != endpoint {
+		t.Errorf("sign-out leads to %s, want the end-session endpoint %s", base, endpoint)
+	}
+	if q, want := to.Query(), (url.Values{"client_id": {p.ClientID}, "post_logout_redirect_uri": {oidcSignedOut}, "id_token_hint": {hint}}); !reflect.DeepEqual(q, want) {
+		t.Errorf("end-session query %v, want %v", q, want)
+	}
+	if got := trail()[from:]; len(got) != 1 || got[0].Action != string(incident.AuthSignedOut) {
+		t.Errorf("sign-out recorded %+v, want one auth.signed_out", got)
+	}
+	if w := c.get("/incidents"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login") {
+		t.Errorf("session after sign-out = %d %s, want it ended", w.Code, w.Header().Get("Location"))
+	}
+
+	// The provider takes the request and sends the browser back.
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(to.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != oidcSignedOut {
+		t.Fatalf("provider's end-session answered %s to %q, want %s", resp.Status, loc, oidcSignedOut)
+	}
+	w = c.get("/signed-out")
+	if body := html.UnescapeString(w.Body.String()); w.Code != http.StatusOK || !strings.Contains(body, "Sie sind von Tresor und bei Träger-Login abgemeldet.") {
+		t.Errorf("signed-out page = %d", w.Code)
+	}
+	if got := w.Header().Get("Content-Security-Policy"); got != csp {
+		t.Errorf("signed-out page without a session: CSP %q, want %q", got, csp)
+	}
+	en := e.anon()
+	en.header.Set("Accept-Language", "en")
+	if body := html.UnescapeString(en.get("/signed-out").Body.String()); !strings.Contains(body, "You are signed out of Tresor and of Träger-Login.") {
+		t.Errorf("English signed-out page lacks its text")
+	}
+
+	// A local account, with the provider's origin known: as before.
+	local := e.as("wanda")
+	w = local.get("/incidents")
+	if got := w.Header().Get("Content-Security-Policy"); w.Code != http.StatusOK || got != csp {
+		t.Errorf("local account's page = %d, CSP %q, want %q", w.Code, got, csp)
+	}
+	if w := local.post("/logout"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?done=signed_out" {
+		t.Errorf("local sign-out = %d to %q, want /login?done=signed_out", w.Code, w.Header().Get("Location"))
+	}
+	if got := e.anon().get("/login").Header().Get("Content-Security-Policy"); got != csp {
+		t.Errorf("login page: CSP %q, want %q", got, csp)
+	}
+	// A signed-in person is not told they are signed out.
+	if w := e.as("otto").get("/signed-out"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
+		t.Errorf("signed-out page with a session = %d %s", w.Code, w.Header().Get("Location"))
+	}
+}
+
+// TestOIDCSignOutOriginNotYetKnown: when the page the sign-out form was
+// on did not allow the provider's origin yet (no discovery since start),
+// the browser would refuse the redirect; the person lands on the
+// signed-out page, which says that the provider's sign-in may remain.
+func TestOIDCSignOutOriginNotYetKnown(t *testing.T) {
+	e, p := newOIDCEnv(t, "")
+	c := e.anon()
+	if resp, _ := oidcSignIn(t, c, p, "s-wiebke"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in = %d", resp.StatusCode)
+	}
+	// Tresor restarts: a relying party that has not discovered yet.
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+		RedirectURL: oidcRedirect, PostLogoutRedirectURL: oidcSignedOut, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	useIdentityProvider(t, e, rp, "Träger-Login")
+	if got := c.get("/incidents").Header().Get("Content-Security-Policy"); got != csp {
+		t.Fatalf("page before discovery: CSP %q, want %q", got, csp)
+	}
+	w := c.post("/logout")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/signed-out?provider=unreached" {
+		t.Fatalf("sign-out = %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if w := c.get("/incidents"); w.Code != http.StatusSeeOther {
+		t.Errorf("session after sign-out = %d, want it ended", w.Code)
+	}
+	body := html.UnescapeString(c.get("/signed-out?provider=unreached").Body.String())
+	if !strings.Contains(body, "Bei Träger-Login konnten Sie nicht mit abgemeldet werden") {
+		t.Errorf("signed-out page does not say the provider's sign-in may remain")
+	}
+	// Discovery happened on that use: the next page allows the origin.
+	again := e.anon()
+	if resp, _ := oidcSignIn(t, again, p, "s-wiebke"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in = %d", resp.StatusCode)
+	}
+	if got, want := again.get("/incidents").Header().Get("Content-Security-Policy"), cspWithForms(p.Issuer); got != want {
+		t.Errorf("page after discovery: CSP %q, want %q", got, want)
+	}
+}
+
+// TestOIDCSignOutWithoutEndSession: a provider whose discovery names no
+// end_session_endpoint changes nothing: the linked account's pages have
+// form-action 'self' only and its sign-out stays at Tresor.
+func TestOIDCSignOutWithoutEndSession(t *testing.T) {
+	e, _ := newHostileEnv(t)
+	c := hostileSignIn(t, e)
+	if got := c.get("/incidents").Header().Get("Content-Security-Policy"); got != csp {
+		t.Errorf("CSP %q, want %q", got, csp)
+	}
+	if w := c.post("/logout"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?done=signed_out" {
+		t.Errorf("sign-out = %d to %q, want /login?done=signed_out", w.Code, w.Header().Get("Location"))
 	}
 }

@@ -98,6 +98,9 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/auth/oidc/start", access: public, handler: (*Server).oidcStart},
 		{method: http.MethodGet, path: "/auth/oidc/callback", access: public, handler: (*Server).oidcCallback},
 		{method: http.MethodPost, path: "/auth/oidc/backchannel-logout", access: public, csrf: csrfSignedToken, handler: (*Server).oidcBackchannelLogout},
+		// Where the identity provider sends the browser after signing
+		// out there (the post-logout redirect URI).
+		{method: http.MethodGet, path: "/signed-out", access: public, handler: (*Server).signedOut},
 		{method: http.MethodGet, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorForm},
 		{method: http.MethodPost, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorSubmit},
 

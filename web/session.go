@@ -52,7 +52,11 @@ func (s *Server) loadSession(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if err := s.resolveSession(c, rs); err != nil {
+	err := s.resolveSession(c, rs)
+	if err == nil && rs.session != nil && !isAPI(c.Request.URL.Path) {
+		err = s.allowProviderSignOut(c, rs)
+	}
+	if err != nil {
 		if isAPI(c.Request.URL.Path) {
 			s.failJSON(c, err)
 		} else {
@@ -62,6 +66,27 @@ func (s *Server) loadSession(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// allowProviderSignOut sets the page's CSP to let forms lead to the
+// identity provider's end-session endpoint when the session's sign-out
+// goes on there: the account is linked to the provider (the domain's
+// rule) and the provider's end-session origin is known (discovered).
+func (s *Server) allowProviderSignOut(c *gin.Context, rs *reqState) error {
+	if s.idp == nil {
+		return nil
+	}
+	origin := s.idp.EndSessionOrigin()
+	if origin == "" {
+		return nil
+	}
+	out, err := s.svc.ProviderSignOut(c.Request.Context(), rs.user.ID)
+	if err != nil || !out.AtProvider {
+		return err
+	}
+	rs.formOrigin = origin
+	c.Header("Content-Security-Policy", s.pageCSP(c, false))
+	return nil
 }
 
 func (s *Server) resolveSession(c *gin.Context, rs *reqState) error {

@@ -22,6 +22,10 @@ type reqState struct {
 	// request's (a form shown again after a POST), for the links and
 	// forms that point back to the page itself.
 	page string
+	// formOrigin is the origin of the identity provider's end-session
+	// endpoint when the session's sign-out goes on there (see pageCSP),
+	// else "".
+	formOrigin string
 }
 
 const stateKey = "tresor.state"

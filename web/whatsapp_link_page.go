@@ -35,6 +35,6 @@ func (s *Server) whatsappLinkPage(c *gin.Context) {
 	}
 	// The QR code is drawn into the page as a data: image; the security
 	// headers already forbid storing the page (Cache-Control: no-store).
-	c.Header("Content-Security-Policy", cspDataImages)
+	c.Header("Content-Security-Policy", s.pageCSP(c, true))
 	s.render(c, http.StatusOK, "whatsapp_link", v)
 }

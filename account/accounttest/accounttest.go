@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"TokenTouch", testTokenTouch},
 		{"TokensJoinTransaction", testTokensJoinTx},
 		{"EndAccess", testEndAccess},
+		{"EndAccessBefore", testEndAccessBefore},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -96,5 +97,38 @@ func testEndAccess(t *testing.T, h Harness) {
 	}
 	if tok, err := h.Store.APITokenByHash(ctx, "hash-t2"); err != nil || !tok.Active(t0) {
 		t.Errorf("token of u2 after EndAccess: %+v, %v; want active", tok, err)
+	}
+}
+
+// testEndAccessBefore: only what was created before the cut-off ends,
+// only the user's, and a token revoked already keeps its time.
+func testEndAccessBefore(t *testing.T, h Harness) {
+	ctx := context.Background()
+	h.AddUser(t, "u1")
+	h.AddUser(t, "u2")
+	cut := t0.Add(time.Minute)
+	must(t, h.Store.CreateSession(ctx, session("old", "u1", t0)))
+	must(t, h.Store.CreateSession(ctx, session("just-before", "u1", cut.Add(-time.Microsecond))))
+	must(t, h.Store.CreateSession(ctx, session("at-cut", "u1", cut)))
+	must(t, h.Store.CreateSession(ctx, session("new", "u1", cut.Add(time.Second))))
+	must(t, h.Store.CreateSession(ctx, session("other", "u2", t0)))
+	must(t, h.Store.CreateAPIToken(ctx, apiToken("old", "u1", t0)))
+	must(t, h.Store.CreateAPIToken(ctx, apiToken("revoked", "u1", t0)))
+	must(t, h.Store.RevokeAPIToken(ctx, "u1", "revoked", t0.Add(time.Second)))
+	must(t, h.Store.CreateAPIToken(ctx, apiToken("new", "u1", cut.Add(time.Second))))
+	must(t, h.Store.CreateAPIToken(ctx, apiToken("other", "u2", t0)))
+	at := t0.Add(time.Hour)
+	must(t, account.EndAccessBefore(ctx, h.Store, "u1", cut, at))
+	for hash, want := range map[string]bool{"old": false, "just-before": false, "at-cut": true, "new": true, "other": true} {
+		_, err := h.Store.Session(ctx, hash)
+		if want && err != nil || !want && !errors.Is(err, account.ErrNotFound) {
+			t.Errorf("session %s: %v, want kept %v", hash, err, want)
+		}
+	}
+	for id, revokedAt := range map[string]time.Time{"old": at, "revoked": t0.Add(time.Second), "new": {}, "other": {}} {
+		tok, err := h.Store.APITokenByHash(ctx, "hash-"+id)
+		if err != nil || !tok.RevokedAt.Equal(revokedAt) {
+			t.Errorf("token %s: %+v, %v; want revoked at %v", id, tok, err, revokedAt)
+		}
 	}
 }

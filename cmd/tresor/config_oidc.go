@@ -20,6 +20,9 @@ type oidcConfig struct {
 	ClientSecret string // TRESOR_OIDC_CLIENT_SECRET(_FILE)
 	Name         string // TRESOR_OIDC_NAME: what the login button names, e.g. "Microsoft" ("Anmelden mit Microsoft")
 	RedirectURL  string // TRESOR_PUBLIC_URL + /auth/oidc/callback
+	// PostLogoutURL is where the provider sends the browser back after
+	// signing out there: TRESOR_PUBLIC_URL + /signed-out.
+	PostLogoutURL string
 }
 
 // Enabled reports whether OpenID Connect sign-in is configured.
@@ -79,6 +82,7 @@ func loadOIDCConfig(getenv func(string) string, publicURL string) (oidcConfig, e
 		return oidcConfig{}, fmt.Errorf("TRESOR_OIDC_CLIENT_ID must not contain spaces")
 	}
 	o.RedirectURL = publicURL + "/auth/oidc/callback"
+	o.PostLogoutURL = publicURL + "/signed-out"
 	return o, nil
 }
 

@@ -23,7 +23,8 @@ func TestLoadConfigOIDC(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := oidcConfig{Issuer: "https://login.example.org/realms/traeger", ClientID: "tresor", ClientSecret: "s3cr3t-value",
-		Name: "Traeger-Login", RedirectURL: "https://tresor.example.org/auth/oidc/callback"}
+		Name: "Traeger-Login", RedirectURL: "https://tresor.example.org/auth/oidc/callback",
+		PostLogoutURL: "https://tresor.example.org/signed-out"}
 	if c.OIDC != want || !c.OIDC.Enabled() {
 		t.Errorf("OIDC = %+v, want %+v", c.OIDC, want)
 	}

@@ -36,7 +36,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	}
 	var idp web.IdentityProvider
 	if cfg.OIDC.Enabled() {
-		if idp, err = identityProvider(cfg, pol); err != nil {
+		if idp, err = identityProvider(cfg, pol, logger); err != nil {
 			return nil, err
 		}
 	}

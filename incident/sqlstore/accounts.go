@@ -114,6 +114,14 @@ func (a accounts) DeleteUserSessions(ctx context.Context, userID string, keep ..
 	return nil
 }
 
+// DeleteUserSessionsBefore revokes the user's sessions created before t.
+func (a accounts) DeleteUserSessionsBefore(ctx context.Context, userID string, t time.Time) error {
+	if err := a.db.WithContext(ctx).Where("user_id = ? AND created_at < ?", userID, us(t)).Delete(&sessionRow{}).Error; err != nil {
+		return fmt.Errorf("failed to delete sessions: %w", translate(err))
+	}
+	return nil
+}
+
 // DeleteStaleSessions removes idle and too old sessions.
 func (a accounts) DeleteStaleSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
 	res := a.db.WithContext(ctx).Where("last_seen_at < ? OR created_at < ?", us(idleBefore), us(createdBefore)).Delete(&sessionRow{})

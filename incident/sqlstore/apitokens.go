@@ -90,6 +90,17 @@ func (a accounts) RevokeUserAPITokens(ctx context.Context, userID string, at tim
 	return nil
 }
 
+// RevokeUserAPITokensBefore revokes the user's active tokens created
+// before t.
+func (a accounts) RevokeUserAPITokensBefore(ctx context.Context, userID string, t, at time.Time) error {
+	err := a.db.WithContext(ctx).Model(&apiTokenRow{}).Where("user_id = ? AND revoked_at IS NULL AND created_at < ?", userID, us(t)).
+		Update("revoked_at", us(at)).Error
+	if err != nil {
+		return fmt.Errorf("failed to revoke api tokens: %w", translate(err))
+	}
+	return nil
+}
+
 // TouchAPIToken records a token's last use.
 func (a accounts) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
 	res := a.db.WithContext(ctx).Model(&apiTokenRow{}).Where("id = ?", id).Update("last_used_at", us(at))

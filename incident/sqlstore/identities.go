@@ -123,3 +123,28 @@ func (t *tx) ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore t
 	}
 	return out, nil
 }
+
+// logoutTokenRow is a row of logout_tokens (migration 20).
+type logoutTokenRow struct {
+	Issuer    string `gorm:"primaryKey"`
+	JTI       string `gorm:"primaryKey;column:jti"`
+	ExpiresAt int64
+}
+
+func (logoutTokenRow) TableName() string { return "logout_tokens" }
+
+func (t *tx) UseLogoutToken(ctx context.Context, issuer, jti string, expiresAt time.Time) error {
+	if err := t.q(ctx).Create(&logoutTokenRow{Issuer: issuer, JTI: jti, ExpiresAt: us(expiresAt)}).Error; err != nil {
+		// The jti is the provider's: not in messages.
+		return fmt.Errorf("failed to record a logout token of %s: %w", issuer, translate(err))
+	}
+	return nil
+}
+
+func (t *tx) DeleteExpiredLogoutTokens(ctx context.Context, before time.Time) (int64, error) {
+	res := t.q(ctx).Where("expires_at < ?", us(before)).Delete(&logoutTokenRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("failed to forget expired logout tokens: %w", translate(res.Error))
+	}
+	return res.RowsAffected, nil
+}

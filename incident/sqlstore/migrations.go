@@ -486,6 +486,23 @@ var migrations = []migration{
 			`CREATE INDEX external_identities_checked ON external_identities (checked_at)`,
 		},
 	},
+	{
+		version: 20,
+		name:    "used logout tokens",
+		sql: []string{
+			// The identity provider's back-channel logout tokens used,
+			// by issuer and jti, kept until they expire (then the
+			// relying party refuses them anyway) so that none is used
+			// twice; forgotten at the next logout after that.
+			`CREATE TABLE logout_tokens (
+				issuer TEXT NOT NULL,
+				jti TEXT NOT NULL,
+				expires_at {{ts}} NOT NULL,
+				PRIMARY KEY (issuer, jti)
+			)`,
+			`CREATE INDEX logout_tokens_expiry ON logout_tokens (expires_at)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.

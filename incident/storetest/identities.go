@@ -186,3 +186,45 @@ func testExternalTokens(t *testing.T, s incident.Store) {
 		t.Errorf("due before t0 = %v, want only the never checked one", got)
 	}
 }
+
+// testLogoutTokens: a logout token (issuer, jti) is used once; another
+// issuer's same jti is another token; expired ones are forgotten; a
+// rolled-back use is no use.
+func testLogoutTokens(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	const iss, other = "https://login.example.org/realms/traeger", "https://sso.example.net"
+	exp := t0.Add(2 * time.Minute)
+	errRollback := errors.New("roll back")
+	tx(t, s, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, iss, "jti-1", exp) })
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, iss, "jti-1", exp) }); !errors.Is(err, incident.ErrDuplicate) {
+		t.Errorf("second use: %v, want ErrDuplicate", err)
+	}
+	tx(t, s, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, other, "jti-1", exp) })
+	tx(t, s, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, iss, "jti-later", exp.Add(time.Hour)) })
+	if err := s.Tx(ctx, func(tx incident.Tx) error {
+		if err := tx.UseLogoutToken(ctx, iss, "jti-rolled-back", exp); err != nil {
+			return err
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		t.Fatalf("rolled-back use: %v", err)
+	}
+	tx(t, s, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, iss, "jti-rolled-back", exp) })
+
+	var n int64
+	tx(t, s, func(tx incident.Tx) (err error) { n, err = tx.DeleteExpiredLogoutTokens(ctx, exp); return })
+	if n != 0 {
+		t.Errorf("forgot %d tokens expiring exactly then, want 0", n)
+	}
+	tx(t, s, func(tx incident.Tx) (err error) {
+		n, err = tx.DeleteExpiredLogoutTokens(ctx, exp.Add(time.Microsecond))
+		return
+	})
+	if n != 3 {
+		t.Errorf("forgot %d expired tokens, want 3", n)
+	}
+	tx(t, s, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, iss, "jti-1", exp) })
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.UseLogoutToken(ctx, iss, "jti-later", exp) }); !errors.Is(err, incident.ErrDuplicate) {
+		t.Errorf("a token not yet expired was forgotten: %v", err)
+	}
+}

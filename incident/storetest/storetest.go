@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"BundleIntents", testBundleIntents},
 		{"ExternalIdentities", testExternalIdentities},
 		{"ExternalTokens", testExternalTokens},
+		{"LogoutTokens", testLogoutTokens},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -30,5 +30,16 @@
 //     invalid_grant (incident.ErrRefreshRefused), userinfo 401/403
 //     (incident.ErrProviderRefused) and an unreachable provider, 5xx or
 //     429 (incident.ErrUnavailable) apart; anything else is ErrRejected.
+//   - A back-channel logout token ([RP.VerifyLogout]) must carry a jti, an
+//     exp and an iat at most [MaxSkew] ahead of Tresor's clock; the
+//     domain takes each jti once until its exp and ends only what was
+//     created before the iat, so that a replayed token ends nothing.
+//   - Sign-out at the provider ([RP.EndSessionURL], OpenID Connect
+//     RP-Initiated Logout 1.0) uses the discovery document's
+//     end_session_endpoint only if it is https (http only with an http
+//     issuer, which the configuration allows on loopback), has no user
+//     info or fragment, and its host can stand in a CSP source list as it
+//     is; [RP.EndSessionOrigin] gives its origin for the pages' CSP
+//     form-action without reaching the provider.
 //   - Tokens are never logged, and no error message holds one.
 package oidcrp

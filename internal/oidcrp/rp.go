@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -31,7 +33,15 @@ var (
 	// refused at the token endpoint, ID token signature, issuer,
 	// audience, expiry or nonce).
 	ErrRejected = errors.New("the identity provider's answer was rejected")
+	// ErrNoEndSession: there is no signing out at the provider — its
+	// discovery document names no usable end_session_endpoint, no
+	// post-logout address is configured, or the account is another
+	// issuer's.
+	ErrNoEndSession = errors.New("the identity provider offers no sign-out for relying parties")
 )
+
+// MaxSkew is how far ahead of Tresor's clock a logout token's iat may be.
+const MaxSkew = time.Minute
 
 // ProviderError is an error the identity provider sent back instead of a
 // code. Code is one of the codes of OpenID Connect Core 3.1.2.6 and RFC
@@ -53,6 +63,10 @@ type Config struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURL  string // TRESOR_PUBLIC_URL + /auth/oidc/callback
+	// PostLogoutRedirectURL is where the provider sends the browser
+	// after signing out there (TRESOR_PUBLIC_URL + /signed-out); ""
+	// turns RP-initiated logout off.
+	PostLogoutRedirectURL string
 	// Claim is the policy's oidc.claim, whose values map to roles.
 	Claim string
 	// HTTPClient reaches the provider; nil means a client with a 15s timeout.
@@ -103,6 +117,10 @@ type RP struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider
+	// endSession is the provider's end_session_endpoint, nil until
+	// discovery found a usable one. Read on every request (the CSP),
+	// so without the lock.
+	endSession atomic.Pointer[url.URL]
 }
 
 // New returns a relying party for cfg; it does not reach the provider yet.
@@ -135,7 +153,86 @@ func (r *RP) discover(ctx context.Context) (*oidc.Provider, error) {
 		return nil, fmt.Errorf("%w: the identity provider's discovery document could not be read: %w", incident.ErrUnavailable, err)
 	}
 	r.provider = p
+	var doc struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&doc); err == nil && r.cfg.PostLogoutRedirectURL != "" {
+		if u, ok := endSessionEndpoint(doc.EndSession, r.cfg.Issuer); ok {
+			r.endSession.Store(u)
+		}
+	}
 	return p, nil
+}
+
+// Discover reads the provider's discovery document unless that happened
+// already; serve calls it at start so that the end-session origin is
+// known to the CSP before the first sign-out. A failure is
+// incident.ErrUnavailable and is tried again on the next use.
+func (r *RP) Discover(ctx context.Context) error {
+	_, err := r.discover(ctx)
+	return err
+}
+
+// cspHost is what a CSP host-source may hold: a DNS name or an IPv6
+// literal, and a port.
+var cspHost = regexp.MustCompile(`^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?$`)
+
+// endSessionEndpoint parses the discovery document's end_session_endpoint:
+// an absolute https address (http only if the issuer is http, which the
+// configuration allows on loopback only), without user info or fragment,
+// whose host can stand in a CSP source list as it is.
+func endSessionEndpoint(raw, issuer string) (*url.URL, bool) {
+	if raw == "" {
+		return nil, false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return nil, false
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if u.Scheme != "https" && (u.Scheme != "http" || !strings.HasPrefix(issuer, "http://")) {
+		return nil, false
+	}
+	if !cspHost.MatchString(u.Host) {
+		return nil, false
+	}
+	return u, true
+}
+
+// EndSessionOrigin is the origin (scheme://host[:port]) of the provider's
+// end-session endpoint once discovery found one, else "". It never
+// reaches the provider: the CSP of every page asks it.
+func (r *RP) EndSessionOrigin() string {
+	u := r.endSession.Load()
+	if u == nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// EndSessionURL is the address that signs the person out at the provider
+// too (OpenID Connect RP-Initiated Logout 1.0): the end-session endpoint
+// with client_id, post_logout_redirect_uri and, if not "", id_token_hint.
+// issuer is the issuer the account is linked to; another than the
+// configured one, or a provider without an end-session endpoint, gives
+// ErrNoEndSession. Discovery happens here if it has not yet.
+func (r *RP) EndSessionURL(ctx context.Context, issuer, idTokenHint string) (string, error) {
+	if _, err := r.discover(ctx); err != nil {
+		return "", err
+	}
+	es := r.endSession.Load()
+	if es == nil || issuer != r.cfg.Issuer {
+		return "", ErrNoEndSession
+	}
+	u := *es
+	q := u.Query()
+	q.Set("client_id", r.cfg.ClientID)
+	q.Set("post_logout_redirect_uri", r.cfg.PostLogoutRedirectURL)
+	if idTokenHint != "" {
+		q.Set("id_token_hint", idTokenHint)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 func (r *RP) oauth(p *oidc.Provider) *oauth2.Config {
@@ -275,21 +372,30 @@ func verifiedEmail(claims map[string]any) string {
 
 // VerifyLogout checks a back-channel logout token (OpenID Connect
 // Back-Channel Logout 1.0): signed by the provider's key, issued by it
-// for this client, not expired, carrying the logout event and no nonce.
-// It returns the issuer and subject whose sign-in ended. A token naming
-// only a session ("sid") is refused: Tresor does not keep the provider's
-// session ids, and ending nobody silently would be worse.
-func (r *RP) VerifyLogout(ctx context.Context, raw string) (issuer, subject string, err error) {
+// for this client, not expired, carrying the logout event and no nonce,
+// and with an iat at most [MaxSkew] ahead of Tresor's clock. A token
+// naming only a session ("sid") is refused: Tresor does not keep the
+// provider's session ids, and ending nobody silently would be worse.
+func (r *RP) VerifyLogout(ctx context.Context, raw string) (incident.ExternalLogout, error) {
 	p, err := r.discover(ctx)
 	if err != nil {
-		return "", "", err
+		return incident.ExternalLogout{}, err
 	}
 	lt, err := p.Verifier(&oidc.Config{ClientID: r.cfg.ClientID, Now: r.cfg.Now}).VerifyLogout(r.ctx(ctx), raw)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: logout token: %w", ErrRejected, err)
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token: %w", ErrRejected, err)
 	}
 	if lt.Subject == "" {
-		return "", "", fmt.Errorf("%w: logout token names no subject", ErrRejected)
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token names no subject", ErrRejected)
 	}
-	return lt.Issuer, lt.Subject, nil
+	// The iat says which sign-ins the token ends (those before it), so
+	// it must be there and must not lie ahead.
+	switch {
+	case lt.IssuedAt.IsZero():
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token has no iat", ErrRejected)
+	case lt.IssuedAt.After(r.cfg.Now().Add(MaxSkew)):
+		return incident.ExternalLogout{}, fmt.Errorf("%w: logout token's iat lies in the future", ErrRejected)
+	}
+	return incident.ExternalLogout{Issuer: lt.Issuer, Subject: lt.Subject, TokenID: lt.TokenID,
+		IssuedAt: lt.IssuedAt.UTC(), ExpiresAt: lt.Expiry.UTC()}, nil
 }

@@ -3,10 +3,12 @@ package oidcrp_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -197,5 +199,100 @@ func TestUnreachableProvider(t *testing.T) {
 		if _, _, err := rp.Start(context.Background()); !errors.Is(err, incident.ErrUnavailable) {
 			t.Errorf("Start = %v, want ErrUnavailable", err)
 		}
+	}
+}
+
+// TestEndSessionURL: RP-initiated logout goes to the end_session_endpoint
+// the real provider's discovery document names, with the client id, the
+// registered post-logout address and the ID token hint; the provider
+// accepts it and sends the browser to that address.
+func TestEndSessionURL(t *testing.T) {
+	ctx := context.Background()
+	const signedOut = "http://127.0.0.1:1/signed-out"
+	p := oidctest.Start(t, redirect)
+	p.AllowPostLogoutRedirect(signedOut)
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: p.Issuer, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+		RedirectURL: redirect, PostLogoutRedirectURL: signedOut, Claim: oidctest.GroupsClaim, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := rp.EndSessionOrigin(); o != "" {
+		t.Errorf("origin before discovery = %q, want none", o)
+	}
+	var doc struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	resp, err := http.Get(p.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || doc.EndSession == "" {
+		t.Fatalf("the provider's discovery names no end_session_endpoint (%v)", err)
+	}
+
+	got, err := rp.EndSessionURL(ctx, p.Issuer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base := u.Scheme + "://" + u.Host + u.Path; base != doc.EndSession {
+		t.Errorf("end-session URL %s, want the endpoint %s", base, doc.EndSession)
+	}
+	want := url.Values{"client_id": {p.ClientID}, "post_logout_redirect_uri": {signedOut}}
+	if q := u.Query(); !reflect.DeepEqual(q, want) {
+		t.Errorf("end-session query = %v, want %v", q, want)
+	}
+	if o, want := rp.EndSessionOrigin(), p.Issuer; o != want {
+		t.Errorf("EndSessionOrigin = %q, want %q", o, want)
+	}
+	withHint, err := rp.EndSessionURL(ctx, p.Issuer, "the.id.token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := url.Parse(withHint); err != nil || u.Query().Get("id_token_hint") != "the.id.token" {
+		t.Errorf("end-session URL with hint = %s", withHint)
+	}
+
+	// The provider takes it and sends the browser back to Tresor.
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = c.Get(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != signedOut {
+		t.Errorf("provider's end_session answered %s to %q, want a redirect to %s", resp.Status, loc, signedOut)
+	}
+
+	if _, err := rp.EndSessionURL(ctx, "https://another.example.org", ""); !errors.Is(err, oidcrp.ErrNoEndSession) {
+		t.Errorf("account of another issuer: %v, want ErrNoEndSession", err)
+	}
+	// Without a post-logout address there is no RP-initiated logout.
+	off := newRP(t, p)
+	if _, err := off.EndSessionURL(ctx, p.Issuer, ""); !errors.Is(err, oidcrp.ErrNoEndSession) || off.EndSessionOrigin() != "" {
+		t.Errorf("no post-logout address: %v, origin %q", err, off.EndSessionOrigin())
+	}
+}
+
+// TestEndSessionNotOffered: a provider whose discovery document names no
+// end_session_endpoint (the hostile issuer's) gives ErrNoEndSession and
+// no origin for the CSP.
+func TestEndSessionNotOffered(t *testing.T) {
+	h := oidctest.StartHostile(t)
+	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: redirect,
+		PostLogoutRedirectURL: "http://127.0.0.1:1/signed-out", Claim: "groups", Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rp.Discover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rp.EndSessionURL(context.Background(), h.Issuer, ""); !errors.Is(err, oidcrp.ErrNoEndSession) || rp.EndSessionOrigin() != "" {
+		t.Errorf("EndSessionURL = %v, origin %q; want ErrNoEndSession and none", err, rp.EndSessionOrigin())
 	}
 }

@@ -39,6 +39,9 @@ type Hostile struct {
 	nonces map[string]string // code → nonce of its authorization request
 	key    *ecdsa.PrivateKey
 	t      testing.TB
+	now    func() time.Time
+	// logouts counts the logout tokens made, for their jti.
+	logouts int
 }
 
 // StartHostile runs a hostile provider on loopback until the test ends.
@@ -48,7 +51,7 @@ func StartHostile(t testing.TB) *Hostile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Hostile{ClientID: "tresor", Subject: "h-1", Groups: []string{"tresor-fachkraft"}, nonces: map[string]string{}, key: key, t: t}
+	h := &Hostile{ClientID: "tresor", Subject: "h-1", Groups: []string{"tresor-fachkraft"}, nonces: map[string]string{}, key: key, t: t, now: time.Now}
 	srv := httptest.NewServer(http.HandlerFunc(h.serve))
 	t.Cleanup(srv.Close)
 	h.Issuer = srv.URL
@@ -60,6 +63,14 @@ func (h *Hostile) SetPerson(subject string, groups []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.Subject, h.Groups = subject, groups
+}
+
+// SetClock sets the clock the provider's tokens are issued by (default
+// time.Now), so that they fit a test's fake clock.
+func (h *Hostile) SetClock(now func() time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = now
 }
 
 // Tamper sets what to change in the next ID tokens (nil: nothing).
@@ -108,7 +119,7 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		h.mu.Lock()
 		nonce, ok := h.nonces[r.PostForm.Get("code")]
-		tamper, sign, sub, groups := h.tamper, h.sign, h.Subject, h.Groups
+		tamper, sign, sub, groups, clock := h.tamper, h.sign, h.Subject, h.Groups, h.now
 		h.mu.Unlock()
 		if !ok {
 			w.Header().Set("Content-Type", "application/json")
@@ -116,7 +127,7 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]string{"error": "invalid_grant"})
 			return
 		}
-		now := time.Now()
+		now := clock()
 		claims := map[string]any{"iss": h.Issuer, "sub": sub, "aud": h.ClientID, "nonce": nonce,
 			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "groups": groups, "preferred_username": "hostile"}
 		header := map[string]any{"alg": "ES256", "kid": "k1", "typ": "JWT"}
@@ -191,9 +202,13 @@ func writeJSON(w http.ResponseWriter, v any) {
 // published key after tamper (nil: none) changed its claims and header.
 func (h *Hostile) LogoutToken(t testing.TB, subject string, tamper func(claims, header map[string]any)) string {
 	t.Helper()
-	now := time.Now()
+	h.mu.Lock()
+	now := h.now()
+	h.logouts++
+	n := h.logouts
+	h.mu.Unlock()
 	claims := map[string]any{"iss": h.Issuer, "sub": subject, "aud": h.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
-		"jti":    "logout-" + strconv.FormatInt(now.UnixNano(), 10),
+		"jti":    "logout-" + strconv.Itoa(n),
 		"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}
 	header := map[string]any{"alg": "ES256", "kid": "k1", "typ": "logout+jwt"}
 	if tamper != nil {

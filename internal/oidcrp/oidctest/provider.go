@@ -147,6 +147,15 @@ func (p *Provider) SetUser(u User) { p.users.set(u) }
 // tokens with 403.
 func (p *Provider) Remove(subject string) { p.users.remove(subject) }
 
+// AllowPostLogoutRedirect registers uri as a post_logout_redirect_uri of
+// the client, as an administrator does for RP-initiated logout; the
+// provider's end_session endpoint refuses any other.
+func (p *Provider) AllowPostLogoutRedirect(uri string) {
+	p.users.mu.Lock()
+	defer p.users.mu.Unlock()
+	p.users.postLogout = append(p.users.postLogout, uri)
+}
+
 // SignInAs makes the provider's login page sign in this user.
 func (p *Provider) SignInAs(subject string) { p.users.choose(subject) }
 
@@ -157,12 +166,20 @@ type users struct {
 	next string
 	form bool           // the login page is a form (UseLoginForm)
 	fail map[string]int // path → status the provider answers instead (Fail)
+	// postLogout are the client's registered post-logout redirect URIs.
+	postLogout []string
 }
 
 func (u *users) failing(path string) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.fail[path]
+}
+
+func (u *users) postLogoutURIs() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.postLogout...)
 }
 
 func (u *users) set(x User) {
@@ -236,7 +253,7 @@ func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, 
 	if err != nil {
 		return nil, err
 	}
-	return claimsInIDToken{c}, nil
+	return claimsInIDToken{Client: c, postLogout: s.users.postLogoutURIs()}, nil
 }
 
 // TokenRequestByRefreshToken refuses the refresh token of a removed user
@@ -278,7 +295,13 @@ func (s *store) addGroups(info *oidc.UserInfo, sub string) error {
 }
 
 // claimsInIDToken puts the profile, email and groups claims into the ID
-// token even when an access token is issued too.
-type claimsInIDToken struct{ op.Client }
+// token even when an access token is issued too, and has the registered
+// post-logout redirect URIs.
+type claimsInIDToken struct {
+	op.Client
+	postLogout []string
+}
 
 func (claimsInIDToken) IDTokenUserinfoClaimsAssertion() bool { return true }
+
+func (c claimsInIDToken) PostLogoutRedirectURIs() []string { return c.postLogout }
