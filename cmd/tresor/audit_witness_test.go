@@ -101,7 +101,7 @@ func newWitnessEnv(t *testing.T, d sqlstore.Dialect) *witnessEnv {
 	if err := os.WriteFile(e.tokenFile, []byte(tok+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h, err := e.c.handler(cfg, e.svc, pol, e.s, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	h, err := e.c.handler(cfg, e.svc, pol, e.s, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

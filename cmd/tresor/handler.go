@@ -8,6 +8,7 @@ import (
 
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault"
 	"github.com/tresor-evidence/tresor/vault/evidencevault"
@@ -17,9 +18,10 @@ import (
 
 // handler builds the HTTP surface: the web interface with its health
 // probes (/healthz, /readyz; see readinessChecks). mgr serves the WhatsApp
-// pages; nil leaves them saying that WhatsApp is not available. reg
+// pages; nil leaves them saying that WhatsApp is not available. idp is
+// the identity provider the login page offers; nil: none. reg
 // receives the request metrics; nil keeps none.
-func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, ev *evidencevault.Vault, logger *slog.Logger, reg prometheus.Registerer) (*web.Server, error) {
+func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s *sqlstore.Store, mgr *wa.Manager, ev *evidencevault.Vault, idp *oidcrp.RP, logger *slog.Logger, reg prometheus.Registerer) (*web.Server, error) {
 	key, err := readSecretKey(cfg.SecretKeyFile)
 	if err != nil {
 		return nil, err
@@ -34,11 +36,9 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 	if ev != nil {
 		bundles, v = ev, ev.Vault()
 	}
-	var idp web.IdentityProvider
-	if cfg.OIDC.Enabled() {
-		if idp, err = identityProvider(cfg, pol, logger); err != nil {
-			return nil, err
-		}
+	var identity web.IdentityProvider // a nil *oidcrp.RP must stay a nil interface
+	if idp != nil {
+		identity = idp
 	}
 	w, err := web.New(web.Config{
 		Service: svc, Policy: pol, Accounts: s.Accounts(), SecretKey: key,
@@ -47,7 +47,7 @@ func (c *cli) handler(cfg config, svc *incident.Service, pol *policies.Policy, s
 		WhatsApp: whatsApp, Bundles: bundles,
 		Readiness: readinessChecks(s, v), Metrics: reg,
 		InitialPassword:  initialPasswordCheck(cfg.DataDir),
-		IdentityProvider: idp, IdentityProviderName: cfg.OIDC.Name,
+		IdentityProvider: identity, IdentityProviderName: cfg.OIDC.Name,
 	})
 	if err != nil {
 		return nil, err

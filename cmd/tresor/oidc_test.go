@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/tresor-evidence/tresor/internal/oidcrp/oidctest"
 	"github.com/tresor-evidence/tresor/policies"
@@ -42,7 +43,7 @@ func TestIdentityProviderDiscoversAtStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			lines := make(recordsTo, 1)
-			idp, err := identityProvider(cfg, pol, slog.New(lines))
+			idp, err := identityProvider(cfg, pol, time.Now, slog.New(lines))
 			if err != nil {
 				t.Fatalf("identityProvider: %v", err)
 			}

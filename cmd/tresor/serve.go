@@ -18,6 +18,7 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 	"github.com/tresor-evidence/tresor/incident/smtpmail"
 	"github.com/tresor-evidence/tresor/incident/sqlstore"
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
 	"github.com/tresor-evidence/tresor/policies"
 	"github.com/tresor-evidence/tresor/vault/evidencevault"
 	"github.com/tresor-evidence/tresor/wa"
@@ -89,12 +90,12 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	}
 	opts := []incident.Option{incident.WithClock(c.now), incident.WithWitnessKeys(witnesses...), incident.WithFactors(factors),
 		incident.WithLogger(logger.With("component", "jobs")), incident.WithTokenSealer(tokenSealer)}
+	var idp *oidcrp.RP // nil: no identity provider
 	if cfg.OIDC.Enabled() {
-		checker, err := providerChecker(cfg, pol, c.now)
-		if err != nil {
+		if idp, err = identityProvider(cfg, pol, c.now, logger); err != nil {
 			return err
 		}
-		opts = append(opts, incident.WithProviderChecker(checker))
+		opts = append(opts, incident.WithProviderChecker(idp))
 	}
 	if cfg.SMTPURL != "" {
 		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom, smtpmail.Options{Now: c.now})
@@ -130,7 +131,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) (err error) {
 	if reg != nil {
 		metricsReg = reg
 	}
-	handler, err := c.handler(cfg, svc, pol, s, mgr, ev, logger, metricsReg)
+	handler, err := c.handler(cfg, svc, pol, s, mgr, ev, idp, logger, metricsReg)
 	if err != nil {
 		_ = ln.Close()
 		if metricsLn != nil {
