@@ -53,17 +53,7 @@ func (s *Service) openAccountRequest(ctx context.Context, tx Tx, a Actor, r Acco
 // (AccountRequest.DecidableBy) and can sign in to do it: not disabled,
 // not themselves waiting for approval.
 func accountDeciders(ctx context.Context, tx Tx, r AccountRequest) ([]User, error) {
-	users, err := tx.Users(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("failed to list users: %w", err)
-	}
-	var out []User
-	for _, u := range users {
-		if mayBeToldToDecide(u, r) {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return usersWhere(ctx, tx, func(u User) bool { return mayBeToldToDecide(u, r) })
 }
 
 // mayBeToldToDecide reports whether u is someone to tell that r waits.

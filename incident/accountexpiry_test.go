@@ -42,6 +42,17 @@ func (w *world) accountRequest(id string) incident.AccountRequest {
 	return incident.AccountRequest{}
 }
 
+// pendingReset has the admin reset name's password, which opens an
+// account request (name's role approves).
+func (w *world) pendingReset(name string) incident.AccountChange {
+	w.t.Helper()
+	ch, err := w.svc.ResetPassword(w.ctx, w.admin, name)
+	if err != nil || !ch.Pending() {
+		w.t.Fatalf("reset of %s: %+v, %v; want a request", name, ch, err)
+	}
+	return ch
+}
+
 // The people who may decide a new account request are told, each by a
 // mail with the fixed text and a link to the request: other admins and
 // supervisors. Never the requester, the account concerned, a disabled
@@ -165,10 +176,7 @@ func TestAccountRequestTellsDeciders(t *testing.T) {
 // request was decided before its job ran is not sent and says why.
 func TestAccountRequestNoticeNotSent(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
-		ch, err := w.svc.ResetPassword(w.ctx, w.admin, "susi")
-		if err != nil || !ch.Pending() {
-			t.Fatalf("%+v %v", ch, err)
-		}
+		ch := w.pendingReset("susi")
 		w.runJobs()
 		es := w.accountEntries("notification.not_sent", ch.Request.ID)
 		if len(es) != 1 || es[0].Details["reason"] != "smtp_not_configured" || es[0].Details["user_id"] != w.sup2.ID {
@@ -176,7 +184,7 @@ func TestAccountRequestNoticeNotSent(t *testing.T) {
 		}
 
 		mem := withMail(w)
-		ch, err = w.svc.ResetSecondFactor(w.ctx, w.admin, "sven")
+		ch, err := w.svc.ResetSecondFactor(w.ctx, w.admin, "sven")
 		if err != nil || !ch.Pending() {
 			t.Fatalf("%+v %v", ch, err)
 		}
@@ -200,10 +208,7 @@ func TestAccountRequestNoticeNotSent(t *testing.T) {
 func TestSweepAccountRequests(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		mem := withMail(w)
-		ch, err := w.svc.ResetPassword(w.ctx, w.admin, "susi")
-		if err != nil || !ch.Pending() {
-			t.Fatalf("%+v %v", ch, err)
-		}
+		ch := w.pendingReset("susi")
 		id := ch.Request.ID
 		w.runJobs()
 		mark := len(mem.Sent())
@@ -237,7 +242,7 @@ func TestSweepAccountRequests(t *testing.T) {
 		if es := w.accountEntries("notification.sent", id); len(es) != 2 { // sven's waiting notice and adam's
 			t.Fatalf("%d notification.sent entries, want 2", len(es))
 		}
-		_, err = w.svc.DecideAccountRequest(w.ctx, w.sup2, id, true, "zu spät", w.code(w.sup2))
+		_, err := w.svc.DecideAccountRequest(w.ctx, w.sup2, id, true, "zu spät", w.code(w.sup2))
 		wantErr(t, err, incident.ErrExpired)
 		if _, err := w.svc.Authenticate(w.ctx, "susi", ch.Password); !errors.Is(err, incident.ErrBadCredentials) {
 			t.Fatalf("expired reset applied: %v", err)
@@ -250,14 +255,11 @@ func TestSweepAccountRequests(t *testing.T) {
 func TestLateDecisionExpiresLikeTheSweep(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		mem := withMail(w)
-		ch, err := w.svc.ResetPassword(w.ctx, w.admin, "susi")
-		if err != nil || !ch.Pending() {
-			t.Fatalf("%+v %v", ch, err)
-		}
+		ch := w.pendingReset("susi")
 		w.runJobs()
 		mark := len(mem.Sent())
 		w.clock.Advance(w.pol.FourEyes.RequestTTL)
-		_, err = w.svc.DecideAccountRequest(w.ctx, w.sup2, ch.Request.ID, true, "zu spät", w.code(w.sup2))
+		_, err := w.svc.DecideAccountRequest(w.ctx, w.sup2, ch.Request.ID, true, "zu spät", w.code(w.sup2))
 		wantErr(t, err, incident.ErrExpired)
 		if n, err := w.svc.SweepAccountRequests(w.ctx); err != nil || n != 0 {
 			t.Fatalf("sweep after the late decision = %d, %v; want 0", n, err)

@@ -163,16 +163,22 @@ func (s *Service) link(j Job) string {
 // mayDecide lists the active supervisors who may still decide r: not its
 // requester, not who decided it already.
 func mayDecide(ctx context.Context, tx Tx, r Request) ([]User, error) {
+	return usersWhere(ctx, tx, func(u User) bool {
+		return u.Role == RoleSupervisor && !u.Disabled && u.ID != r.RequesterID && !r.decidedBy(u.ID)
+	})
+}
+
+// usersWhere lists the accounts for which keep is true.
+func usersWhere(ctx context.Context, tx Tx, keep func(User) bool) ([]User, error) {
 	users, err := tx.Users(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list users: %w", err)
 	}
 	var out []User
 	for _, u := range users {
-		if u.Role != RoleSupervisor || u.Disabled || u.ID == r.RequesterID || r.decidedBy(u.ID) {
-			continue
+		if keep(u) {
+			out = append(out, u)
 		}
-		out = append(out, u)
 	}
 	return out, nil
 }
