@@ -18,7 +18,9 @@ import (
 // requests: another admin or a supervisor, never the one who asked and
 // never the account concerned; before expiry; once; with a reason and a
 // fresh step-up code. Approval applies the change in the transaction of
-// its audit entry.
+// its audit entry. Opening a request tells those who may decide it by
+// mail; one nobody decided expires (SweepAccountRequests) and its
+// requester is told.
 
 // AccountRequestKind is what an account request would change.
 type AccountRequestKind string
