@@ -287,10 +287,17 @@ func TestWorkSweepsAccountRequestsOnSchedule(t *testing.T) {
 			t.Fatalf("%+v %v", first, err)
 		}
 		w.clock.Advance(3 * time.Minute)
-		ctx, cancel := context.WithCancel(w.ctx)
+		// The sweep's log line ends Work; the timeout only keeps a broken
+		// sweep from hanging the test.
+		ctx, cancel := context.WithTimeout(w.ctx, time.Minute)
 		defer cancel()
 		var logged []string
-		h := &lineHandler{out: func(l string) { logged = append(logged, l); cancel() }}
+		h := &lineHandler{out: func(l string) {
+			logged = append(logged, l)
+			if strings.HasPrefix(l, "account request sweep") {
+				cancel()
+			}
+		}}
 		svc := incident.NewService(w.store, w.pol, w.vault, w.msgr, incident.WithClock(w.clock.Now),
 			incident.WithPasswordParams(cheap), incident.WithLogger(slog.New(h)))
 		state := func(id string) incident.RequestState {
