@@ -38,8 +38,27 @@ func (s *Service) openAccountRequest(ctx context.Context, tx Tx, a Actor, r Acco
 	if err := tx.CreateAccountRequest(ctx, &r); err != nil {
 		return AccountRequest{}, fmt.Errorf("failed to create account request: %w", err)
 	}
-	return r, s.record(ctx, tx, a, ActionAccountRequestOpened, "", map[string]string{
-		"request_id": r.ID, "kind": string(r.Kind), "user_id": r.SubjectID, "role": string(r.Role)})
+	if err := s.record(ctx, tx, a, ActionAccountRequestOpened, "", map[string]string{
+		"request_id": r.ID, "kind": string(r.Kind), "user_id": r.SubjectID, "role": string(r.Role)}); err != nil {
+		return AccountRequest{}, err
+	}
+	deciders, err := accountDeciders(ctx, tx, r)
+	if err != nil {
+		return AccountRequest{}, err
+	}
+	return r, s.notifyUsers(ctx, tx, NoticeAccountRequestWaiting, "", r.ID, r.ID, deciders)
+}
+
+// accountDeciders lists the accounts that may decide r
+// (AccountRequest.DecidableBy) and can sign in to do it: not disabled,
+// not themselves waiting for approval.
+func accountDeciders(ctx context.Context, tx Tx, r AccountRequest) ([]User, error) {
+	return usersWhere(ctx, tx, func(u User) bool { return mayBeToldToDecide(u, r) })
+}
+
+// mayBeToldToDecide reports whether u is someone to tell that r waits.
+func mayBeToldToDecide(u User, r AccountRequest) bool {
+	return !u.Disabled && !u.NeedsApproval && r.DecidableBy(u.Actor())
 }
 
 // userToChange reads the account an admin a changes, by name, in tx; an
@@ -217,7 +236,8 @@ func (s *Service) DecideAccountRequest(ctx context.Context, a Actor, id string, 
 		return AccountRequest{}, err
 	}
 	if dry := r; r.State == RequestPending && !s.now().Before(r.ExpiresAt) {
-		return AccountRequest{}, errors.Join(dry.decide(a, approve, reason, s.now()), s.expireAccountRequest(ctx, id))
+		_, err := s.expireAccountRequest(ctx, id)
+		return AccountRequest{}, errors.Join(dry.decide(a, approve, reason, s.now()), err)
 	} else if err := dry.decide(a, approve, reason, s.now()); err != nil {
 		return AccountRequest{}, err
 	}
@@ -255,9 +275,14 @@ func (s *Service) DecideAccountRequest(ctx context.Context, a Actor, id string, 
 }
 
 // expireAccountRequest marks a pending request past its expiry as
-// expired, with its audit entry.
-func (s *Service) expireAccountRequest(ctx context.Context, id string) error {
-	return s.store.Tx(ctx, func(tx Tx) error {
+// expired, in one transaction with its audit entry and the notice to its
+// requester. It is the one way account requests expire: when someone
+// tries to decide one too late, and in the sweep of Work
+// (SweepAccountRequests). It reports whether it expired the request; a
+// request decided or expired meanwhile, or not yet due, is left alone.
+func (s *Service) expireAccountRequest(ctx context.Context, id string) (bool, error) {
+	expired := false
+	err := s.store.Tx(ctx, func(tx Tx) error {
 		r, err := tx.AccountRequest(ctx, id)
 		if err != nil || r.State != RequestPending || s.now().Before(r.ExpiresAt) {
 			return err
@@ -266,8 +291,13 @@ func (s *Service) expireAccountRequest(ctx context.Context, id string) error {
 		if err := tx.UpdateAccountRequest(ctx, &r); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, System, ActionAccountRequestExpired, "", map[string]string{"request_id": r.ID, "kind": string(r.Kind), "user_id": r.SubjectID})
+		if err := s.record(ctx, tx, System, ActionAccountRequestExpired, "", map[string]string{"request_id": r.ID, "kind": string(r.Kind), "user_id": r.SubjectID}); err != nil {
+			return err
+		}
+		expired = true
+		return s.notifyUser(ctx, tx, NoticeAccountRequestExpired, "", r.ID, r.RequesterID)
 	})
+	return expired && err == nil, err
 }
 
 // applyAccountRequest makes the approved change of r in tx.

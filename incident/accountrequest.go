@@ -18,7 +18,9 @@ import (
 // requests: another admin or a supervisor, never the one who asked and
 // never the account concerned; before expiry; once; with a reason and a
 // fresh step-up code. Approval applies the change in the transaction of
-// its audit entry.
+// its audit entry. Opening a request tells those who may decide it by
+// mail; one nobody decided expires (SweepAccountRequests) and its
+// requester is told.
 
 // AccountRequestKind is what an account request would change.
 type AccountRequestKind string
@@ -59,6 +61,9 @@ type AccountRequest struct {
 type AccountRequestFilter struct {
 	State     RequestState
 	SubjectID string
+	// ExpiredBy, when set, selects pending requests whose ExpiresAt is
+	// at or before it: those past their expiry at that time.
+	ExpiredBy time.Time
 }
 
 // needsApproval reports whether giving role to an account, or resetting
@@ -78,20 +83,14 @@ var ErrAffectedAccount = errors.New("the account concerned cannot decide its own
 // decide applies one decision to r under the rules above. It changes r
 // only when it returns nil.
 func (r *AccountRequest) decide(a Actor, approve bool, reason string, now time.Time) error {
-	if r.State != RequestPending {
+	if r.State != RequestPending && r.State != RequestExpired {
 		return fmt.Errorf("%w: account request %s is %s", ErrAlreadyDecided, r.ID, r.State)
 	}
-	if !now.Before(r.ExpiresAt) {
+	if r.State == RequestExpired || !now.Before(r.ExpiresAt) {
 		return fmt.Errorf("%w: account request %s expired at %s", ErrExpired, r.ID, r.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	if !mayApproveAccounts(a.Role) {
-		return fmt.Errorf("%w: role %q may not decide account changes", ErrForbidden, a.Role)
-	}
-	if a.ID == r.RequesterID {
-		return fmt.Errorf("%w: account request %s", ErrSelfApproval, r.ID)
-	}
-	if a.ID == r.SubjectID {
-		return fmt.Errorf("%w: account request %s", ErrAffectedAccount, r.ID)
+	if err := r.deciderError(a); err != nil {
+		return err
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -103,6 +102,27 @@ func (r *AccountRequest) decide(a Actor, approve bool, reason string, now time.T
 	}
 	return nil
 }
+
+// deciderError says why a may not decide r, whatever r's state and
+// expiry; nil when a may. It is the one rule for who decides account
+// requests: the decision, the notices to deciders and the pages ask it.
+func (r *AccountRequest) deciderError(a Actor) error {
+	if !mayApproveAccounts(a.Role) {
+		return fmt.Errorf("%w: role %q may not decide account changes", ErrForbidden, a.Role)
+	}
+	if a.ID == r.RequesterID {
+		return fmt.Errorf("%w: account request %s", ErrSelfApproval, r.ID)
+	}
+	if a.ID == r.SubjectID {
+		return fmt.Errorf("%w: account request %s", ErrAffectedAccount, r.ID)
+	}
+	return nil
+}
+
+// DecidableBy reports whether a is among those who may decide r (its
+// state and expiry aside): an admin or a supervisor, neither its
+// requester nor the account concerned.
+func (r AccountRequest) DecidableBy(a Actor) bool { return r.deciderError(a) == nil }
 
 // ApproverWarning is why an approval page asks the approver to think
 // twice: signs that approver and requester may be one person.

@@ -41,7 +41,12 @@
 //     tell about, each sent or recorded as not sent with an audit entry
 //     of ids only. A mail is composed from a fixed text per [Notice] and a
 //     link, so no text of an incident or request can reach it.
+//   - An account request ([AccountRequest]) nobody decides in time is
+//     expired by [Service.SweepAccountRequests] (run by [Service.Work])
+//     or by the late decision that finds it, through one path: its state,
+//     its audit entry and the notice to its requester commit together.
 //
+
 // Evidence content never passes through this package's types except as a
 // stream handed from the [Messenger] to the [Vault]; incidents, requests and
 // audit entries hold metadata and hashes only.

@@ -1,5 +1,7 @@
 package incident
 
+import "context"
+
 // CountVerifications makes s count its password verifications into n, so
 // that a test can see the same argon2id work on every sign-in path
 // without timing anything.
@@ -10,3 +12,8 @@ func CountVerifications(s *Service, n *int) {
 		return inner(pw, hash)
 	}
 }
+
+// SweepAccountRequestsIfDue runs Work's chore of expiring account
+// requests once, on its schedule, so that a test can see the schedule
+// without running the job loop.
+func SweepAccountRequestsIfDue(s *Service, ctx context.Context) { s.sweepAccountRequestsIfDue(ctx) }

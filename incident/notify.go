@@ -63,6 +63,12 @@ const (
 	NoticeAccountLocked Notice = "account.locked"
 	// NoticeAccountLockedAdmin: an account was locked (to admins).
 	NoticeAccountLockedAdmin Notice = "account.locked_admin"
+	// NoticeAccountRequestWaiting: an account change waits for the
+	// recipient's decision (to those who may decide it).
+	NoticeAccountRequestWaiting Notice = "account_request.waiting"
+	// NoticeAccountRequestExpired: the recipient's own account request
+	// expired undecided; the change was not made.
+	NoticeAccountRequestExpired Notice = "account_request.expired"
 )
 
 // signInAndLook is what most notices ask the recipient to do.
@@ -100,6 +106,12 @@ var noticeText = map[Notice]struct {
 		"An account in Tresor was locked for a while after many failed sign-in attempts.",
 		[2]string{"Auf der Kontenseite sehen Sie, welches, und können es entsperren:",
 			"The accounts page at the link above shows which one and lets you unlock it."}},
+	NoticeAccountRequestWaiting: {"Tresor: Eine Kontoänderung wartet auf Ihre Entscheidung",
+		"In Tresor wartet eine Kontoänderung auf die Entscheidung einer zweiten Person. Sie können sie genehmigen oder ablehnen.",
+		"An account change in Tresor awaits a second person's decision. You may approve or reject it.", signInAndLook},
+	NoticeAccountRequestExpired: {"Tresor: Ihre beantragte Kontoänderung ist verfallen",
+		"In Tresor ist Ihre beantragte Kontoänderung verfallen, ohne dass jemand entschieden hat. Sie wurde nicht ausgeführt; wenn sie noch nötig ist, beantragen Sie sie bitte erneut.",
+		"The account change you requested in Tresor expired without a decision. It was not made; if it is still needed, please request it again.", signInAndLook},
 }
 
 // valid reports whether n is a known notice.
@@ -130,12 +142,15 @@ func WithMailer(m Mailer, publicURL string) Option {
 // MailConfigured reports whether notifications are sent at all.
 func (s *Service) MailConfigured() bool { return s.mailer != nil }
 
-// link is the page a notice points to: supervisors' notices their inbox,
-// a requester's the incident. Both need signing in.
-func (s *Service) link(n Notice, incidentID string) string {
-	switch n {
+// link is the page a job's notice points to: supervisors' notices their
+// inbox, a requester's the incident, account requests' their place on
+// the page of account requests. All need signing in.
+func (s *Service) link(j Job) string {
+	switch j.Notice {
 	case NoticeRequestDecided, NoticeRequestExpired:
-		return s.publicURL + "/incidents/" + incidentID
+		return s.publicURL + "/incidents/" + j.IncidentID
+	case NoticeAccountRequestWaiting, NoticeAccountRequestExpired:
+		return s.publicURL + "/account-requests#account-request-" + j.RequestID
 	case NoticeAccountLocked:
 		return s.publicURL + "/login"
 	case NoticeAccountLockedAdmin:
@@ -148,16 +163,22 @@ func (s *Service) link(n Notice, incidentID string) string {
 // mayDecide lists the active supervisors who may still decide r: not its
 // requester, not who decided it already.
 func mayDecide(ctx context.Context, tx Tx, r Request) ([]User, error) {
+	return usersWhere(ctx, tx, func(u User) bool {
+		return u.Role == RoleSupervisor && !u.Disabled && u.ID != r.RequesterID && !r.decidedBy(u.ID)
+	})
+}
+
+// usersWhere lists the accounts for which keep is true.
+func usersWhere(ctx context.Context, tx Tx, keep func(User) bool) ([]User, error) {
 	users, err := tx.Users(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list users: %w", err)
 	}
 	var out []User
 	for _, u := range users {
-		if u.Role != RoleSupervisor || u.Disabled || u.ID == r.RequesterID || r.decidedBy(u.ID) {
-			continue
+		if keep(u) {
+			out = append(out, u)
 		}
-		out = append(out, u)
 	}
 	return out, nil
 }
@@ -203,14 +224,21 @@ func (s *Service) notifyUsers(ctx context.Context, tx Tx, n Notice, incidentID, 
 
 // notifyRequester tells the requester of a request that ended.
 func (s *Service) notifyRequester(ctx context.Context, tx Tx, n Notice, r Request) error {
-	u, err := tx.User(ctx, r.RequesterID)
+	return s.notifyUser(ctx, tx, n, r.IncidentID, r.ID, r.RequesterID)
+}
+
+// notifyUser queues notice n about request requestID to the account
+// userID, keyed by the request; an id of no account (the system) is told
+// nothing.
+func (s *Service) notifyUser(ctx context.Context, tx Tx, n Notice, incidentID, requestID, userID string) error {
+	u, err := tx.User(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
 		return nil // made by the system: nobody to tell
 	}
 	if err != nil {
 		return err
 	}
-	return s.notifyUsers(ctx, tx, n, r.IncidentID, r.ID, r.ID, []User{u})
+	return s.notifyUsers(ctx, tx, n, incidentID, requestID, requestID, []User{u})
 }
 
 // remindLead is how long before a request's expiry the supervisors are
@@ -250,6 +278,15 @@ func (s *Service) notReason(ctx context.Context, j Job, u User) (string, error) 
 		if r.State != RequestPending || r.decidedBy(u.ID) || !s.now().Before(r.ExpiresAt) {
 			return "no_longer_waiting", nil
 		}
+	case j.Notice == NoticeAccountRequestWaiting:
+		var r AccountRequest
+		err := s.store.View(ctx, func(tx Tx) (err error) { r, err = tx.AccountRequest(ctx, j.RequestID); return })
+		if err != nil {
+			return "", err
+		}
+		if r.State != RequestPending || !s.now().Before(r.ExpiresAt) || !mayBeToldToDecide(u, r) {
+			return "no_longer_waiting", nil
+		}
 	}
 	switch {
 	case s.mailer == nil:
@@ -285,7 +322,7 @@ func (s *Service) notify(ctx context.Context, j Job) error {
 			return s.record(ctx, tx, System, ActionNotificationNotSent, inc.ID, details)
 		})
 	}
-	if err := s.mailer.Send(ctx, composeMail(j.Notice, u.Email, s.link(j.Notice, j.IncidentID))); err != nil {
+	if err := s.mailer.Send(ctx, composeMail(j.Notice, u.Email, s.link(j))); err != nil {
 		return fmt.Errorf("failed to send notification: %w", err)
 	}
 	details["attempt"] = strconv.Itoa(j.Attempts)

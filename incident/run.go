@@ -99,11 +99,14 @@ func (s *Service) RunDue(ctx context.Context) (bool, error) {
 // Work runs due jobs until ctx ends, polling every interval when idle.
 // Job failures are logged (see WithLogger) and retried with backoff; a
 // job running when ctx ends is handed back (see RunDue). It also sweeps
-// orphaned bundles when it starts and every few minutes (SweepOrphans).
+// orphaned bundles when it starts and every few minutes (SweepOrphans),
+// and expires the account requests nobody decided in time
+// (SweepAccountRequests).
 func (s *Service) Work(ctx context.Context, interval time.Duration) {
 	for ctx.Err() == nil {
 		s.sweepOrphansIfDue(ctx)
 		s.sweepThrottlesIfDue(ctx)
+		s.sweepAccountRequestsIfDue(ctx)
 		s.checkProviderIfDue(ctx)
 		ran, err := s.RunDue(ctx)
 		if err != nil && !ran && ctx.Err() == nil {

@@ -53,6 +53,9 @@ type Service struct {
 	orphans orphanSweeper
 	// throttleSweep schedules the deletion of stale throttles (throttle.go).
 	throttleSweep schedule
+	// accountRequestSweep schedules the expiry of account requests
+	// nobody decided in time (accountexpiry.go).
+	accountRequestSweep schedule
 	// tokens seals the identity provider's tokens (providertokens.go);
 	// nil: they are not kept.
 	tokens *account.Sealer

@@ -2,24 +2,34 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tresor-evidence/tresor/incident"
 )
 
-// accountRequestsView lists account changes waiting for a second person.
+// accountRequestsView lists account changes waiting for a second person,
+// and those that expired lately without a decision.
 type accountRequestsView struct {
 	Requests []accountRequestItem
+	// Expired are the requests that expired undecided in the last
+	// expiredShownFor, newest first: the requester's mail links here.
+	Expired []accountRequestItem
 	// Retry is a decision sent again after a wrong code, kept as typed.
 	Retry *accountDecideRetry
 }
+
+// expiredShownFor is how long the page still shows a request that
+// expired undecided.
+const expiredShownFor = 7 * 24 * time.Hour
 
 type accountRequestItem struct {
 	incident.AccountRequest
 	Subject   incident.User
 	Requester incident.User
-	// CanDecide: the viewer may decide it (not theirs, not about them).
+	// CanDecide: the viewer may decide it (AccountRequest.DecidableBy).
 	CanDecide bool
 	// Warnings are why the viewer should think twice before approving.
 	Warnings []incident.ApproverWarning
@@ -48,9 +58,13 @@ func (s *Server) accountRequestList(c *gin.Context) {
 func (s *Server) accountRequests(c *gin.Context, retry *accountDecideRetry) (accountRequestsView, error) {
 	ctx := c.Request.Context()
 	a := actor(c)
-	reqs, err := s.svc.AccountRequests(ctx, a, incident.AccountRequestFilter{State: incident.RequestPending})
-	if err != nil {
-		return accountRequestsView{}, err
+	var reqs []incident.AccountRequest
+	for _, st := range []incident.RequestState{incident.RequestPending, incident.RequestExpired} {
+		rs, err := s.svc.AccountRequests(ctx, a, incident.AccountRequestFilter{State: st})
+		if err != nil {
+			return accountRequestsView{}, err
+		}
+		reqs = append(reqs, rs...)
 	}
 	users, err := s.svc.Users(ctx, incident.System)
 	if err != nil {
@@ -62,13 +76,18 @@ func (s *Server) accountRequests(c *gin.Context, retry *accountDecideRetry) (acc
 	}
 	me := byID[a.ID]
 	v := accountRequestsView{Retry: retry}
+	since := s.now().Add(-expiredShownFor)
 	for _, r := range reqs {
-		if r.State != incident.RequestPending {
-			continue // expired meanwhile
+		item := accountRequestItem{AccountRequest: r, Subject: byID[r.SubjectID], Requester: byID[r.RequesterID]}
+		switch {
+		case r.State == incident.RequestPending:
+			item.CanDecide = r.DecidableBy(a)
+			item.Warnings = incident.ApproverWarnings(me, r.RequesterID, r.CreatedAt)
+			v.Requests = append(v.Requests, item)
+		case r.ExpiresAt.After(since): // expired, also when not yet swept
+			v.Expired = append(v.Expired, item)
 		}
-		v.Requests = append(v.Requests, accountRequestItem{AccountRequest: r, Subject: byID[r.SubjectID], Requester: byID[r.RequesterID],
-			CanDecide: r.RequesterID != a.ID && r.SubjectID != a.ID,
-			Warnings:  incident.ApproverWarnings(me, r.RequesterID, r.CreatedAt)})
 	}
+	slices.SortStableFunc(v.Expired, func(x, y accountRequestItem) int { return y.ExpiresAt.Compare(x.ExpiresAt) })
 	return v, nil
 }

@@ -53,6 +53,9 @@ func (t *tx) AccountRequests(ctx context.Context, f incident.AccountRequestFilte
 	if f.SubjectID != "" {
 		q = q.Where("subject_id = ?", f.SubjectID)
 	}
+	if !f.ExpiredBy.IsZero() {
+		q = q.Where("state = ? AND expires_at <= ?", string(incident.RequestPending), us(f.ExpiredBy))
+	}
 	var rows []accountRequestRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("failed to list account requests: %w", translate(err))

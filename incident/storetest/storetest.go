@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"ExternalIdentities", testExternalIdentities},
 		{"ExternalTokens", testExternalTokens},
 		{"LogoutTokens", testLogoutTokens},
+		{"AccountRequests", testAccountRequests},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -595,4 +596,75 @@ func testView(t *testing.T, s incident.Store) {
 		}
 		return nil
 	})
+}
+
+// testAccountRequests: an account request comes back as stored (times at
+// microsecond precision); an update stores the decision and bumps the
+// version, a stale one is ErrConflict; lists are newest first and filter
+// by state, by account and by expiry (ExpiredBy: pending ones whose
+// expiry is at or before it, not decided ones).
+func testAccountRequests(t *testing.T, s incident.Store) {
+	ctx := context.Background()
+	addUser(t, s, "a1")
+	addUser(t, s, "u1")
+	addUser(t, s, "u2")
+	mk := func(id, subject string, created time.Time, ttl time.Duration) incident.AccountRequest {
+		r := incident.AccountRequest{ID: id, Kind: incident.AccountResetPassword, SubjectID: subject, RequesterID: "a1",
+			PasswordHash: "$argon2id$h-" + id, State: incident.RequestPending, CreatedAt: created, ExpiresAt: created.Add(ttl)}
+		tx(t, s, func(tx incident.Tx) error { return tx.CreateAccountRequest(ctx, &r) })
+		return r
+	}
+	r1 := mk("ar1", "u1", t0, time.Hour)
+	mk("ar2", "u2", t0.Add(time.Minute), time.Hour)
+	mk("ar3", "u1", t0.Add(2*time.Minute), 24*time.Hour)
+	var got incident.AccountRequest
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.AccountRequest(ctx, "ar1"); return })
+	if got.ID != "ar1" || got.Kind != incident.AccountResetPassword || got.SubjectID != "u1" || got.RequesterID != "a1" ||
+		got.PasswordHash != r1.PasswordHash || got.State != incident.RequestPending || !got.CreatedAt.Equal(t0) ||
+		!got.ExpiresAt.Equal(t0.Add(time.Hour)) || !got.DecidedAt.IsZero() || got.Version != 1 {
+		t.Fatalf("stored %+v, read %+v", r1, got)
+	}
+	if err := s.View(ctx, func(tx incident.Tx) error { _, err := tx.AccountRequest(ctx, "nope"); return err }); !errors.Is(err, incident.ErrNotFound) {
+		t.Fatalf("unknown request = %v, want ErrNotFound", err)
+	}
+	list := func(f incident.AccountRequestFilter) []string {
+		t.Helper()
+		var rs []incident.AccountRequest
+		must(t, s.View(ctx, func(tx incident.Tx) (err error) { rs, err = tx.AccountRequests(ctx, f); return }))
+		var ids []string
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	eq := func(what string, got []string, want ...string) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %v, want %v", what, got, want)
+		}
+	}
+	eq("all", list(incident.AccountRequestFilter{}), "ar3", "ar2", "ar1")
+	eq("of u1", list(incident.AccountRequestFilter{SubjectID: "u1"}), "ar3", "ar1")
+	eq("expired just before ar1's expiry", list(incident.AccountRequestFilter{ExpiredBy: t0.Add(time.Hour - time.Microsecond)}))
+	eq("expired at ar1's expiry", list(incident.AccountRequestFilter{ExpiredBy: t0.Add(time.Hour)}), "ar1")
+	eq("expired an hour later", list(incident.AccountRequestFilter{ExpiredBy: t0.Add(2 * time.Hour)}), "ar2", "ar1")
+
+	decided := t0.Add(30 * time.Minute)
+	got.State, got.DeciderID, got.Reason, got.DecidedAt = incident.RequestRejected, "a2", "nicht bestätigt", decided
+	stale := got
+	tx(t, s, func(tx incident.Tx) error { return tx.UpdateAccountRequest(ctx, &got) })
+	if got.Version != 2 {
+		t.Fatalf("version after update %d, want 2", got.Version)
+	}
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.UpdateAccountRequest(ctx, &stale) }); !errors.Is(err, incident.ErrConflict) {
+		t.Fatalf("stale update = %v, want ErrConflict", err)
+	}
+	var back incident.AccountRequest
+	tx(t, s, func(tx incident.Tx) (err error) { back, err = tx.AccountRequest(ctx, "ar1"); return })
+	if back.State != incident.RequestRejected || back.DeciderID != "a2" || back.Reason != "nicht bestätigt" || !back.DecidedAt.Equal(decided) || back.Version != 2 {
+		t.Fatalf("after update %+v", back)
+	}
+	eq("pending", list(incident.AccountRequestFilter{State: incident.RequestPending}), "ar3", "ar2")
+	eq("rejected", list(incident.AccountRequestFilter{State: incident.RequestRejected}), "ar1")
+	eq("expired an hour later, after ar1 was decided", list(incident.AccountRequestFilter{ExpiredBy: t0.Add(2 * time.Hour)}), "ar2")
 }
