@@ -66,7 +66,10 @@
 //   - names a time_zone that is not an IANA zone name ("Europe/Berlin");
 //   - has an oidc section without claim or roles, a claim name with
 //     spaces, an empty or duplicate claim value, or a role that is not
-//     worker, supervisor, auditor or admin.
+//     worker, supervisor, auditor or admin; a step_up other than totp or
+//     provider, a step_up_max_age outside 1m–15m or not whole seconds, an
+//     empty step_up_acr or step_up_amr list, a value there with spaces or
+//     twice, or either list without step_up: provider.
 //
 // # Record of processing activities
 //
