@@ -39,6 +39,9 @@ type ExternalIdentity struct {
 	UserID       string
 	CreatedAt    time.Time
 	LastSignInAt time.Time
+	// StepUpUntil is until when a re-authentication at the provider may
+	// serve as the next approval's step-up; zero: none.
+	StepUpUntil time.Time
 }
 
 // ExternalIdentities is the part of Tx that stores external identities.
@@ -55,6 +58,13 @@ type ExternalIdentities interface {
 	// TouchExternalIdentity sets LastSignInAt of (issuer, subject);
 	// ErrNotFound when there is no such identity.
 	TouchExternalIdentity(ctx context.Context, issuer, subject string, at time.Time) error
+	// GrantExternalStepUp sets StepUpUntil of the account's identity;
+	// ErrNotFound for a local account.
+	GrantExternalStepUp(ctx context.Context, userID string, until time.Time) error
+	// ConsumeExternalStepUp clears the account's step-up if it is valid
+	// after now, and reports whether it did. Of concurrent calls for one
+	// step-up, at most one reports true.
+	ConsumeExternalStepUp(ctx context.Context, userID string, now time.Time) (bool, error)
 }
 
 // ExternalSignIn is what the adapter learned from a verified ID token.
@@ -69,6 +79,12 @@ type ExternalSignIn struct {
 	PreferredUsername string // preferred_username, or the e-mail address
 	DisplayName       string // name
 	Email             string // email, if the provider marks it verified
+	// AuthTime is when the person last signed in at the provider
+	// (auth_time), zero if the token does not say; ACR and AMR are the
+	// token's acr and amr. They decide a step-up (ConfirmStepUpExternal).
+	AuthTime time.Time
+	ACR      string
+	AMR      []string
 }
 
 // Audit actions of sign-in through an identity provider.

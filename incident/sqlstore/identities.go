@@ -15,13 +15,18 @@ type externalIdentityRow struct {
 	UserID       string
 	CreatedAt    int64 `gorm:"autoCreateTime:false"`
 	LastSignInAt int64
+	StepUpUntil  *int64 // migration 19
 }
 
 func (externalIdentityRow) TableName() string { return "external_identities" }
 
 func (r externalIdentityRow) identity() incident.ExternalIdentity {
-	return incident.ExternalIdentity{Issuer: r.Issuer, Subject: r.Subject, UserID: r.UserID,
+	id := incident.ExternalIdentity{Issuer: r.Issuer, Subject: r.Subject, UserID: r.UserID,
 		CreatedAt: fromUS(r.CreatedAt), LastSignInAt: fromUS(r.LastSignInAt)}
+	if r.StepUpUntil != nil {
+		id.StepUpUntil = fromUS(*r.StepUpUntil)
+	}
+	return id
 }
 
 func (t *tx) ExternalIdentity(ctx context.Context, issuer, subject string) (incident.ExternalIdentity, error) {
@@ -58,4 +63,29 @@ func (t *tx) TouchExternalIdentity(ctx context.Context, issuer, subject string, 
 		return fmt.Errorf("external identity at %s: %w", issuer, incident.ErrNotFound)
 	}
 	return nil
+}
+
+func (t *tx) GrantExternalStepUp(ctx context.Context, userID string, until time.Time) error {
+	res := t.q(ctx).Model(&externalIdentityRow{}).Where("user_id = ?", userID).Update("step_up_until", us(until))
+	if res.Error != nil {
+		return fmt.Errorf("failed to store the step-up: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("external identity of user %s: %w", userID, incident.ErrNotFound)
+	}
+	return nil
+}
+
+func (t *tx) ConsumeExternalStepUp(ctx context.Context, userID string, now time.Time) (bool, error) {
+	// One statement: of two approvals racing for one step-up, one
+	// clears it and the other finds none. An expired one stays, unused.
+	res := t.q(ctx).Model(&externalIdentityRow{}).Where("user_id = ? AND step_up_until > ?", userID, us(now)).
+		Update("step_up_until", nil)
+	if res.Error != nil {
+		return false, fmt.Errorf("failed to use the step-up: %w", translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	return true, nil
 }
