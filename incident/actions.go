@@ -115,7 +115,7 @@ func Actions() []Action {
 		ActionUserCreated, ActionUserEnabled, ActionUserDisabled, ActionUserRoleChanged, ActionUserPasswordChanged, ActionUserPasswordReset, ActionUserEmailChanged,
 		ActionAccountRequestOpened, ActionAccountRequestApproved, ActionAccountRequestRejected, ActionAccountRequestExpired,
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
-		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused, ActionExternalLoggedOut,
+		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused, ActionExternalLoggedOut, ActionStepUpConfirmed,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),
 		Action(AuthStepUpLocked), Action(AuthLockedOut), Action(AuthSignedOut), Action(AuthTokenCreated), Action(AuthTokenRevoked),
