@@ -84,6 +84,10 @@ type StepUpStatus struct {
 	// ConfirmedUntil is until when a confirmation at the provider serves
 	// the next decision; zero when there is none.
 	ConfirmedUntil time.Time
+	// MaxAge and ACR are what to ask the provider for: max_age and
+	// acr_values (none when empty).
+	MaxAge time.Duration
+	ACR    []string
 }
 
 // StepUpStatusOf tells how a steps up now.
@@ -100,7 +104,7 @@ func (s *Service) StepUpStatusOf(ctx context.Context, a Actor) (StepUpStatus, er
 		if err != nil {
 			return err
 		}
-		st.AtProvider = true
+		st.AtProvider, st.MaxAge, st.ACR = true, s.policy.OIDC.StepUpAge(), slices.Clone(s.policy.OIDC.StepUpACR)
 		if s.now().Before(id.StepUpUntil) {
 			st.ConfirmedUntil = id.StepUpUntil
 		}

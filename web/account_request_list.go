@@ -13,6 +13,8 @@ type accountRequestsView struct {
 	Requests []accountRequestItem
 	// Retry is a decision sent again after a wrong code, kept as typed.
 	Retry *accountDecideRetry
+	// StepUp is how the viewer steps up for decisions.
+	StepUp stepUpView
 }
 
 type accountRequestItem struct {
@@ -31,6 +33,8 @@ type accountDecideRetry struct {
 	Decision  string
 	Reason    string
 	Error     string // catalog key
+	// ConfirmAgain: no confirmation at the identity provider served it.
+	ConfirmAgain bool
 }
 
 // accountRequestList shows the pending account requests with their
@@ -62,6 +66,9 @@ func (s *Server) accountRequests(c *gin.Context, retry *accountDecideRetry) (acc
 	}
 	me := byID[a.ID]
 	v := accountRequestsView{Retry: retry}
+	if v.StepUp, err = s.stepUp(c); err != nil {
+		return accountRequestsView{}, err
+	}
 	for _, r := range reqs {
 		if r.State != incident.RequestPending {
 			continue // expired meanwhile

@@ -48,6 +48,10 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 	l := s.localizer(st(c).lang)
 	names := s.categoryLabels(l)
 	var v inboxView
+	su, err := s.stepUp(c)
+	if err != nil {
+		return inboxView{}, err
+	}
 	for _, sel := range []struct {
 		state incident.RequestState
 		into  *[]inboxItem
@@ -58,6 +62,7 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 		}
 		for _, r := range reqs {
 			rv := s.requestView(st(c).user, r, now).retrying(retry)
+			rv.StepUp = su
 			if sel.state == incident.RequestApproved && !rv.CanHandOver {
 				continue
 			}

@@ -108,6 +108,20 @@ func (l *localizer) Zoned(t time.Time) string {
 	return t.In(l.loc).Format("02.01.2006 15:04 MST")
 }
 
+// Clock formats the time of day of t, in the policy's time zone, for
+// times within the next minutes ("14:35").
+func (l *localizer) Clock(t time.Time) string {
+	if l.loc != nil {
+		t = t.In(l.loc)
+	} else {
+		t = t.UTC()
+	}
+	if l.lang == "en" {
+		return t.Format("15:04")
+	}
+	return t.Format("15:04") + " Uhr"
+}
+
 // TimePtr formats an optional time.
 func (l *localizer) TimePtr(t *time.Time) string {
 	if t == nil {

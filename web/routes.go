@@ -98,6 +98,9 @@ func routeTable() []route {
 		{method: http.MethodGet, path: "/auth/oidc/start", access: public, handler: (*Server).oidcStart},
 		{method: http.MethodGet, path: "/auth/oidc/callback", access: public, handler: (*Server).oidcCallback},
 		{method: http.MethodPost, path: "/auth/oidc/backchannel-logout", access: public, csrf: csrfSignedToken, handler: (*Server).oidcBackchannelLogout},
+		// A confirmation at the identity provider for an approval
+		// (oidc.step_up: provider): a form on the approval pages.
+		{method: http.MethodPost, path: "/auth/oidc/step-up", access: signedIn, roles: accountDeciders, handler: (*Server).oidcStepUpStart},
 		{method: http.MethodGet, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorForm},
 		{method: http.MethodPost, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorSubmit},
 

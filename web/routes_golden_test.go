@@ -42,6 +42,7 @@ var goldenRoutes = []goldenRoute{
 	{"GET", "/auth/oidc/start", "public", "page", "-"},
 	{"GET", "/auth/oidc/callback", "public", "page", "-"},
 	{"POST", "/auth/oidc/backchannel-logout", "public", "page", "signed"},
+	{"POST", "/auth/oidc/step-up", "admin supervisor", "page", "router"},
 	{"POST", "/language", "public", "page", "router"},
 	{"GET", "/login/second-factor", "halfSignedIn", "page", "-"},
 	{"POST", "/login/second-factor", "halfSignedIn", "page", "router"},
