@@ -47,14 +47,14 @@ type StepUpRefusal string
 
 // Refusals of ConfirmStepUpExternal.
 const (
-	RefusalNotEnabled  StepUpRefusal = "not_enabled"   // the policy has no step-up at the provider
-	RefusalNotLinked   StepUpRefusal = "not_linked"    // a local account, or disabled
-	RefusalOtherPerson StepUpRefusal = "other_person"  // another issuer or subject than the link
-	RefusalNoAuthTime  StepUpRefusal = "no_auth_time"  // the token does not say when
-	RefusalBeforeFlow  StepUpRefusal = "before_flow"   // an older sign-in, not this re-authentication
-	RefusalTooOld      StepUpRefusal = "too_old"       // older than step_up_max_age
-	RefusalACR         StepUpRefusal = "acr"           // acr not among step_up_acr
-	RefusalAMR         StepUpRefusal = "amr"           // none of step_up_amr
+	RefusalNotEnabled  StepUpRefusal = "not_enabled"  // the policy has no step-up at the provider
+	RefusalNotLinked   StepUpRefusal = "not_linked"   // a local account, or disabled
+	RefusalOtherPerson StepUpRefusal = "other_person" // another issuer or subject than the link
+	RefusalNoAuthTime  StepUpRefusal = "no_auth_time" // the token does not say when
+	RefusalBeforeFlow  StepUpRefusal = "before_flow"  // an older sign-in, not this re-authentication
+	RefusalTooOld      StepUpRefusal = "too_old"      // older than step_up_max_age
+	RefusalACR         StepUpRefusal = "acr"          // acr not among step_up_acr
+	RefusalAMR         StepUpRefusal = "amr"          // none of step_up_amr
 	RefusalFuture      StepUpRefusal = "auth_time_future"
 )
 

@@ -44,7 +44,9 @@ func TestStepUpByReauthenticationRules(t *testing.T) {
 		change func(w *world, in *incident.ExternalSignIn, asked *time.Time)
 		want   incident.StepUpRefusal // "" confirms
 	}
-	keycloakOK := func(_ *world, in *incident.ExternalSignIn, _ *time.Time) { in.ACR, in.AMR = "gold", []string{"pwd", "otp"} }
+	keycloakOK := func(_ *world, in *incident.ExternalSignIn, _ *time.Time) {
+		in.ACR, in.AMR = "gold", []string{"pwd", "otp"}
+	}
 	tests := []tc{
 		{"entra: fresh auth_time alone", entra, nil, ""},
 		{"entra: no amr needed, acr ignored", entra, func(_ *world, in *incident.ExternalSignIn, _ *time.Time) { in.ACR = "1" }, ""},
@@ -73,7 +75,10 @@ func TestStepUpByReauthenticationRules(t *testing.T) {
 		{"auth_time in the future", entra, func(_ *world, in *incident.ExternalSignIn, _ *time.Time) { in.AuthTime = in.AuthTime.Add(time.Hour) }, incident.RefusalFuture},
 		{"wrong acr", keycloak, func(w *world, in *incident.ExternalSignIn, a *time.Time) { keycloakOK(w, in, a); in.ACR = "silver" }, incident.RefusalACR},
 		{"no acr", keycloak, func(w *world, in *incident.ExternalSignIn, a *time.Time) { keycloakOK(w, in, a); in.ACR = "" }, incident.RefusalACR},
-		{"missing required amr", keycloak, func(w *world, in *incident.ExternalSignIn, a *time.Time) { keycloakOK(w, in, a); in.AMR = []string{"pwd"} }, incident.RefusalAMR},
+		{"missing required amr", keycloak, func(w *world, in *incident.ExternalSignIn, a *time.Time) {
+			keycloakOK(w, in, a)
+			in.AMR = []string{"pwd"}
+		}, incident.RefusalAMR},
 		{"no amr at all", keycloak, func(w *world, in *incident.ExternalSignIn, a *time.Time) { keycloakOK(w, in, a); in.AMR = nil }, incident.RefusalAMR},
 		{"another subject", entra, func(_ *world, in *incident.ExternalSignIn, _ *time.Time) { in.Subject = "someone-else" }, incident.RefusalOtherPerson},
 		{"another issuer", entra, func(_ *world, in *incident.ExternalSignIn, _ *time.Time) { in.Issuer = "https://other.example.org" }, incident.RefusalOtherPerson},

@@ -22,5 +22,14 @@
 //     text, so that pages can explain it without showing it raw.
 //   - A provider that cannot be reached gives an error wrapping
 //     incident.ErrUnavailable; discovery is retried on the next sign-in.
+//   - [RP.StartStepUp] begins a re-authentication of a signed-in account
+//     for an approval: like a sign-in, and the provider is asked for a
+//     new sign-in (prompt=login) no older than max_age, with acr_values
+//     when the policy names them. Its flow names the account and a
+//     return path, which must be a [LocalPath] (never another host);
+//     [DecodeFlow] refuses a cookie whose path is not one.
+//   - [RP.Finish] hands on auth_time, acr and amr as the verified ID token
+//     states them; whether they make a step-up is the domain's rule
+//     (incident.Service.ConfirmStepUpExternal), not this package's.
 //   - Tokens are never logged, and no error message holds one.
 package oidcrp

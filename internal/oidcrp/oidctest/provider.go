@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -71,6 +72,9 @@ func Start(t testing.TB, redirectURL string) *Provider {
 	mux := http.NewServeMux()
 	login := op.NewIssuerInterceptor(provider.IssuerFromRequest).HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.FormValue("authRequestID")
+		if ar, err := st.AuthRequestByID(r.Context(), id); err == nil {
+			p.users.saw(ar)
+		}
 		if p.LoginForm() && r.Method != http.MethodPost {
 			// Like a real provider: a page of its own whose form the
 			// person submits, so that the way back to the relying party
@@ -117,6 +121,15 @@ func (p *Provider) SetUser(u User) { p.users.set(u) }
 // Remove deletes a user, as an administrator does when someone leaves.
 func (p *Provider) Remove(subject string) { p.users.remove(subject) }
 
+// LastLogin is what the provider understood of the last authorization
+// request that reached its login page: the prompt values and max_age
+// (nil: none asked).
+func (p *Provider) LastLogin() (prompt []string, maxAge *time.Duration) {
+	p.users.mu.Lock()
+	defer p.users.mu.Unlock()
+	return p.users.prompt, p.users.maxAge
+}
+
 // SignInAs makes the provider's login page sign in this user.
 func (p *Provider) SignInAs(subject string) { p.users.choose(subject) }
 
@@ -126,6 +139,19 @@ type users struct {
 	m    map[string]User
 	next string
 	form bool // the login page is a form (UseLoginForm)
+	// prompt and maxAge are those of the last authorization request
+	// at the login page.
+	prompt []string
+	maxAge *time.Duration
+}
+
+func (u *users) saw(ar op.AuthRequest) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.prompt, u.maxAge = nil, nil
+	if x, ok := ar.(*storage.AuthRequest); ok {
+		u.prompt, u.maxAge = x.Prompt, x.MaxAuthAge
+	}
 }
 
 func (u *users) set(x User) {
