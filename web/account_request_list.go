@@ -27,6 +27,12 @@ type accountRequestItem struct {
 	Warnings []incident.ApproverWarning
 }
 
+// ConfirmAgainFor reports whether the decision on request id came back
+// for want of a confirmation at the identity provider.
+func (v accountRequestsView) ConfirmAgainFor(id string) bool {
+	return v.Retry != nil && v.Retry.RequestID == id && v.Retry.ConfirmAgain
+}
+
 // accountDecideRetry is a decision form shown again with its error.
 type accountDecideRetry struct {
 	RequestID string
