@@ -17,6 +17,13 @@ const stepUpPolicy = "  provider_enforces_mfa: true\n  step_up: provider\n  step
 // returns the page the browser is sent back to.
 func stepUpAtProvider(t *testing.T, c *client, page string) string {
 	t.Helper()
+	return stepUpVia(t, c, page, nil)
+}
+
+// stepUpVia is stepUpAtProvider with during (if not nil) called while
+// the browser is at the provider.
+func stepUpVia(t *testing.T, c *client, page string, during func()) string {
+	t.Helper()
 	w := c.post("/auth/oidc/step-up", "page", page)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("step-up start = %d %s", w.Code, w.Body)
@@ -28,7 +35,11 @@ func stepUpAtProvider(t *testing.T, c *client, page string) string {
 	if q := au.Query(); q.Get("prompt") != "login" || q.Get("max_age") != "300" {
 		t.Errorf("step-up asks the provider %v, want prompt=login and max_age=300", q)
 	}
-	cb := c.get("/auth/oidc/callback?" + atProvider(t, au.String()).Encode())
+	q := atProvider(t, au.String())
+	if during != nil {
+		during()
+	}
+	cb := c.get("/auth/oidc/callback?" + q.Encode())
 	if cb.Code != http.StatusOK {
 		t.Fatalf("callback = %d %s", cb.Code, cb.Body)
 	}
@@ -189,4 +200,84 @@ func TestOIDCStepUpAccountRequest(t *testing.T) {
 		t.Fatalf("account requests after confirming:\n%s", body)
 	}
 	wantRedirect(t, lars.post(decide, "decision", "approve", "reason", "am Telefon bestätigt"), "/account-requests?done=account_request_decided")
+}
+
+// TestOIDCStepUpHostileIssuer: what does not prove a fresh sign-in of the
+// account's own person is refused, counted toward the step-up lock and
+// explained on the approval page; a sign-in through the same callback is
+// not affected.
+func TestOIDCStepUpHostileIssuer(t *testing.T) {
+	e, h := newHostileEnvWith(t, stepUpPolicy+"  step_up_acr: [gold]\n  step_up_amr: [otp, hwk]\n", true)
+	h.SetPerson("h-lead", []string{"tresor-leitung"})
+	e.flag(e.as("wanda"), "wamidh1", "violence") // a decision waits in the inbox
+	lead := e.anon()
+	start := lead.get("/auth/oidc/start")
+	if cb := lead.get("/auth/oidc/callback?" + atProvider(t, start.Header().Get("Location")).Encode()); cb.Code != http.StatusOK {
+		t.Fatalf("sign-in without acr or amr = %d, want it unaffected by the step-up settings", cb.Code)
+	}
+	good := func(c, _ map[string]any) { c["acr"] = "gold"; c["amr"] = []string{"pwd", "otp"} }
+	refusals := []struct {
+		name   string
+		tamper func(c, h map[string]any)
+		during func()
+		other  bool // another person signs in at the provider
+	}{
+		{name: "missing auth_time", tamper: func(c, h map[string]any) { good(c, h); delete(c, "auth_time") }},
+		{name: "auth_time too old", tamper: good, during: func() { e.clock.Advance(5*time.Minute + time.Second) }},
+		{name: "auth_time before the flow started", tamper: func(c, h map[string]any) {
+			good(c, h)
+			c["auth_time"] = e.clock.Now().Add(-2 * time.Minute).Unix()
+		}},
+		{name: "wrong acr", tamper: func(c, h map[string]any) { good(c, h); c["acr"] = "silver" }},
+		{name: "missing required amr", tamper: func(c, h map[string]any) { good(c, h); c["amr"] = []string{"pwd"} }},
+		{name: "another subject", tamper: good, other: true},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			e.clock.Advance(incident.StepUpLockout) // each case on its own count
+			h.Tamper(tc.tamper)
+			if tc.other {
+				h.SetPerson("h-other", []string{"tresor-leitung"})
+			}
+			t.Cleanup(func() { h.Tamper(nil); h.SetPerson("h-lead", []string{"tresor-leitung"}) })
+			next := stepUpVia(t, lead, "/approvals", tc.during)
+			if next != "/approvals?stepup=refused" {
+				t.Fatalf("back to %q, want the refusal", next)
+			}
+			body := html.UnescapeString(lead.get(next).Body.String())
+			if !strings.Contains(body, "Die Bestätigung hat nicht gereicht") || strings.Contains(body, "Identität bestätigt.") {
+				t.Errorf("approval page after a refused confirmation:\n%s", body)
+			}
+		})
+	}
+
+	// The same confirmation, as the policy wants it, passes.
+	e.clock.Advance(incident.StepUpLockout)
+	h.Tamper(good)
+	if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals" {
+		t.Fatalf("good confirmation: back to %q", next)
+	}
+	if body := html.UnescapeString(lead.get("/approvals").Body.String()); !strings.Contains(body, "Identität bestätigt.") {
+		t.Errorf("inbox after a good confirmation:\n%s", body)
+	}
+
+	// Refusals count toward the step-up lock, which then holds for a
+	// good confirmation too.
+	e.clock.Advance(incident.StepUpLockout)
+	h.Tamper(func(c, h map[string]any) { good(c, h); delete(c, "auth_time") })
+	for i := range incident.StepUpMaxFailures {
+		if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals?stepup=refused" {
+			t.Fatalf("refusal %d: back to %q", i+1, next)
+		}
+	}
+	h.Tamper(good)
+	if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals?stepup=locked" {
+		t.Fatalf("confirmation while locked: back to %q", next)
+	}
+	if body := html.UnescapeString(lead.get("/approvals?stepup=locked").Body.String()); !strings.Contains(body, "15 Minuten gesperrt") {
+		t.Errorf("inbox while locked does not say so:\n%s", body)
+	}
+	if !strings.Contains(e.log.String(), "reason=no_auth_time") || strings.Contains(e.log.String(), "h-lead") {
+		t.Errorf("log lines do not name the refusal by its code, or name the provider's subject")
+	}
 }

@@ -339,14 +339,25 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 // own issuer.
 func newHostileEnv(t *testing.T) (*env, *oidctest.Hostile) {
 	t.Helper()
-	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
+	return newHostileEnvWith(t, "", false)
+}
+
+// newHostileEnvWith is newHostileEnv with more oidc policy settings; with
+// clocked, Tresor, its relying party and the issuer share the test clock.
+func newHostileEnvWith(t *testing.T, extraPolicy string, clocked bool) (*env, *oidctest.Hostile) {
+	t.Helper()
+	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy+extraPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnvPolicy(t, false, pol)
 	h := oidctest.StartHostile(t)
-	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect,
-		Claim: "groups", Rand: rand.Reader})
+	cfg := oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect, Claim: "groups", Rand: rand.Reader}
+	if clocked {
+		h.SetClock(e.clock.Now)
+		cfg.Now = e.clock.Now
+	}
+	rp, err := oidcrp.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

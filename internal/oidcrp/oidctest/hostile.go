@@ -42,6 +42,15 @@ type Hostile struct {
 	last   url.Values           // the last authorization request's query
 	key    *ecdsa.PrivateKey
 	t      testing.TB
+	now    func() time.Time // the issuer's clock; time.Now unless SetClock
+}
+
+// SetClock makes the issuer tell time by now (iat, exp, auth_time), so
+// that a test can move it with the relying party's.
+func (h *Hostile) SetClock(now func() time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = now
 }
 
 // StartHostile runs a hostile provider on loopback until the test ends.
@@ -51,7 +60,7 @@ func StartHostile(t testing.TB) *Hostile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Hostile{ClientID: "tresor", Subject: "h-1", Groups: []string{"tresor-fachkraft"}, nonces: map[string]string{}, authAt: map[string]time.Time{}, key: key, t: t}
+	h := &Hostile{ClientID: "tresor", Subject: "h-1", Groups: []string{"tresor-fachkraft"}, nonces: map[string]string{}, authAt: map[string]time.Time{}, key: key, t: t, now: time.Now}
 	srv := httptest.NewServer(http.HandlerFunc(h.serve))
 	t.Cleanup(srv.Close)
 	h.Issuer = srv.URL
@@ -102,7 +111,7 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		code := "code-" + strconv.Itoa(len(h.nonces)+1)
 		h.nonces[code] = q.Get("nonce")
-		h.authAt[code] = time.Now()
+		h.authAt[code] = h.now()
 		h.last = q
 		h.mu.Unlock()
 		back, err := url.Parse(q.Get("redirect_uri"))
@@ -121,6 +130,7 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		nonce, ok := h.nonces[r.PostForm.Get("code")]
 		authAt := h.authAt[r.PostForm.Get("code")]
+		now := h.now()
 		tamper, sign, sub, groups := h.tamper, h.sign, h.Subject, h.Groups
 		h.mu.Unlock()
 		if !ok {
@@ -129,7 +139,6 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]string{"error": "invalid_grant"})
 			return
 		}
-		now := time.Now()
 		claims := map[string]any{"iss": h.Issuer, "sub": sub, "aud": h.ClientID, "nonce": nonce,
 			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "groups": groups, "preferred_username": "hostile",
 			"auth_time": authAt.Unix()}
