@@ -80,6 +80,9 @@ func (s *Server) oidcCallback(c *gin.Context) {
 type oidcContinueView struct {
 	Next   string
 	StepUp bool // back from a confirmation for an approval, not a sign-in
+	// ToProvider names the identity provider the page moves on to (a
+	// confirmation for an approval begins); empty when back at Tresor.
+	ToProvider string
 }
 
 // oidcRefused shows the login page with what went wrong, explained; the

@@ -94,7 +94,10 @@ func (s *Server) oidcStepUpStart(c *gin.Context) {
 		return
 	}
 	s.setFlowCookie(c, flow.Encode(), int(oidcrp.FlowTTL.Seconds()))
-	c.Redirect(http.StatusSeeOther, to)
+	// Not a redirect: the page's CSP (form-action 'self') does not let a
+	// form's answer redirect to another site. A page of Tresor's own
+	// moves on to the provider instead.
+	s.render(c, http.StatusOK, "oidc_continue", oidcContinueView{Next: to, ToProvider: s.idpName})
 }
 
 // oidcStepUpBack finishes a step-up flow at the callback: the domain
