@@ -112,6 +112,21 @@ func TestOIDCStepUpByReauthentication(t *testing.T) {
 	}
 	// An expired confirmation serves none.
 	stepUpAtProvider(t, lars, "/approvals")
+	// The API always takes a code; it never uses the browser's confirmation.
+	larsID := ""
+	if users, err := e.svc.Users(e.ctx, incident.System); err == nil {
+		for _, u := range users {
+			if u.Username == "lars" {
+				larsID = u.ID
+			}
+		}
+	}
+	api := e.bearerClient(e.apiTokenOf(larsID))
+	wantAPIError(t, api.api(http.MethodPost, "/api/v1/requests/"+other.ID+"/decide", `{"decision":"approve","reason":"per API"}`, nil),
+		http.StatusBadRequest, "invalid_input")
+	if body := html.UnescapeString(lars.get("/approvals").Body.String()); !strings.Contains(body, "Identität bestätigt.") {
+		t.Error("an API call used the browser's confirmation")
+	}
 	e.clock.Advance(confirmedUntil(t, e, "lars").Sub(e.clock.Now()))
 	if body := html.UnescapeString(lars.get("/approvals").Body.String()); strings.Contains(body, "Identität bestätigt.") {
 		t.Error("the inbox shows an expired confirmation")
