@@ -49,10 +49,12 @@ func WithFactors(f *account.Factors) Option { return func(s *Service) { s.factor
 // count. Each wrong proof is an audit entry (auth.step_up_failed) and so
 // is the lock (auth.step_up_locked); the lock bounds their number.
 func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
+	// (A failed confirmation at the identity provider counts on the
+	// same throttle: ConfirmStepUpExternal.)
 	if s.factors == nil {
 		return ErrNoFactors
 	}
-	key := "step-up:" + a.ID
+	key := stepUpKey(a.ID)
 	var locked time.Time
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		now := s.now()
@@ -64,14 +66,8 @@ func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
 			locked = t.LockedUntil
 			return nil
 		}
-		if now.Sub(t.WindowStart) >= StepUpLockout {
-			t = Throttle{Key: key, WindowStart: now}
-		}
-		t.Failures++ // counted now; cleared again by a right proof
-		if t.Failures >= StepUpMaxFailures {
-			t.LockedUntil = now.Add(StepUpLockout)
-		}
-		return tx.SetThrottle(ctx, t)
+		// Counted now; cleared again by a right proof.
+		return tx.SetThrottle(ctx, countStepUpAttempt(t, now))
 	})
 	if err != nil {
 		return err
@@ -103,3 +99,20 @@ func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
 	})
 	return errors.Join(verr, err)
 }
+
+// countStepUpAttempt counts one failed (or not yet checked) step-up in
+// the account's throttle t at now: a new window after StepUpLockout, and
+// the lock at StepUpMaxFailures.
+func countStepUpAttempt(t Throttle, now time.Time) Throttle {
+	if now.Sub(t.WindowStart) >= StepUpLockout {
+		t = Throttle{Key: t.Key, WindowStart: now}
+	}
+	t.Failures++
+	if t.Failures >= StepUpMaxFailures {
+		t.LockedUntil = now.Add(StepUpLockout)
+	}
+	return t
+}
+
+// stepUpKey is the throttle key of an account's step-up.
+func stepUpKey(userID string) string { return "step-up:" + userID }

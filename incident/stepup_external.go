@@ -157,7 +157,7 @@ func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, aske
 			return err
 		}
 		a := u.Actor()
-		key := "step-up:" + u.ID
+		key := stepUpKey(u.ID)
 		t, err := tx.Throttle(ctx, key)
 		if err != nil {
 			return err
@@ -204,13 +204,7 @@ func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, aske
 // step-up throttle, read in tx), locks at the limit, and records the
 // failure and the lock.
 func (s *Service) countStepUpFailure(ctx context.Context, tx Tx, a Actor, t Throttle, now time.Time, fields map[string]string) error {
-	if now.Sub(t.WindowStart) >= StepUpLockout {
-		t = Throttle{Key: t.Key, WindowStart: now}
-	}
-	t.Failures++
-	if t.Failures >= StepUpMaxFailures {
-		t.LockedUntil = now.Add(StepUpLockout)
-	}
+	t = countStepUpAttempt(t, now)
 	if err := tx.SetThrottle(ctx, t); err != nil {
 		return err
 	}
@@ -242,7 +236,7 @@ func (s *Service) stepUpForDecision(ctx context.Context, a Actor, code string) e
 			return err
 		}
 		linked = true
-		t, err := tx.Throttle(ctx, "step-up:"+a.ID)
+		t, err := tx.Throttle(ctx, stepUpKey(a.ID))
 		if err != nil {
 			return err
 		}
