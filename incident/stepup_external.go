@@ -142,8 +142,11 @@ func (s *Service) checkReauth(id ExternalIdentity, asked time.Time, in ExternalS
 // valid until auth_time + oidc.step_up_max_age, which it returns. A
 // refused one (an error wrapping ErrStepUpFailed and ErrStepUpNotFresh;
 // RefusalOf names the rule) counts toward the step-up lock like a wrong
-// code; while the lock holds, ErrStepUpLocked. The confirmation, each
-// refusal and the lock are audit entries.
+// code when the token was the account's own person's; one of another
+// person (or for an account that cannot confirm there) does not, since
+// the account named by the browser's flow cookie may have been swapped.
+// While the lock holds, ErrStepUpLocked. The confirmation, each refusal
+// and the lock are audit entries.
 func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, asked time.Time, in ExternalSignIn) (time.Time, error) {
 	if err := knownID("user", userID); err != nil {
 		return time.Time{}, err
@@ -177,8 +180,17 @@ func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, aske
 		default:
 			refusal = s.checkReauth(id, asked, in, now)
 		}
-		if refusal != "" {
-			return s.countStepUpFailure(ctx, tx, a, t, now, map[string]string{"user_id": u.ID, "via": "provider", "reason": string(refusal)})
+		fields := map[string]string{"user_id": u.ID, "via": "provider", "reason": string(refusal)}
+		switch refusal {
+		case "":
+		case RefusalOtherPerson, RefusalNotLinked, RefusalNotEnabled:
+			// Not this account's person at the provider: the flow's
+			// account may have been swapped in the browser's cookie. It
+			// must not let anyone lock another's approvals, so it is
+			// recorded but not counted.
+			return s.record(ctx, tx, System, Action(AuthStepUpFailed), "", fields)
+		default:
+			return s.countStepUpFailure(ctx, tx, a, t, now, fields)
 		}
 		until = in.AuthTime.Add(s.policy.OIDC.StepUpAge())
 		if err := tx.GrantExternalStepUp(ctx, u.ID, until); err != nil {

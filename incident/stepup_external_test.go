@@ -210,9 +210,24 @@ func TestStepUpByReauthenticationLock(t *testing.T) {
 		if n := count(w.actions(""), string(incident.AuthStepUpLocked)); n != 1 {
 			t.Errorf("%d locks audited, want 1", n)
 		}
+		// Another person's token, or a local account named by the flow,
+		// cannot lock anyone's approvals (the flow cookie is the browser's).
 		w.clock.Advance(incident.StepUpLockout)
+		other := reauth(w)
+		other.Subject = "someone-else"
+		for range incident.StepUpMaxFailures + 1 {
+			if _, err := w.svc.ConfirmStepUpExternal(w.ctx, lead.ID, w.clock.Now(), other); incident.RefusalOf(err) != incident.RefusalOtherPerson {
+				t.Fatalf("other person: %v", err)
+			}
+			if _, err := w.svc.ConfirmStepUpExternal(w.ctx, w.sup1.ID, w.clock.Now(), reauth(w)); incident.RefusalOf(err) != incident.RefusalNotLinked {
+				t.Fatalf("local account: %v", err)
+			}
+		}
+		if err := w.svc.StepUp(w.ctx, w.sup1, w.code(w.sup1)); err != nil {
+			t.Errorf("the local supervisor's TOTP after refused confirmations in their name: %v", err)
+		}
 		if _, err := w.svc.ConfirmStepUpExternal(w.ctx, lead.ID, w.clock.Now(), reauth(w)); err != nil {
-			t.Errorf("after the lock: %v", err)
+			t.Errorf("after the lock, and refusals of other people: %v", err)
 		}
 	})
 }
