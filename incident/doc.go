@@ -57,5 +57,7 @@
 // code that runs in it ([Tx.Accounts]), so that an account change and its
 // audit entry commit together. Step-up codes are checked here, by
 // [Service.Decide], with the account package's [account.Factors]
-// ([WithFactors]).
+// ([WithFactors]); where the policy says oidc.step_up: provider, a fresh
+// sign-in at the identity provider can serve instead, judged by
+// [Service.ConfirmStepUpExternal] and used once by the next decision.
 package incident
