@@ -68,6 +68,7 @@ type requestView struct {
 	CanDownload bool
 	Retry       *decideRetry // the decision form as sent, when it must be sent again
 	StepUp      stepUpView   // how the viewer steps up for the decision
+	StepUpShown bool         // its confirmation is shown once for the page, not in the form
 	// Warnings are why the viewer should think twice before approving:
 	// signs that they and the requester may be one person.
 	Warnings []incident.ApproverWarning

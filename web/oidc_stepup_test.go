@@ -79,6 +79,10 @@ func TestOIDCStepUpByReauthentication(t *testing.T) {
 		strings.Contains(body, `name="code"`) || strings.Contains(body, `action="/requests/`+req.ID+`/decide"`) {
 		t.Fatalf("approval page before confirming does not offer only the confirmation:\n%s", body)
 	}
+	// The inbox asks once for all its requests.
+	if body := html.UnescapeString(lars.get("/approvals").Body.String()); strings.Count(body, "Bei Träger-Login bestätigen") != 1 {
+		t.Errorf("inbox with two requests asks %d times to confirm, want once", strings.Count(body, "Bei Träger-Login bestätigen"))
+	}
 	// A decision sent anyway: nothing decided, the reason kept, confirm again.
 	w := lars.post("/requests/"+req.ID+"/decide", "decision", "approve", "reason", "Bild geprüft", "page", page)
 	body = html.UnescapeString(w.Body.String())
