@@ -105,6 +105,11 @@ func TestBrowserOIDCStepUp(t *testing.T) {
 			pg.press("#provider-sign-in")
 			pg.do(chromedp.WaitVisible(chromedp.CSS(`header form[action="/logout"]`)))
 
+			pg.visit("/approvals")
+			pg.seeText("Identität bestätigen", "Bei Träger-Login bestätigen")
+			pg.checkLayout()
+			pg.shot("stepup-inbox-before")
+
 			pg.visit("/incidents/" + id)
 			pg.seeText("Identität bestätigen", "Bei Träger-Login bestätigen")
 			if n := pg.count(`input[name="code"]`) + pg.count(`form[action$="/decide"]`); n != 0 {
@@ -128,6 +133,11 @@ func TestBrowserOIDCStepUp(t *testing.T) {
 			pg.checkLayout()
 			pg.checkAxe(axe)
 			pg.shot("stepup-confirmed")
+			pg.visit("/approvals")
+			pg.seeText("Identität bestätigt.")
+			pg.checkLayout()
+			pg.shot("stepup-inbox-confirmed")
+			pg.visit("/incidents/" + id)
 
 			pg.do(chromedp.Click(chromedp.CSS(`input[value="approve"]`), chromedp.NodeVisible))
 			pg.fill(`textarea[name="reason"]`, "Bild geprüft, Sicherung nötig")
