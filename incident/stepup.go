@@ -58,13 +58,10 @@ func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
 	var locked time.Time
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		now := s.now()
-		t, err := tx.Throttle(ctx, key)
-		if err != nil {
+		var t Throttle
+		var err error
+		if t, locked, err = stepUpThrottle(ctx, tx, a.ID, now); err != nil || !locked.IsZero() {
 			return err
-		}
-		if t.Locked(now) {
-			locked = t.LockedUntil
-			return nil
 		}
 		// Counted now; cleared again by a right proof.
 		return tx.SetThrottle(ctx, countStepUpAttempt(t, now))
@@ -73,7 +70,7 @@ func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
 		return err
 	}
 	if !locked.IsZero() {
-		return fmt.Errorf("%w until %s", ErrStepUpLocked, locked.Format(time.RFC3339))
+		return stepUpLocked(locked)
 	}
 	// A right code is consumed and the count cleared in one transaction.
 	verr := s.store.Tx(ctx, func(tx Tx) error {
@@ -116,3 +113,18 @@ func countStepUpAttempt(t Throttle, now time.Time) Throttle {
 
 // stepUpKey is the throttle key of an account's step-up.
 func stepUpKey(userID string) string { return "step-up:" + userID }
+
+// stepUpThrottle reads the account's step-up throttle in tx; locked is
+// when its lock ends, zero when it is not locked at now.
+func stepUpThrottle(ctx context.Context, tx Tx, userID string, now time.Time) (t Throttle, locked time.Time, err error) {
+	t, err = tx.Throttle(ctx, stepUpKey(userID))
+	if err == nil && t.Locked(now) {
+		locked = t.LockedUntil
+	}
+	return t, locked, err
+}
+
+// stepUpLocked is ErrStepUpLocked saying until when.
+func stepUpLocked(until time.Time) error {
+	return fmt.Errorf("%w until %s", ErrStepUpLocked, until.Format(time.RFC3339))
+}

@@ -160,14 +160,9 @@ func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, aske
 			return err
 		}
 		a := u.Actor()
-		key := stepUpKey(u.ID)
-		t, err := tx.Throttle(ctx, key)
-		if err != nil {
+		t, lockEnd, err := stepUpThrottle(ctx, tx, u.ID, now)
+		if locked = lockEnd; err != nil || !locked.IsZero() {
 			return err
-		}
-		if t.Locked(now) {
-			locked = t.LockedUntil
-			return nil
 		}
 		id, err := tx.ExternalIdentityOf(ctx, u.ID)
 		switch {
@@ -196,7 +191,7 @@ func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, aske
 		if err := tx.GrantExternalStepUp(ctx, u.ID, until); err != nil {
 			return err
 		}
-		if err := tx.SetThrottle(ctx, Throttle{Key: key, WindowStart: now}); err != nil {
+		if err := tx.SetThrottle(ctx, Throttle{Key: t.Key, WindowStart: now}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, ActionStepUpConfirmed, "", map[string]string{"user_id": u.ID, "until": until.Format(time.RFC3339)})
@@ -205,7 +200,7 @@ func (s *Service) ConfirmStepUpExternal(ctx context.Context, userID string, aske
 	case err != nil:
 		return time.Time{}, err
 	case !locked.IsZero():
-		return time.Time{}, fmt.Errorf("%w until %s", ErrStepUpLocked, locked.Format(time.RFC3339))
+		return time.Time{}, stepUpLocked(locked)
 	case refusal != "":
 		return time.Time{}, &stepUpRefusalError{code: refusal}
 	}
@@ -248,13 +243,9 @@ func (s *Service) stepUpForDecision(ctx context.Context, a Actor, code string) e
 			return err
 		}
 		linked = true
-		t, err := tx.Throttle(ctx, stepUpKey(a.ID))
-		if err != nil {
+		_, lockEnd, err := stepUpThrottle(ctx, tx, a.ID, now)
+		if locked = lockEnd; err != nil || !locked.IsZero() {
 			return err
-		}
-		if t.Locked(now) {
-			locked = t.LockedUntil
-			return nil
 		}
 		used, err = tx.ConsumeExternalStepUp(ctx, a.ID, now)
 		return err
@@ -265,7 +256,7 @@ func (s *Service) stepUpForDecision(ctx context.Context, a Actor, code string) e
 	case !linked:
 		return s.StepUp(ctx, a, code)
 	case !locked.IsZero():
-		return fmt.Errorf("%w until %s", ErrStepUpLocked, locked.Format(time.RFC3339))
+		return stepUpLocked(locked)
 	case !used:
 		return fmt.Errorf("%w: %w", ErrStepUpFailed, ErrStepUpConfirmAgain)
 	}
