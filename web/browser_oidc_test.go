@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/rand"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -34,13 +33,7 @@ func browserOIDCEnv(t *testing.T, extraPolicy string) (*env, *oidctest.Provider,
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
-		IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.useIdentityProvider(rp, "Träger-Login")
 	ts.Config.Handler = e.h
 	ts.Start()
 	t.Cleanup(ts.Close)

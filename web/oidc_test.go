@@ -49,14 +49,20 @@ func newOIDCEnv(t *testing.T, extraPolicy string) (*env, *oidctest.Provider) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
-		IdentityProvider: rp, IdentityProviderName: "Träger-Login"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.useIdentityProvider(rp, "Träger-Login")
 	return e, p
+}
+
+// useIdentityProvider serves e with sign-in through idp, named name.
+func (e *env) useIdentityProvider(idp IdentityProvider, name string) {
+	e.t.Helper()
+	srv, err := New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
+		IdentityProvider: idp, IdentityProviderName: name})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.srv, e.h = srv, srv.Handler()
 }
 
 // atProvider plays the browser at the provider: it follows the
@@ -247,12 +253,7 @@ func TestOIDCHostileIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.useIdentityProvider(rp, "Test")
 	callback := func(c *client) (url.Values, int, string) {
 		start := c.get("/auth/oidc/start")
 		q := atProvider(t, start.Header().Get("Location"))
@@ -323,12 +324,7 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.useIdentityProvider(rp, "Test")
 	w := e.anon().get("/auth/oidc/start")
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(html.UnescapeString(w.Body.String()), "nicht erreichbar") {
 		t.Errorf("start with the provider away = %d", w.Code)
@@ -361,12 +357,7 @@ func newHostileEnvWith(t *testing.T, extraPolicy string, clocked bool) (*env, *o
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), IdentityProvider: rp, IdentityProviderName: "Test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.h = e.srv.Handler()
+	e.useIdentityProvider(rp, "Test")
 	return e, h
 }
 
