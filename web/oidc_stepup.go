@@ -36,10 +36,11 @@ func (v stepUpView) Confirmed() bool { return !v.Until.IsZero() }
 // stepUpProblems are the answers the callback sends back to the page
 // (?stepup=…), as catalog keys.
 var stepUpProblems = map[string]string{
-	"refused":   "oidc.stepup.refused",
-	"failed":    "oidc.stepup.failed",
-	"cancelled": "oidc.stepup.cancelled",
-	"locked":    "error.detail.step_up_locked",
+	"refused":     "oidc.stepup.refused",
+	"failed":      "oidc.stepup.failed",
+	"cancelled":   "oidc.stepup.cancelled",
+	"unreachable": "oidc.error.unreachable",
+	"locked":      "error.detail.step_up_locked",
 }
 
 // stepUp gathers the viewer's step-up for the page's decision forms.
@@ -89,8 +90,12 @@ func (s *Server) oidcStepUpStart(c *gin.Context) {
 	to, flow, err := s.idp.StartStepUp(c.Request.Context(), oidcrp.StepUpRequest{
 		StepUp: oidcrp.StepUp{UserID: a.ID, Return: f.Page}, MaxAge: status.MaxAge, ACR: status.ACR})
 	if err != nil {
-		s.log.Warn("identity provider step-up not started", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
-		s.redirect(c, f.Page+"?stepup=failed")
+		if !errors.Is(err, incident.ErrUnavailable) {
+			s.fail(c, err)
+			return
+		}
+		s.log.Warn("identity provider unreachable", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
+		s.redirect(c, f.Page+"?stepup=unreachable")
 		return
 	}
 	s.setFlowCookie(c, flow.Encode(), int(oidcrp.FlowTTL.Seconds()))
@@ -112,6 +117,9 @@ func (s *Server) oidcStepUpBack(c *gin.Context, flow oidcrp.Flow, ext incident.E
 	switch {
 	case errors.As(err, &pe):
 		outcome = "cancelled"
+	case errors.Is(err, incident.ErrUnavailable):
+		s.log.Warn("identity provider unreachable", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
+		outcome = "unreachable"
 	case err != nil:
 		s.log.Warn("identity provider step-up answer rejected", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 		outcome = "failed"

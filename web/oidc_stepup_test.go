@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"html"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
+	"github.com/tresor-evidence/tresor/internal/oidcrp"
 )
 
 const stepUpPolicy = "  provider_enforces_mfa: true\n  step_up: provider\n  step_up_max_age: 5m\n"
@@ -303,5 +305,27 @@ func TestOIDCStepUpHostileIssuer(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), "reason=no_auth_time") || strings.Contains(e.log.String(), "h-lead") {
 		t.Errorf("log lines do not name the refusal by its code, or name the provider's subject")
+	}
+}
+
+// TestOIDCStepUpProviderUnreachable: a provider that cannot be reached
+// is said so on the approval page, which offers the confirmation again.
+func TestOIDCStepUpProviderUnreachable(t *testing.T) {
+	e, p := newOIDCEnv(t, stepUpPolicy)
+	lars := e.anon()
+	if resp, _ := oidcSignIn(t, lars, p, "s-lars"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in = %d", resp.StatusCode)
+	}
+	e.flag(e.as("wanda"), "wamidunreach1", "violence")
+	away, err := oidcrp.New(oidcrp.Config{Issuer: "http://127.0.0.1:1", ClientID: "tresor", ClientSecret: "x", RedirectURL: oidcRedirect,
+		Claim: "groups", Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.useIdentityProvider(away, "Träger-Login") // the session stays: it is in the database
+	next := wantRedirect(t, lars.post("/auth/oidc/step-up", "page", "/approvals"), "/approvals?stepup=unreachable")
+	body := html.UnescapeString(lars.get(next).Body.String())
+	if !strings.Contains(body, "gerade nicht erreichbar") || !strings.Contains(body, "Bei Träger-Login bestätigen") {
+		t.Errorf("inbox with the provider away:\n%s", body)
 	}
 }
