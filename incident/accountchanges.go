@@ -223,7 +223,8 @@ func (s *Service) AccountRequests(ctx context.Context, a Actor, f AccountRequest
 
 // DecideAccountRequest approves or rejects an account request under the
 // rules of separation of duties (AccountRequest.decide) with a fresh
-// step-up code, checked as for Decide. Approval applies the change in
+// step-up (a code, or a confirmation at the identity provider), checked
+// as for Decide. Approval applies the change in
 // the same transaction as both audit entries; a request past its expiry
 // is marked expired (and audited) and gives ErrExpired.
 func (s *Service) DecideAccountRequest(ctx context.Context, a Actor, id string, approve bool, reason, code string) (AccountRequest, error) {
@@ -241,7 +242,7 @@ func (s *Service) DecideAccountRequest(ctx context.Context, a Actor, id string, 
 	} else if err := dry.decide(a, approve, reason, s.now()); err != nil {
 		return AccountRequest{}, err
 	}
-	if err := s.StepUp(ctx, a, code); err != nil {
+	if err := s.stepUpForDecision(ctx, a, code); err != nil {
 		return AccountRequest{}, err
 	}
 	err = s.store.Tx(ctx, func(tx Tx) error {

@@ -117,6 +117,7 @@ func Actions() []Action {
 		ActionAuthFailed, ActionAuthSucceeded, ActionAccountLocked, ActionAccountUnlocked,
 		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused, ActionExternalLoggedOut,
 		ActionProviderCheckEnded,
+		ActionExternalAccountCreated, ActionExternalRoleChanged, ActionExternalSignIn, ActionExternalRefused, ActionExternalLoggedOut, ActionStepUpConfirmed,
 		Action(AuthSecondFactorFailed), Action(AuthSecondFactorSucceeded), Action(AuthRecoveryCodeUsed),
 		Action(AuthSecondFactorEnabled), Action(AuthSecondFactorReset), Action(AuthStepUpFailed),
 		Action(AuthStepUpLocked), Action(AuthLockedOut), Action(AuthSignedOut), Action(AuthTokenCreated), Action(AuthTokenRevoked),

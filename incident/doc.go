@@ -65,4 +65,7 @@
 // ([WithFactors]). The identity provider is asked about signed-in people
 // through [ProviderChecker] (internal/oidcrp), with their refresh tokens
 // sealed by an [account.Sealer] ([WithTokenSealer]).
+// ([WithFactors]); where the policy says oidc.step_up: provider, a fresh
+// sign-in at the identity provider can serve instead, judged by
+// [Service.ConfirmStepUpExternal] and used once by the next decision.
 package incident

@@ -39,6 +39,9 @@ type ExternalIdentity struct {
 	UserID       string
 	CreatedAt    time.Time
 	LastSignInAt time.Time
+	// StepUpUntil is until when a re-authentication at the provider may
+	// serve as the next approval's step-up; zero: none.
+	StepUpUntil time.Time
 	// Tokens are the provider's latest tokens for the person, sealed.
 	Tokens ExternalTokens
 }
@@ -81,6 +84,13 @@ type ExternalIdentities interface {
 	// at now, and that were last checked before checkedBefore (or
 	// never), least recently checked first.
 	ExternalIdentitiesToCheck(ctx context.Context, now, checkedBefore time.Time, limit int) ([]ExternalIdentity, error)
+	// GrantExternalStepUp sets StepUpUntil of the account's identity;
+	// ErrNotFound for a local account.
+	GrantExternalStepUp(ctx context.Context, userID string, until time.Time) error
+	// ConsumeExternalStepUp clears the account's step-up if it is valid
+	// after now, and reports whether it did. Of concurrent calls for one
+	// step-up, at most one reports true.
+	ConsumeExternalStepUp(ctx context.Context, userID string, now time.Time) (bool, error)
 }
 
 // LogoutTokens is the part of Tx that remembers the identity provider's
@@ -124,6 +134,12 @@ type ExternalSignIn struct {
 	// sealed only, and never logged or audited.
 	RefreshToken string
 	IDToken      string
+	// AuthTime is when the person last signed in at the provider
+	// (auth_time), zero if the token does not say; ACR and AMR are the
+	// token's acr and amr. They decide a step-up (ConfirmStepUpExternal).
+	AuthTime time.Time
+	ACR      string
+	AMR      []string
 }
 
 // Audit actions of sign-in through an identity provider.

@@ -136,8 +136,10 @@ func (s *Service) RequestDestroy(ctx context.Context, a Actor, incidentID, reaso
 
 // Decide approves or rejects a request under the four-eyes rules: a
 // supervisor other than the requester, before expiry, once, with a reason,
-// and with a fresh step-up proof (code, a TOTP code today) checked under
-// the step-up rule (StepUp). When the request reaches its approvals (or
+// and with a fresh step-up proof checked under the step-up rule: code, a
+// TOTP code (StepUp), or without one, where the policy says so, the
+// account's confirmation at the identity provider (ConfirmStepUpExternal),
+// used once. When the request reaches its approvals (or
 // is rejected) its effect starts in the same transaction.
 //
 // The four-eyes rules are checked once before the proof, so that a
@@ -163,7 +165,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, requestID string, approve
 	if err != nil {
 		return Request{}, err
 	}
-	if err := s.StepUp(ctx, a, code); err != nil {
+	if err := s.stepUpForDecision(ctx, a, code); err != nil {
 		return Request{}, err
 	}
 	err = s.store.Tx(ctx, func(tx Tx) error {

@@ -49,35 +49,28 @@ func WithFactors(f *account.Factors) Option { return func(s *Service) { s.factor
 // count. Each wrong proof is an audit entry (auth.step_up_failed) and so
 // is the lock (auth.step_up_locked); the lock bounds their number.
 func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
+	// (A failed confirmation at the identity provider counts on the
+	// same throttle: ConfirmStepUpExternal.)
 	if s.factors == nil {
 		return ErrNoFactors
 	}
-	key := "step-up:" + a.ID
+	key := stepUpKey(a.ID)
 	var locked time.Time
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		now := s.now()
-		t, err := tx.Throttle(ctx, key)
-		if err != nil {
+		var t Throttle
+		var err error
+		if t, locked, err = stepUpThrottle(ctx, tx, a.ID, now); err != nil || !locked.IsZero() {
 			return err
 		}
-		if t.Locked(now) {
-			locked = t.LockedUntil
-			return nil
-		}
-		if now.Sub(t.WindowStart) >= StepUpLockout {
-			t = Throttle{Key: key, WindowStart: now}
-		}
-		t.Failures++ // counted now; cleared again by a right proof
-		if t.Failures >= StepUpMaxFailures {
-			t.LockedUntil = now.Add(StepUpLockout)
-		}
-		return tx.SetThrottle(ctx, t)
+		// Counted now; cleared again by a right proof.
+		return tx.SetThrottle(ctx, countStepUpAttempt(t, now))
 	})
 	if err != nil {
 		return err
 	}
 	if !locked.IsZero() {
-		return fmt.Errorf("%w until %s", ErrStepUpLocked, locked.Format(time.RFC3339))
+		return stepUpLocked(locked)
 	}
 	// A right code is consumed and the count cleared in one transaction.
 	verr := s.store.Tx(ctx, func(tx Tx) error {
@@ -102,4 +95,36 @@ func (s *Service) StepUp(ctx context.Context, a Actor, code string) error {
 			"user_id": a.ID, "until": t.LockedUntil.Format(time.RFC3339)})
 	})
 	return errors.Join(verr, err)
+}
+
+// countStepUpAttempt counts one failed (or not yet checked) step-up in
+// the account's throttle t at now: a new window after StepUpLockout, and
+// the lock at StepUpMaxFailures.
+func countStepUpAttempt(t Throttle, now time.Time) Throttle {
+	if now.Sub(t.WindowStart) >= StepUpLockout {
+		t = Throttle{Key: t.Key, WindowStart: now}
+	}
+	t.Failures++
+	if t.Failures >= StepUpMaxFailures {
+		t.LockedUntil = now.Add(StepUpLockout)
+	}
+	return t
+}
+
+// stepUpKey is the throttle key of an account's step-up.
+func stepUpKey(userID string) string { return "step-up:" + userID }
+
+// stepUpThrottle reads the account's step-up throttle in tx; locked is
+// when its lock ends, zero when it is not locked at now.
+func stepUpThrottle(ctx context.Context, tx Tx, userID string, now time.Time) (t Throttle, locked time.Time, err error) {
+	t, err = tx.Throttle(ctx, stepUpKey(userID))
+	if err == nil && t.Locked(now) {
+		locked = t.LockedUntil
+	}
+	return t, locked, err
+}
+
+// stepUpLocked is ErrStepUpLocked saying until when.
+func stepUpLocked(until time.Time) error {
+	return fmt.Errorf("%w until %s", ErrStepUpLocked, until.Format(time.RFC3339))
 }

@@ -67,7 +67,10 @@
 //   - has an oidc section without claim or roles, a claim name with
 //     spaces, an empty or duplicate claim value, a role that is not
 //     worker, supervisor, auditor or admin, or an
-//     offboarding_check_interval outside 1m to 24h.
+//     offboarding_check_interval outside 1m to 24h; a step_up other than
+//     totp or provider, a step_up_max_age outside 1m–15m or not whole
+//     seconds, an empty step_up_acr or step_up_amr list, a value there
+//     with spaces or twice, or either list without step_up: provider.
 //
 // # Record of processing activities
 //

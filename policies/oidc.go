@@ -46,6 +46,50 @@ type OIDC struct {
 	// between MinCheckInterval and MaxCheckInterval); 0 means the
 	// default, 15 minutes (incident.DefaultProviderCheckInterval).
 	CheckInterval time.Duration
+	// StepUp is how an account linked to the identity provider proves
+	// itself again for an approval: [StepUpTOTP] (the default: Tresor's
+	// own second factor) or [StepUpProvider] (a fresh sign-in at the
+	// identity provider, prompt=login with max_age). Local accounts and
+	// the API always use TOTP.
+	StepUp string
+	// StepUpMaxAge is how old the sign-in at the identity provider
+	// (the ID token's auth_time) may be for a step-up, and so how long a
+	// confirmation stays usable; [DefaultStepUpMaxAge] when not set,
+	// between [MinStepUpMaxAge] and [MaxStepUpMaxAge].
+	StepUpMaxAge time.Duration
+	// StepUpACR, when not empty, lists the authentication context class
+	// references (acr) of which the ID token must name one; they are
+	// also asked for as acr_values.
+	StepUpACR []string
+	// StepUpAMR, when not empty, lists authentication methods (amr) of
+	// which the ID token must name at least one. Entra ID v2 tokens carry
+	// no amr: leave it empty there.
+	StepUpAMR []string
+}
+
+// Step-up methods of [OIDC.StepUp].
+const (
+	StepUpTOTP     = "totp"
+	StepUpProvider = "provider"
+)
+
+// Bounds and default of [OIDC.StepUpMaxAge].
+const (
+	DefaultStepUpMaxAge = 5 * time.Minute
+	MinStepUpMaxAge     = time.Minute
+	MaxStepUpMaxAge     = 15 * time.Minute
+)
+
+// StepUpAtProvider reports whether accounts linked to the identity
+// provider step up by signing in there again.
+func (o OIDC) StepUpAtProvider() bool { return o.Enabled() && o.StepUp == StepUpProvider }
+
+// StepUpAge is [OIDC.StepUpMaxAge], or its default when not set.
+func (o OIDC) StepUpAge() time.Duration {
+	if o.StepUpMaxAge <= 0 {
+		return DefaultStepUpMaxAge
+	}
+	return o.StepUpMaxAge
 }
 
 // Bounds of oidc.offboarding_check_interval: more often would load the
@@ -79,6 +123,8 @@ func (o OIDC) RoleFor(values []string) (role string, ok bool) {
 
 func (o OIDC) clone() OIDC {
 	o.Roles = slices.Clone(o.Roles)
+	o.StepUpACR = slices.Clone(o.StepUpACR)
+	o.StepUpAMR = slices.Clone(o.StepUpAMR)
 	return o
 }
 
@@ -95,7 +141,7 @@ func validClaim(s string) bool {
 // oidc decodes the oidc section. The section is replaced as a whole by an
 // override, like four_eyes.
 func (d *decoder) oidc(n *yaml.Node) (OIDC, error) {
-	var o OIDC
+	o := OIDC{StepUp: StepUpTOTP, StepUpMaxAge: DefaultStepUpMaxAge}
 	err := d.mapping(n, "oidc", map[string]func(*yaml.Node) error{
 		"claim": func(v *yaml.Node) error {
 			s, err := d.str(v, "oidc.claim")
@@ -131,8 +177,63 @@ func (d *decoder) oidc(n *yaml.Node) (OIDC, error) {
 			o.CheckInterval = iv
 			return nil
 		},
+		"step_up": func(v *yaml.Node) error {
+			s, err := d.str(v, "oidc.step_up")
+			if err != nil {
+				return err
+			}
+			if s != StepUpTOTP && s != StepUpProvider {
+				return d.errorf(v, "oidc.step_up %q must be totp or provider", clip(s))
+			}
+			o.StepUp = s
+			return nil
+		},
+		"step_up_max_age": func(v *yaml.Node) (err error) {
+			if o.StepUpMaxAge, err = d.duration(v, "oidc.step_up_max_age"); err != nil {
+				return err
+			}
+			if o.StepUpMaxAge < MinStepUpMaxAge || o.StepUpMaxAge > MaxStepUpMaxAge || o.StepUpMaxAge%time.Second != 0 {
+				return d.errorf(v, "oidc.step_up_max_age %q must be whole seconds between 1m and 15m", clip(v.Value))
+			}
+			return nil
+		},
+		"step_up_acr": func(v *yaml.Node) (err error) {
+			o.StepUpACR, err = d.oidcValues(v, "oidc.step_up_acr")
+			return err
+		},
+		"step_up_amr": func(v *yaml.Node) (err error) {
+			o.StepUpAMR, err = d.oidcValues(v, "oidc.step_up_amr")
+			return err
+		},
 	}, "claim", "roles")
+	if err == nil && o.StepUp != StepUpProvider && (len(o.StepUpACR) > 0 || len(o.StepUpAMR) > 0) {
+		return o, d.errorf(n, "oidc.step_up_acr and oidc.step_up_amr need step_up: provider")
+	}
 	return o, err
+}
+
+// oidcValues decodes a non-empty list of distinct acr or amr values:
+// printable, without spaces (acr_values is a space-separated list).
+func (d *decoder) oidcValues(n *yaml.Node, what string) ([]string, error) {
+	var out []string
+	err := d.sequence(n, what, func(i int, item *yaml.Node) error {
+		s, err := d.str(item, what)
+		if err != nil {
+			return err
+		}
+		if !validClaim(s) {
+			return d.errorf(item, "%s: %q must be a value without spaces", what, clip(s))
+		}
+		if slices.Contains(out, s) {
+			return d.errorf(item, "%s: duplicate value %q", what, clip(s))
+		}
+		out = append(out, s)
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		return nil, d.errorf(n, "%s must list at least one value, or be left out", what)
+	}
+	return out, err
 }
 
 // oidcRoles decodes the value → role mapping, keeping file order.

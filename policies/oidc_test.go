@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const oidcOK = `oidc:
@@ -73,6 +74,48 @@ func TestOIDCRoleFor(t *testing.T) {
 	}
 }
 
+// TestOIDCStepUp: step-up at the provider is chosen per policy, with its
+// age bounded and TOTP the default.
+func TestOIDCStepUp(t *testing.T) {
+	const base = "oidc:\n  claim: roles\n  roles: {a: worker}\n"
+	tests := []struct {
+		name       string
+		extra      string
+		atProvider bool
+		age        time.Duration
+		acr, amr   []string
+	}{
+		{"default is totp", "", false, DefaultStepUpMaxAge, nil, nil},
+		{"totp", "  step_up: totp\n  step_up_max_age: 2m\n", false, 2 * time.Minute, nil, nil},
+		{"provider, auth_time alone (Entra ID)", "  step_up: provider\n", true, 5 * time.Minute, nil, nil},
+		{"provider with bounds", "  step_up: provider\n  step_up_max_age: 1m\n", true, time.Minute, nil, nil},
+		{"provider upper bound", "  step_up: provider\n  step_up_max_age: 15m\n", true, 15 * time.Minute, nil, nil},
+		{"provider with acr and amr (Keycloak)", "  step_up: provider\n  step_up_max_age: 10m\n  step_up_acr: [gold, \"2\"]\n  step_up_amr: [otp, hwk]\n",
+			true, 10 * time.Minute, []string{"gold", "2"}, []string{"otp", "hwk"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse("t.yaml", []byte(base+tt.extra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := p.OIDC
+			if o.StepUpAtProvider() != tt.atProvider || o.StepUpAge() != tt.age || !slices.Equal(o.StepUpACR, tt.acr) || !slices.Equal(o.StepUpAMR, tt.amr) {
+				t.Errorf("OIDC = %+v (at provider %v, age %v)", o, o.StepUpAtProvider(), o.StepUpAge())
+			}
+		})
+	}
+	// Without an oidc section nobody signs in at a provider, so nobody
+	// steps up there.
+	d, err := Parse("t.yaml", []byte("{}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.OIDC.StepUpAtProvider() || d.OIDC.StepUpAge() != DefaultStepUpMaxAge {
+		t.Errorf("no oidc section: %+v", d.OIDC)
+	}
+}
+
 func TestOIDCInvalid(t *testing.T) {
 	tests := []struct {
 		name string
@@ -96,7 +139,19 @@ func TestOIDCInvalid(t *testing.T) {
 		{"empty value", "oidc:\n  claim: roles\n  roles:\n    \"\": worker\n", 4, "without surrounding spaces"},
 		{"bool flag as string", "oidc:\n  claim: roles\n  roles: {a: worker}\n  provider_enforces_mfa: \"yes\"\n", 4, "must be true or false"},
 		{"require flag as int", "oidc:\n  claim: roles\n  roles: {a: worker}\n  require_oidc_for_all_but_local_admins: 1\n", 4, "must be true or false"},
-		{"step-up not yet a setting", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up_max_age: 5m\n", 4, `unknown key "step_up_max_age" in oidc`},
+		{"unknown step-up method", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: sms\n", 4, `oidc.step_up "sms" must be totp or provider`},
+		{"step-up as bool", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: true\n", 4, "oidc.step_up must be a string"},
+		{"max age too short", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_max_age: 30s\n", 5, "between 1m and 15m"},
+		{"max age too long", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_max_age: 1h\n", 5, "between 1m and 15m"},
+		{"max age in days", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_max_age: 1d\n", 5, "between 1m and 15m"},
+		{"max age fraction", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_max_age: 90.5s\n", 5, "whole seconds"},
+		{"max age as number", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_max_age: 300\n", 5, "must be a duration"},
+		{"acr as string", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_acr: gold\n", 5, "oidc.step_up_acr must be a list"},
+		{"acr empty", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_acr: []\n", 5, "at least one value"},
+		{"acr with space", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_acr: [\"a b\"]\n", 5, "without spaces"},
+		{"amr duplicate", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: provider\n  step_up_amr: [mfa, mfa]\n", 5, `duplicate value "mfa"`},
+		{"acr without provider step-up", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up_acr: [gold]\n", 2, "need step_up: provider"},
+		{"amr with totp step-up", "oidc:\n  claim: roles\n  roles: {a: worker}\n  step_up: totp\n  step_up_amr: [mfa]\n", 2, "need step_up: provider"},
 		{"alias in roles", "step_deadline: &r 1h\noidc:\n  claim: roles\n  roles: *r\n", 4, "aliases are not supported"},
 	}
 	for _, tt := range tests {

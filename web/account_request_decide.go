@@ -26,6 +26,8 @@ func (s *Server) accountRequestDecide(c *gin.Context) {
 	_, err = s.svc.DecideAccountRequest(c.Request.Context(), actor(c), c.Param("id"), approve, f.Reason, f.Code)
 	var key string
 	switch {
+	case errors.Is(err, incident.ErrStepUpConfirmAgain):
+		key = "oidc.stepup.confirm_again"
 	case errors.Is(err, incident.ErrStepUpFailed):
 		key = "error.detail.step_up"
 	case errors.Is(err, incident.ErrReasonRequired):
@@ -37,10 +39,12 @@ func (s *Server) accountRequestDecide(c *gin.Context) {
 		s.redirect(c, "/account-requests?done=account_request_decided")
 		return
 	}
-	v, verr := s.accountRequests(c, &accountDecideRetry{RequestID: c.Param("id"), Decision: f.Decision, Reason: f.Reason, Error: key})
+	v, verr := s.accountRequests(c, &accountDecideRetry{RequestID: c.Param("id"), Decision: f.Decision, Reason: f.Reason, Error: key,
+		ConfirmAgain: errors.Is(err, incident.ErrStepUpConfirmAgain)})
 	if verr != nil {
 		s.fail(c, verr)
 		return
 	}
+	st(c).page = "/account-requests"
 	s.render(c, http.StatusUnprocessableEntity, "account_requests", v)
 }

@@ -19,6 +19,8 @@ type accountRequestsView struct {
 	Expired []accountRequestItem
 	// Retry is a decision sent again after a wrong code, kept as typed.
 	Retry *accountDecideRetry
+	// StepUp is how the viewer steps up for decisions.
+	StepUp stepUpView
 }
 
 // expiredShownFor is how long the page still shows a request that
@@ -35,12 +37,20 @@ type accountRequestItem struct {
 	Warnings []incident.ApproverWarning
 }
 
+// ConfirmAgainFor reports whether the decision on request id came back
+// for want of a confirmation at the identity provider.
+func (v accountRequestsView) ConfirmAgainFor(id string) bool {
+	return v.Retry != nil && v.Retry.RequestID == id && v.Retry.ConfirmAgain
+}
+
 // accountDecideRetry is a decision form shown again with its error.
 type accountDecideRetry struct {
 	RequestID string
 	Decision  string
 	Reason    string
 	Error     string // catalog key
+	// ConfirmAgain: no confirmation at the identity provider served it.
+	ConfirmAgain bool
 }
 
 // accountRequestList shows the pending account requests with their
@@ -77,6 +87,9 @@ func (s *Server) accountRequests(c *gin.Context, retry *accountDecideRetry) (acc
 	me := byID[a.ID]
 	v := accountRequestsView{Retry: retry}
 	since := s.now().Add(-expiredShownFor)
+	if v.StepUp, err = s.stepUp(c); err != nil {
+		return accountRequestsView{}, err
+	}
 	for _, r := range reqs {
 		item := accountRequestItem{AccountRequest: r, Subject: byID[r.SubjectID], Requester: byID[r.RequesterID]}
 		switch {

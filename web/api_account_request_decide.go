@@ -14,7 +14,7 @@ func (s *Server) apiAccountRequestDecide(c *gin.Context) {
 		s.failJSON(c, err)
 		return
 	}
-	approve, err := parseDecision(b.Decision)
+	approve, err := b.approve()
 	if err != nil {
 		s.failJSON(c, err)
 		return

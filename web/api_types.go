@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/tresor-evidence/tresor/incident"
@@ -190,6 +191,16 @@ type apiDecideBody struct {
 	Decision string `json:"decision"` // "approve" or "reject"
 	Reason   string `json:"reason"`
 	Code     string `json:"code"` // the current TOTP code (step-up)
+}
+
+// approve parses the decision. The code is required: the API has no
+// browser to confirm at the identity provider with, so it always steps
+// up by TOTP, and never uses a confirmation made in the browser.
+func (b apiDecideBody) approve() (bool, error) {
+	if b.Code == "" {
+		return false, fmt.Errorf("%w: code: the current TOTP code is required", incident.ErrInvalidInput)
+	}
+	return parseDecision(b.Decision)
 }
 
 type apiHandoverBody struct {

@@ -15,6 +15,11 @@ type inboxView struct {
 	Pending   []inboxItem
 	Handovers []inboxItem
 	Overdue   []overdueItem
+	// StepUp is the viewer's step-up; StepUpAbove shows its confirmation
+	// once above the requests instead of in each decision form.
+	StepUp       stepUpView
+	StepUpAbove  bool
+	ConfirmAgain bool // a decision came back for want of a confirmation
 }
 
 type inboxItem struct {
@@ -48,6 +53,10 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 	l := s.localizer(st(c).lang)
 	names := s.categoryLabels(l)
 	var v inboxView
+	su, err := s.stepUp(c)
+	if err != nil {
+		return inboxView{}, err
+	}
 	for _, sel := range []struct {
 		state incident.RequestState
 		into  *[]inboxItem
@@ -58,6 +67,8 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 		}
 		for _, r := range reqs {
 			rv := s.requestView(st(c).user, r, now).retrying(retry)
+			rv.StepUp, rv.StepUpShown = su, true
+			v.StepUpAbove = v.StepUpAbove || su.AtProvider && rv.CanDecide
 			if sel.state == incident.RequestApproved && !rv.CanHandOver {
 				continue
 			}
@@ -68,6 +79,7 @@ func (s *Server) inbox(c *gin.Context, retry *decideRetry) (inboxView, error) {
 			*sel.into = append(*sel.into, inboxItem{Req: rv, Inc: inc, Label: s.incidentLabel(l, names, inc)})
 		}
 	}
+	v.StepUp, v.ConfirmAgain = su, retry != nil && retry.ConfirmAgain
 	walking, err := s.svc.Incidents(ctx, a, incident.IncidentFilter{States: []incident.State{incident.StateWalkthrough}, Limit: 500})
 	if err != nil {
 		return inboxView{}, err

@@ -246,13 +246,20 @@ func (p *page) see(h1 string, texts ...string) {
 	if got := run(p, chromedp.Text(chromedp.CSS("main h1"))); !strings.Contains(got, h1) {
 		p.t.Fatalf("%s (%s): heading %q, want %q; page:\n%s", p.who, p.vp.name, got, h1, p.mainText())
 	}
+	p.seeText(texts...)
+	p.checkLayout()
+}
+
+// seeText asserts that the visible text of the page's main part has
+// every string.
+func (p *page) seeText(texts ...string) {
+	p.t.Helper()
 	body := p.mainText()
 	for _, s := range texts {
 		if !strings.Contains(body, s) {
 			p.t.Fatalf("%s (%s): page lacks %q; page:\n%s", p.who, p.vp.name, s, body)
 		}
 	}
-	p.checkLayout()
 }
 
 // checkLayout fails when the page is wider than the window (text that

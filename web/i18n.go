@@ -77,11 +77,7 @@ func (l *localizer) Time(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	if l.loc != nil {
-		t = t.In(l.loc)
-	} else {
-		t = t.UTC()
-	}
+	t = l.local(t)
 	if l.lang == "en" {
 		return t.Format("2006-01-02 15:04")
 	}
@@ -106,6 +102,23 @@ func (l *localizer) Zoned(t time.Time) string {
 		return t.In(l.loc).Format("2006-01-02 15:04 MST")
 	}
 	return t.In(l.loc).Format("02.01.2006 15:04 MST")
+}
+
+// Clock formats the time of day of t, in the policy's time zone, for
+// times within the next minutes ("14:35").
+func (l *localizer) Clock(t time.Time) string {
+	if l.lang == "en" {
+		return l.local(t).Format("15:04")
+	}
+	return l.local(t).Format("15:04") + " Uhr"
+}
+
+// local is t in the policy's time zone (UTC without one).
+func (l *localizer) local(t time.Time) time.Time {
+	if l.loc != nil {
+		return t.In(l.loc)
+	}
+	return t.UTC()
 }
 
 // TimePtr formats an optional time.

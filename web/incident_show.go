@@ -67,6 +67,8 @@ type requestView struct {
 	CanHandOver bool
 	CanDownload bool
 	Retry       *decideRetry // the decision form as sent, when it must be sent again
+	StepUp      stepUpView   // how the viewer steps up for the decision
+	StepUpShown bool         // its confirmation is shown once for the page, not in the form
 	// Warnings are why the viewer should think twice before approving:
 	// signs that they and the requester may be one person.
 	Warnings []incident.ApproverWarning
@@ -119,8 +121,14 @@ func (s *Server) showIncident(c *gin.Context, id string, retry *decideRetry) (sh
 	l := s.localizer(st(c).lang)
 	v.Label = s.incidentLabel(l, s.categoryLabels(l), inc)
 	v.Steps = s.stepViews(inc, steps, now)
+	su, err := s.stepUp(c)
+	if err != nil {
+		return showView{}, err
+	}
 	for _, r := range reqs {
-		v.Requests = append(v.Requests, s.requestView(st(c).user, r, now).retrying(retry))
+		rv := s.requestView(st(c).user, r, now).retrying(retry)
+		rv.StepUp = su
+		v.Requests = append(v.Requests, rv)
 	}
 	if a.Role == incident.RoleAuditor || a.Role == incident.RoleSupervisor {
 		v.Trail, v.ShowTrail = trailRows(l, d.Trail, d.People, steps), true

@@ -16,6 +16,8 @@ import (
 // (Service.SignInExternal) and starts a session. The policy's
 // provider_enforces_mfa lets the provider's sign-in stand for Tresor's
 // second factor; otherwise the second factor follows as after a password.
+// A step-up flow (a confirmation for an approval) goes to oidcStepUpBack
+// instead, once its state matched.
 func (s *Server) oidcCallback(c *gin.Context) {
 	if s.idp == nil {
 		s.failStatus(c, http.StatusNotFound)
@@ -30,6 +32,10 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	ext, err := s.idp.Finish(ctx, flow, c.Request.URL.Query())
+	if flow.StepUp != nil && !errors.Is(err, oidcrp.ErrFlow) {
+		s.oidcStepUpBack(c, flow, ext, err)
+		return
+	}
 	if err != nil {
 		s.oidcRefused(c, err, true)
 		return
@@ -71,7 +77,13 @@ func (s *Server) oidcCallback(c *gin.Context) {
 }
 
 // oidcContinueView is the page after a sign-in at the identity provider.
-type oidcContinueView struct{ Next string }
+type oidcContinueView struct {
+	Next   string
+	StepUp bool // back from a confirmation for an approval, not a sign-in
+	// ToProvider names the identity provider the page moves on to (a
+	// confirmation for an approval begins); empty when back at Tresor.
+	ToProvider string
+}
 
 // oidcRefused shows the login page with what went wrong, explained; the
 // provider's own text is never shown. Details go to the log, never tokens.

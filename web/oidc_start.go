@@ -17,6 +17,9 @@ type IdentityProvider interface {
 	// Start returns the address to send the browser to and the flow to
 	// keep until it comes back.
 	Start(ctx context.Context) (string, oidcrp.Flow, error)
+	// StartStepUp is Start for a re-authentication of a signed-in
+	// account (prompt=login, max_age).
+	StartStepUp(ctx context.Context, req oidcrp.StepUpRequest) (string, oidcrp.Flow, error)
 	// Finish checks the provider's answer against the flow.
 	Finish(ctx context.Context, f oidcrp.Flow, q url.Values) (incident.ExternalSignIn, error)
 	// VerifyLogout checks a back-channel logout token and returns whose

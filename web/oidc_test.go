@@ -56,19 +56,18 @@ func newOIDCEnv(t *testing.T, extraPolicy string) (*env, *oidctest.Provider) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	useIdentityProvider(t, e, rp, "Träger-Login")
+	e.useIdentityProvider(rp, "Träger-Login")
 	return e, p
 }
 
-// useIdentityProvider serves e with rp as its identity provider, named
-// name on the login page.
-func useIdentityProvider(t *testing.T, e *env, rp IdentityProvider, name string) {
-	t.Helper()
+// useIdentityProvider serves e with sign-in through idp, named name.
+func (e *env) useIdentityProvider(idp IdentityProvider, name string) {
+	e.t.Helper()
 	srv, err := New(Config{Service: e.svc, Accounts: e.store.Accounts(), SecretKey: testKey, Clock: e.clock.Now, Rand: rand.Reader,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: e.log}, nil)), WhatsApp: e.wa, Bundles: memBundles{},
-		IdentityProvider: rp, IdentityProviderName: name})
+		IdentityProvider: idp, IdentityProviderName: name})
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	e.srv, e.h = srv, srv.Handler()
 }
@@ -261,7 +260,7 @@ func TestOIDCHostileIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	useIdentityProvider(t, e, rp, "Test")
+	e.useIdentityProvider(rp, "Test")
 	callback := func(c *client) (url.Values, int, string) {
 		start := c.get("/auth/oidc/start")
 		q := atProvider(t, start.Header().Get("Location"))
@@ -332,7 +331,7 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	useIdentityProvider(t, e, rp, "Test")
+	e.useIdentityProvider(rp, "Test")
 	w := e.anon().get("/auth/oidc/start")
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(html.UnescapeString(w.Body.String()), "nicht erreichbar") {
 		t.Errorf("start with the provider away = %d", w.Code)
@@ -343,22 +342,30 @@ func TestOIDCProviderUnreachable(t *testing.T) {
 // own issuer.
 func newHostileEnv(t *testing.T) (*env, *oidctest.Hostile) {
 	t.Helper()
-	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy))
+	return newHostileEnvWith(t, "", true)
+}
+
+// newHostileEnvWith is newHostileEnv with more oidc policy settings; with
+// clocked, Tresor, its relying party and the issuer share the test clock.
+func newHostileEnvWith(t *testing.T, extraPolicy string, clocked bool) (*env, *oidctest.Hostile) {
+	t.Helper()
+	pol, err := policies.Parse("oidc.yaml", []byte(oidcTestPolicy+extraPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnvPolicy(t, false, pol)
 	h := oidctest.StartHostile(t)
-	// Tokens are issued and checked on the test's clock, on which
-	// sessions start too, so that a logout token's iat can be set
-	// between sign-ins.
-	h.SetClock(e.clock.Now)
-	rp, err := oidcrp.New(oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect,
-		PostLogoutRedirectURL: oidcSignedOut, Claim: "groups", Rand: rand.Reader, Now: e.clock.Now})
+	cfg := oidcrp.Config{Issuer: h.Issuer, ClientID: h.ClientID, ClientSecret: "x", RedirectURL: oidcRedirect,
+		PostLogoutRedirectURL: oidcSignedOut, Claim: "groups", Rand: rand.Reader}
+	if clocked {
+		h.SetClock(e.clock.Now)
+		cfg.Now = e.clock.Now
+	}
+	rp, err := oidcrp.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	useIdentityProvider(t, e, rp, "Test")
+	e.useIdentityProvider(rp, "Test")
 	return e, h
 }
 
@@ -618,7 +625,7 @@ func TestOIDCSignOutOriginNotYetKnown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	useIdentityProvider(t, e, rp, "Träger-Login")
+	e.useIdentityProvider(rp, "Träger-Login")
 	if got := c.get("/incidents").Header().Get("Content-Security-Policy"); got != csp {
 		t.Fatalf("page before discovery: CSP %q, want %q", got, csp)
 	}

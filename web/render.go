@@ -165,6 +165,27 @@ type partial struct {
 // Req wraps a request for a fragment.
 func (v view) Req(r requestView) partial { return partial{L: v.L, CSRF: v.CSRF, Page: v.Path, Req: &r} }
 
+// stepUpBox is the step-up part of a decision form at the identity
+// provider: the confirmation button, or until when the confirmation
+// serves the next decision.
+type stepUpBox struct {
+	L     *localizer
+	CSRF  string
+	Page  string // the approval page to come back to
+	S     stepUpView
+	Again bool // the decision came without a confirmation: confirm again
+}
+
+// StepUpBox is the step-up part of a request's decision form.
+func (p partial) StepUpBox() stepUpBox {
+	return stepUpBox{L: p.L, CSRF: p.CSRF, Page: p.Page, S: p.Req.StepUp, Again: p.Req.Retry != nil && p.Req.Retry.ConfirmAgain}
+}
+
+// StepUpBox is the step-up part of a page's decision forms.
+func (v view) StepUpBox(s stepUpView, again bool) stepUpBox {
+	return stepUpBox{L: v.L, CSRF: v.CSRF, Page: v.Path, S: s, Again: again}
+}
+
 // Inc wraps an incident for a fragment.
 func (v view) Inc(inc incident.Incident) partial { return partial{L: v.L, CSRF: v.CSRF, Inc: inc} }
 

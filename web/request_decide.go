@@ -27,7 +27,7 @@ func (s *Server) requestDecide(c *gin.Context) {
 	}
 	r, err := s.svc.Decide(c.Request.Context(), actor(c), c.Param("id"), approve, f.Reason, f.Code)
 	if errors.Is(err, incident.ErrStepUpFailed) {
-		s.decideAgain(c, f)
+		s.decideAgain(c, f, errors.Is(err, incident.ErrStepUpConfirmAgain))
 		return
 	}
 	if err != nil {
@@ -45,6 +45,9 @@ type decideRetry struct {
 	Decision  string // "approve", "reject" or ""
 	Reason    string
 	WrongCode bool
+	// ConfirmAgain: no confirmation at the identity provider served the
+	// decision (none, used or expired).
+	ConfirmAgain bool
 }
 
 // retrying puts a decision to send again into the form of its request.
@@ -55,11 +58,12 @@ func (v requestView) retrying(r *decideRetry) requestView {
 	return v
 }
 
-// decideAgain answers a decision whose code was wrong with the page the
+// decideAgain answers a decision whose code was wrong, or that came
+// without a confirmation at the identity provider, with the page the
 // form was on — the incident's, or the inbox — and the form filled in as
-// sent: the supervisor types only a new code.
-func (s *Server) decideAgain(c *gin.Context, f decideForm) {
-	retry := &decideRetry{RequestID: c.Param("id"), Decision: f.Decision, Reason: f.Reason, WrongCode: true}
+// sent: the supervisor types only a new code, or confirms again.
+func (s *Server) decideAgain(c *gin.Context, f decideForm, confirmAgain bool) {
+	retry := &decideRetry{RequestID: c.Param("id"), Decision: f.Decision, Reason: f.Reason, WrongCode: !confirmAgain, ConfirmAgain: confirmAgain}
 	if id, ok := strings.CutPrefix(f.Page, "/incidents/"); ok {
 		v, err := s.showIncident(c, id, retry)
 		if err != nil {

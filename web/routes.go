@@ -101,6 +101,9 @@ func routeTable() []route {
 		// Where the identity provider sends the browser after signing
 		// out there (the post-logout redirect URI).
 		{method: http.MethodGet, path: "/signed-out", access: public, handler: (*Server).signedOut},
+		// A confirmation at the identity provider for an approval
+		// (oidc.step_up: provider): a form on the approval pages.
+		{method: http.MethodPost, path: "/auth/oidc/step-up", access: signedIn, roles: accountDeciders, handler: (*Server).oidcStepUpStart},
 		{method: http.MethodGet, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorForm},
 		{method: http.MethodPost, path: "/login/second-factor", access: halfSignedIn, handler: (*Server).secondFactorSubmit},
 

@@ -43,6 +43,7 @@ var goldenRoutes = []goldenRoute{
 	{"GET", "/auth/oidc/callback", "public", "page", "-"},
 	{"POST", "/auth/oidc/backchannel-logout", "public", "page", "signed"},
 	{"GET", "/signed-out", "public", "page", "-"},
+	{"POST", "/auth/oidc/step-up", "admin supervisor", "page", "router"},
 	{"POST", "/language", "public", "page", "router"},
 	{"GET", "/login/second-factor", "halfSignedIn", "page", "-"},
 	{"POST", "/login/second-factor", "halfSignedIn", "page", "router"},

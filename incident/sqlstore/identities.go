@@ -18,6 +18,7 @@ type externalIdentityRow struct {
 	RefreshSealed string
 	IDTokenSealed string `gorm:"column:id_token_sealed"`
 	CheckedAt     int64
+	StepUpUntil   *int64 // migration 19
 }
 
 func (externalIdentityRow) TableName() string { return "external_identities" }
@@ -28,6 +29,9 @@ func (r externalIdentityRow) identity() incident.ExternalIdentity {
 		Tokens: incident.ExternalTokens{RefreshSealed: r.RefreshSealed, IDTokenSealed: r.IDTokenSealed}}
 	if r.CheckedAt != 0 {
 		id.Tokens.CheckedAt = fromUS(r.CheckedAt)
+	}
+	if r.StepUpUntil != nil {
+		id.StepUpUntil = fromUS(*r.StepUpUntil)
 	}
 	return id
 }
@@ -85,6 +89,18 @@ func (t *tx) SetExternalTokens(ctx context.Context, issuer, subject string, tok 
 	}
 	if res.RowsAffected != 1 {
 		return fmt.Errorf("external identity at %s: %w", issuer, incident.ErrNotFound)
+	}
+	return nil
+}
+
+// GrantExternalStepUp implements incident.Tx.
+func (t *tx) GrantExternalStepUp(ctx context.Context, userID string, until time.Time) error {
+	res := t.q(ctx).Model(&externalIdentityRow{}).Where("user_id = ?", userID).Update("step_up_until", us(until))
+	if res.Error != nil {
+		return fmt.Errorf("failed to store the step-up: %w", translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("external identity of user %s: %w", userID, incident.ErrNotFound)
 	}
 	return nil
 }
@@ -147,4 +163,19 @@ func (t *tx) DeleteExpiredLogoutTokens(ctx context.Context, before time.Time) (i
 		return 0, fmt.Errorf("failed to forget expired logout tokens: %w", translate(res.Error))
 	}
 	return res.RowsAffected, nil
+}
+
+// ConsumeExternalStepUp implements incident.Tx.
+func (t *tx) ConsumeExternalStepUp(ctx context.Context, userID string, now time.Time) (bool, error) {
+	// One statement: of two approvals racing for one step-up, one
+	// clears it and the other finds none. An expired one stays, unused.
+	res := t.q(ctx).Model(&externalIdentityRow{}).Where("user_id = ? AND step_up_until > ?", userID, us(now)).
+		Update("step_up_until", nil)
+	if res.Error != nil {
+		return false, fmt.Errorf("failed to use the step-up: %w", translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	return true, nil
 }

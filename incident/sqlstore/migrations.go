@@ -487,6 +487,16 @@ var migrations = []migration{
 		},
 	},
 	{
+		version: 19,
+		name:    "step-up at the identity provider",
+		sql: []string{
+			// Until when a fresh re-authentication at the identity
+			// provider may serve as the next approval's step-up; cleared
+			// by that approval (one use). NULL: none.
+			`ALTER TABLE external_identities ADD COLUMN step_up_until {{ts}}`,
+		},
+	},
+	{
 		version: 20,
 		name:    "used logout tokens",
 		sql: []string{

@@ -64,6 +64,55 @@ func testExternalIdentities(t *testing.T, s incident.Store) {
 		}
 	}
 
+	// A step-up at the provider: stored until a time, used once, not
+	// after it ends; a local account has none to store.
+	if got.StepUpUntil != (time.Time{}) {
+		t.Errorf("new identity has a step-up: %v", got.StepUpUntil)
+	}
+	until := later.Add(5 * time.Minute)
+	tx(t, s, func(tx incident.Tx) error { return tx.GrantExternalStepUp(ctx, a.ID, until) })
+	tx(t, s, func(tx incident.Tx) (err error) { got, err = tx.ExternalIdentityOf(ctx, a.ID); return })
+	if !got.StepUpUntil.Equal(until) {
+		t.Errorf("step-up until = %v, want %v", got.StepUpUntil, until)
+	}
+	consume := func(at time.Time) bool {
+		t.Helper()
+		var ok bool
+		tx(t, s, func(tx incident.Tx) (err error) { ok, err = tx.ConsumeExternalStepUp(ctx, a.ID, at); return })
+		return ok
+	}
+	if consume(until) {
+		t.Errorf("step-up used at the moment it ended")
+	}
+	if !consume(until.Add(-time.Second)) {
+		t.Errorf("valid step-up not used")
+	}
+	if consume(until.Add(-time.Second)) {
+		t.Errorf("step-up used twice")
+	}
+	if err := s.Tx(ctx, func(tx incident.Tx) error { return tx.GrantExternalStepUp(ctx, "nobody", until) }); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("step-up of a local account: %v, want ErrNotFound", err)
+	}
+	// Concurrent approvals: one step-up serves one of them.
+	tx(t, s, func(tx incident.Tx) error { return tx.GrantExternalStepUp(ctx, a.ID, until) })
+	results := make(chan bool, 4)
+	for range 4 {
+		go func() {
+			var ok bool
+			err := s.Tx(ctx, func(tx incident.Tx) (err error) { ok, err = tx.ConsumeExternalStepUp(ctx, a.ID, later); return })
+			results <- ok && err == nil
+		}()
+	}
+	used := 0
+	for range 4 {
+		if <-results {
+			used++
+		}
+	}
+	if used != 1 {
+		t.Errorf("concurrent approvals used one step-up %d times, want once", used)
+	}
+
 	// Rolled back with its transaction.
 	c := addUser(t, s, "e3")
 	boom := errors.New("boom")

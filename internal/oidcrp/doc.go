@@ -41,5 +41,14 @@
 //     info or fragment, and its host can stand in a CSP source list as it
 //     is; [RP.EndSessionOrigin] gives its origin for the pages' CSP
 //     form-action without reaching the provider.
+//   - [RP.StartStepUp] begins a re-authentication of a signed-in account
+//     for an approval: like a sign-in, and the provider is asked for a
+//     new sign-in (prompt=login) no older than max_age, with acr_values
+//     when the policy names them. Its flow names the account and a
+//     return path, which must be a [LocalPath] (never another host);
+//     [DecodeFlow] refuses a cookie whose path is not one.
+//   - [RP.Finish] hands on auth_time, acr and amr as the verified ID token
+//     states them; whether they make a step-up is the domain's rule
+//     (incident.Service.ConfirmStepUpExternal), not this package's.
 //   - Tokens are never logged, and no error message holds one.
 package oidcrp

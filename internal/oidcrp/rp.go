@@ -82,17 +82,34 @@ type Flow struct {
 	Nonce    string
 	Verifier string // PKCE code verifier
 	Started  time.Time
+	// StepUp is set for a re-authentication of a signed-in account
+	// (StartStepUp), empty for a sign-in.
+	StepUp *StepUp
+}
+
+// StepUp is a re-authentication at the provider for an approval: who
+// asked for it and where the browser goes back to.
+type StepUp struct {
+	// UserID is the signed-in account that asked; the domain checks that
+	// the provider confirmed the person linked to it.
+	UserID string
+	// Return is the local page to go back to (LocalPath).
+	Return string
 }
 
 // Encode gives the flow as a cookie value.
 func (f Flow) Encode() string {
-	return f.State + "." + f.Nonce + "." + f.Verifier + "." + strconv.FormatInt(f.Started.Unix(), 10)
+	s := f.State + "." + f.Nonce + "." + f.Verifier + "." + strconv.FormatInt(f.Started.Unix(), 10)
+	if f.StepUp != nil {
+		s += ".s." + base64.RawURLEncoding.EncodeToString([]byte(f.StepUp.UserID)) + "." + base64.RawURLEncoding.EncodeToString([]byte(f.StepUp.Return))
+	}
+	return s
 }
 
 // DecodeFlow reads a cookie value made by Encode; ErrFlow if it is not one.
 func DecodeFlow(s string) (Flow, error) {
 	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
+	if len(parts) != 4 && (len(parts) != 7 || parts[4] != "s") {
 		return Flow{}, ErrFlow
 	}
 	for _, p := range parts[:3] {
@@ -107,7 +124,28 @@ func DecodeFlow(s string) (Flow, error) {
 	if err != nil {
 		return Flow{}, ErrFlow
 	}
-	return Flow{State: parts[0], Nonce: parts[1], Verifier: parts[2], Started: time.Unix(sec, 0).UTC()}, nil
+	f := Flow{State: parts[0], Nonce: parts[1], Verifier: parts[2], Started: time.Unix(sec, 0).UTC()}
+	if len(parts) == 7 {
+		uid, err1 := base64.RawURLEncoding.DecodeString(parts[5])
+		ret, err2 := base64.RawURLEncoding.DecodeString(parts[6])
+		if err1 != nil || err2 != nil || len(uid) == 0 || len(uid) > 64 || !LocalPath(string(ret)) {
+			return Flow{}, ErrFlow
+		}
+		f.StepUp = &StepUp{UserID: string(uid), Return: string(ret)}
+	}
+	return f, nil
+}
+
+// LocalPath reports whether p is a path on Tresor itself that a flow may
+// send the browser back to: "/" followed by letters, digits, "-", "_"
+// and "/", never "//" (another host) and at most 200 characters.
+func LocalPath(p string) bool {
+	if len(p) == 0 || len(p) > 200 || p[0] != '/' || strings.Contains(p, "//") {
+		return false
+	}
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return !(r == '/' || r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
 }
 
 // RP is the relying party. Discovery happens on first use and is cached
@@ -251,19 +289,50 @@ func (r *RP) random() (string, error) {
 // Start begins a sign-in: it returns the provider's authorization URL to
 // send the browser to and the flow to keep until it comes back.
 func (r *RP) Start(ctx context.Context) (string, Flow, error) {
+	return r.start(ctx, nil)
+}
+
+// StepUpRequest asks for a re-authentication (StartStepUp).
+type StepUpRequest struct {
+	StepUp
+	// MaxAge is the oldest sign-in at the provider that may serve: sent
+	// as max_age, in whole seconds (at least one).
+	MaxAge time.Duration
+	// ACR, when not empty, is sent as acr_values.
+	ACR []string
+}
+
+// StartStepUp begins a re-authentication of a signed-in account for an
+// approval: like Start, and the provider is asked to sign the person in
+// again (prompt=login) with max_age and, if given, acr_values. The
+// return path must be a LocalPath.
+func (r *RP) StartStepUp(ctx context.Context, req StepUpRequest) (string, Flow, error) {
+	if req.UserID == "" || len(req.UserID) > 64 || !LocalPath(req.Return) || req.MaxAge < time.Second {
+		return "", Flow{}, fmt.Errorf("%w: a step-up needs an account, a local return path and a maximum age", incident.ErrInvalidInput)
+	}
+	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "login"),
+		oauth2.SetAuthURLParam("max_age", strconv.FormatInt(int64(req.MaxAge/time.Second), 10))}
+	if len(req.ACR) > 0 {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(req.ACR, " ")))
+	}
+	su := req.StepUp
+	return r.start(ctx, &su, opts...)
+}
+
+func (r *RP) start(ctx context.Context, su *StepUp, opts ...oauth2.AuthCodeOption) (string, Flow, error) {
 	p, err := r.discover(ctx)
 	if err != nil {
 		return "", Flow{}, err
 	}
-	var f Flow
+	f := Flow{StepUp: su}
 	for _, dst := range []*string{&f.State, &f.Nonce, &f.Verifier} {
 		if *dst, err = r.random(); err != nil {
 			return "", Flow{}, err
 		}
 	}
 	f.Started = r.cfg.Now().UTC().Truncate(time.Second)
-	u := r.oauth(p).AuthCodeURL(f.State, oauth2.SetAuthURLParam("nonce", f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
-	return u, f, nil
+	opts = append([]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("nonce", f.Nonce), oauth2.S256ChallengeOption(f.Verifier)}, opts...)
+	return r.oauth(p).AuthCodeURL(f.State, opts...), f, nil
 }
 
 // Finish checks the provider's answer (the callback's query) against the
@@ -323,7 +392,20 @@ func (r *RP) Finish(ctx context.Context, f Flow, q url.Values) (incident.Externa
 		Email:             verifiedEmail(claims),
 		RefreshToken:      tok.RefreshToken,
 		IDToken:           raw,
+		AuthTime:          authTime(claims["auth_time"]),
+		ACR:               firstString(claims, "acr"),
+		AMR:               claimValues(claims["amr"]),
 	}, nil
+}
+
+// authTime reads auth_time (seconds since 1970); missing or not a
+// positive number is the zero time.
+func authTime(v any) time.Time {
+	f, ok := v.(float64)
+	if !ok || f <= 0 || f > 1e11 {
+		return time.Time{}
+	}
+	return time.Unix(int64(f), 0).UTC()
 }
 
 // safeCode keeps an OAuth error code only if it is a plain token.

@@ -24,7 +24,8 @@ import (
 //
 // By default it behaves: /authorize sends the browser back with a code and
 // the request's state; /token answers with an ID token for Subject and
-// Groups, signed (ES256) by the key its JWKS publishes.
+// Groups, signed (ES256) by the key its JWKS publishes, with auth_time
+// the moment of the authorization request (a fresh sign-in).
 type Hostile struct {
 	Issuer   string
 	ClientID string
@@ -36,7 +37,9 @@ type Hostile struct {
 	tamper func(claims, header map[string]any)
 	// sign signs the token; nil: with the published key.
 	sign   func(t testing.TB, header, claims map[string]any) string
-	nonces map[string]string // code → nonce of its authorization request
+	nonces map[string]string    // code → nonce of its authorization request
+	authAt map[string]time.Time // code → when its authorization request came
+	last   url.Values           // the last authorization request's query
 	key    *ecdsa.PrivateKey
 	t      testing.TB
 	now    func() time.Time
@@ -51,11 +54,18 @@ func StartHostile(t testing.TB) *Hostile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Hostile{ClientID: "tresor", Subject: "h-1", Groups: []string{"tresor-fachkraft"}, nonces: map[string]string{}, key: key, t: t, now: time.Now}
+	h := &Hostile{ClientID: "tresor", Subject: "h-1", Groups: []string{"tresor-fachkraft"}, nonces: map[string]string{}, authAt: map[string]time.Time{}, key: key, t: t, now: time.Now}
 	srv := httptest.NewServer(http.HandlerFunc(h.serve))
 	t.Cleanup(srv.Close)
 	h.Issuer = srv.URL
 	return h
+}
+
+// LastAuthorize is the query of the last authorization request.
+func (h *Hostile) LastAuthorize() url.Values {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
 }
 
 // SetPerson changes who the next ID tokens are for.
@@ -103,6 +113,8 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		code := "code-" + strconv.Itoa(len(h.nonces)+1)
 		h.nonces[code] = q.Get("nonce")
+		h.authAt[code] = h.now()
+		h.last = q
 		h.mu.Unlock()
 		back, err := url.Parse(q.Get("redirect_uri"))
 		if err != nil {
@@ -119,7 +131,9 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		h.mu.Lock()
 		nonce, ok := h.nonces[r.PostForm.Get("code")]
-		tamper, sign, sub, groups, clock := h.tamper, h.sign, h.Subject, h.Groups, h.now
+		authAt := h.authAt[r.PostForm.Get("code")]
+		now := h.now()
+		tamper, sign, sub, groups := h.tamper, h.sign, h.Subject, h.Groups
 		h.mu.Unlock()
 		if !ok {
 			w.Header().Set("Content-Type", "application/json")
@@ -127,9 +141,9 @@ func (h *Hostile) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]string{"error": "invalid_grant"})
 			return
 		}
-		now := clock()
 		claims := map[string]any{"iss": h.Issuer, "sub": sub, "aud": h.ClientID, "nonce": nonce,
-			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "groups": groups, "preferred_username": "hostile"}
+			"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "groups": groups, "preferred_username": "hostile",
+			"auth_time": authAt.Unix()}
 		header := map[string]any{"alg": "ES256", "kid": "k1", "typ": "JWT"}
 		if tamper != nil {
 			tamper(claims, header)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -71,6 +72,9 @@ func Start(t testing.TB, redirectURL string) *Provider {
 	mux := http.NewServeMux()
 	login := op.NewIssuerInterceptor(provider.IssuerFromRequest).HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.FormValue("authRequestID")
+		if ar, err := st.AuthRequestByID(r.Context(), id); err == nil {
+			p.users.saw(ar)
+		}
 		if p.LoginForm() && r.Method != http.MethodPost {
 			// Like a real provider: a page of its own whose form the
 			// person submits, so that the way back to the relying party
@@ -156,6 +160,15 @@ func (p *Provider) AllowPostLogoutRedirect(uri string) {
 	p.users.postLogout = append(p.users.postLogout, uri)
 }
 
+// LastLogin is what the provider understood of the last authorization
+// request that reached its login page: the prompt values and max_age
+// (nil: none asked).
+func (p *Provider) LastLogin() (prompt []string, maxAge *time.Duration) {
+	p.users.mu.Lock()
+	defer p.users.mu.Unlock()
+	return p.users.prompt, p.users.maxAge
+}
+
 // SignInAs makes the provider's login page sign in this user.
 func (p *Provider) SignInAs(subject string) { p.users.choose(subject) }
 
@@ -168,6 +181,10 @@ type users struct {
 	fail map[string]int // path → status the provider answers instead (Fail)
 	// postLogout are the client's registered post-logout redirect URIs.
 	postLogout []string
+	// prompt and maxAge are those of the last authorization request
+	// at the login page.
+	prompt []string
+	maxAge *time.Duration
 }
 
 func (u *users) failing(path string) int {
@@ -180,6 +197,15 @@ func (u *users) postLogoutURIs() []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return append([]string(nil), u.postLogout...)
+}
+
+func (u *users) saw(ar op.AuthRequest) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.prompt, u.maxAge = nil, nil
+	if x, ok := ar.(*storage.AuthRequest); ok {
+		u.prompt, u.maxAge = x.Prompt, x.MaxAuthAge
+	}
 }
 
 func (u *users) set(x User) {
