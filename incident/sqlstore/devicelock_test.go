@@ -83,8 +83,11 @@ func TestDeviceLockLost(t *testing.T) {
 		if err := pl.conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.db.WithContext(ctx).Exec(`SELECT pg_terminate_backend(?)`, pid).Error; err != nil {
-			t.Fatal(err)
+		// With a timeout, pg_terminate_backend waits until the backend
+		// is gone (PostgreSQL 14+), and with it its advisory locks.
+		var gone bool
+		if err := b.db.WithContext(ctx).Raw(`SELECT pg_terminate_backend(?, 30000)`, pid).Scan(&gone).Error; err != nil || !gone {
+			t.Fatalf("terminating the holder's backend: %v %v", gone, err)
 		}
 		if err := lock.Alive(ctx); err == nil {
 			t.Fatalf("%s: Alive after the connection died", worker)
