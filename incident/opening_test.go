@@ -10,17 +10,36 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 )
 
+// openingCase is one opening to record and the error it should give.
+type openingCase struct {
+	name string
+	o    incident.Opening
+	err  error // nil: recorded
+}
+
+// recordOpenings records each case's opening in order, as a subtest.
+func recordOpenings(t *testing.T, w *world, cases []openingCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := w.svc.RecordOpening(w.ctx, tc.o)
+			if tc.err == nil && err != nil {
+				t.Fatal(err)
+			}
+			if tc.err != nil {
+				wantErr(t, err, tc.err)
+			}
+		})
+	}
+}
+
 func TestRecordOpening(t *testing.T) {
 	eachDB(t, func(t *testing.T, w *world) {
 		inc, _ := approvedRelease(t, w)
 		bundle := inc.Receipt.BundleID
 		holders := []string{"holder 1 of 3 (2 needed), set AAAAAAAAAAA", "holder 3 of 3 (2 needed), set AAAAAAAAAAA"}
 		at := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
-		for _, tc := range []struct {
-			name string
-			o    incident.Opening
-			err  error
-		}{
+		recordOpenings(t, w, []openingCase{
 			{"live", incident.Opening{BundleID: bundle, IncidentID: inc.ID, Keys: holders, Operator: "susi"}, nil},
 			{"imported", incident.Opening{BundleID: bundle, IncidentID: inc.ID, Keys: holders, Operator: "anna", OpenedAt: at, Imported: true}, nil},
 			{"no incident", incident.Opening{BundleID: "0123456789abcdef0123", Keys: []string{"identity 1"}, Operator: "anna"}, nil},
@@ -32,17 +51,7 @@ func TestRecordOpening(t *testing.T) {
 			{"no keys", incident.Opening{BundleID: bundle, Operator: "susi"}, incident.ErrInvalidInput},
 			{"bad bundle", incident.Opening{BundleID: "../x", Keys: holders, Operator: "susi"}, incident.ErrInvalidInput},
 			{"imported without time", incident.Opening{BundleID: bundle, Keys: holders, Operator: "susi", Imported: true}, incident.ErrInvalidInput},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				err := w.svc.RecordOpening(w.ctx, tc.o)
-				if tc.err == nil && err != nil {
-					t.Fatal(err)
-				}
-				if tc.err != nil {
-					wantErr(t, err, tc.err)
-				}
-			})
-		}
+		})
 		entries, err := w.svc.Trail(w.ctx, w.audit, incident.AuditFilter{IncidentID: inc.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -86,11 +95,7 @@ func TestImportOpeningOnce(t *testing.T) {
 		// entry is then older than the opening it records. (The clock
 		// stands still in this test.)
 		soon := w.clock.Now().Add(4 * time.Minute)
-		for _, tc := range []struct {
-			name string
-			o    incident.Opening
-			err  error
-		}{
+		recordOpenings(t, w, []openingCase{
 			{"first import", rec, nil},
 			{"same record again", rec, incident.ErrAlreadyImported},
 			{"same record, given in another zone", with(func(o *incident.Opening) { o.OpenedAt = at.In(time.FixedZone("CET", 3600)) }), incident.ErrAlreadyImported},
@@ -104,17 +109,7 @@ func TestImportOpeningOnce(t *testing.T) {
 			{"opened ahead of the clock", with(func(o *incident.Opening) { o.OpenedAt = soon }), nil},
 			{"opened ahead of the clock again", with(func(o *incident.Opening) { o.OpenedAt = soon }), incident.ErrAlreadyImported},
 			{"opened in the future", with(func(o *incident.Opening) { o.OpenedAt = w.clock.Now().Add(incident.OpeningClockSkew + time.Second) }), incident.ErrInvalidInput},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				err := w.svc.RecordOpening(w.ctx, tc.o)
-				if tc.err == nil && err != nil {
-					t.Fatal(err)
-				}
-				if tc.err != nil {
-					wantErr(t, err, tc.err)
-				}
-			})
-		}
+		})
 		count := func(incidentID string) map[string]int {
 			entries, err := w.svc.Trail(w.ctx, w.audit, incident.AuditFilter{IncidentID: incidentID})
 			if err != nil {
