@@ -78,7 +78,9 @@ func (p *Policy) RecordOfProcessing() Record {
 		if a.Recipients == (Text{}) {
 			a.Recipients = none
 		}
-		a.Retention, a.Purpose, a.Recipients = fill(a.Retention), fill(a.Purpose), fill(a.Recipients)
+		for _, t := range []*Text{&a.Name, &a.Data, &a.Subjects, &a.Purpose, &a.Retention, &a.Access, &a.Recipients} {
+			*t = fill(*t)
+		}
 		r.Activities = append(r.Activities, a)
 	}
 	return r
