@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tresor-evidence/tresor/incident/audit"
 )
 
 // ActionEvidenceOpened records that a bundle was decrypted with vault
@@ -33,6 +36,15 @@ type Opening struct {
 	Imported bool
 }
 
+// ErrAlreadyImported: the offline opening record is in the audit log
+// already; importing it again appends nothing.
+var ErrAlreadyImported = errors.New("opening record already imported")
+
+// OpeningClockSkew is how far an offline opening's time may lie ahead of
+// the server's clock (the offline machine's clock may run fast); later
+// times are refused.
+const OpeningClockSkew = 5 * time.Minute
+
 var (
 	bundleIDPattern = regexp.MustCompile(`^[a-z0-9]{16,64}$`)
 	// Key fingerprints are made by Tresor, never typed; anything else in
@@ -44,6 +56,14 @@ var (
 // be an active supervisor or auditor (admins never handle evidence,
 // workers never open it); the entry's actor is the operator. An opening
 // naming an incident must name the bundle that incident secured.
+//
+// An imported opening (an offline record) is appended once: the same
+// record — bundle, incident, keys, operator and opening time — imported
+// again fails with ErrAlreadyImported and appends nothing. The audit log
+// itself is what remembers it: the entries of the incident (or, for a
+// bundle without one, the entries since the opening) are looked up after
+// this entry is appended, so a concurrent import of the same record waits
+// for the audit log's lock and then finds this one.
 func (s *Service) RecordOpening(ctx context.Context, o Opening) error {
 	if !bundleIDPattern.MatchString(o.BundleID) {
 		return fmt.Errorf("%w: not a bundle id", ErrInvalidInput)
@@ -58,6 +78,9 @@ func (s *Service) RecordOpening(ctx context.Context, o Opening) error {
 	}
 	if o.Imported != !o.OpenedAt.IsZero() {
 		return fmt.Errorf("%w: an imported opening needs its time, a live one has none", ErrInvalidInput)
+	}
+	if o.Imported && o.OpenedAt.After(s.now().Add(OpeningClockSkew)) {
+		return fmt.Errorf("%w: the record's opening time is in the future", ErrInvalidInput)
 	}
 	return s.store.Tx(ctx, func(tx Tx) error {
 		u, err := tx.UserByName(ctx, o.Operator)
@@ -86,9 +109,31 @@ func (s *Service) RecordOpening(ctx context.Context, o Opening) error {
 			"keys":     strings.Join(o.Keys, "; "),
 			"imported": strconv.FormatBool(o.Imported),
 		}
-		if o.Imported {
-			details["opened_at"] = o.OpenedAt.UTC().Format(time.RFC3339)
+		if !o.Imported {
+			return s.record(ctx, tx, u.Actor(), ActionEvidenceOpened, o.IncidentID, details)
 		}
-		return s.record(ctx, tx, u.Actor(), ActionEvidenceOpened, o.IncidentID, details)
+		details["opened_at"] = o.OpenedAt.UTC().Format(time.RFC3339)
+		e, err := tx.Append(ctx, audit.Entry{Time: s.now(), Actor: u.ID, Action: string(ActionEvidenceOpened), IncidentID: o.IncidentID, Details: details})
+		if err != nil {
+			return fmt.Errorf("failed to append audit entry %s: %w", ActionEvidenceOpened, err)
+		}
+		return importedOnce(ctx, tx, e, o.OpenedAt.Add(-OpeningClockSkew))
 	})
+}
+
+// importedOnce fails with ErrAlreadyImported when the log holds another
+// entry with e's actor, incident and details (the same imported record).
+// Any earlier import of it was appended at or after since: its opening
+// time was then at most OpeningClockSkew ahead of the clock.
+func importedOnce(ctx context.Context, tx Tx, e audit.Entry, since time.Time) error {
+	entries, err := tx.AuditEntries(ctx, AuditFilter{IncidentID: e.IncidentID, From: since, Action: ActionEvidenceOpened})
+	if err != nil {
+		return err
+	}
+	for _, x := range entries {
+		if x.Seq != e.Seq && x.Actor == e.Actor && x.IncidentID == e.IncidentID && maps.Equal(x.Details, e.Details) {
+			return fmt.Errorf("%w (audit entry %d)", ErrAlreadyImported, x.Seq)
+		}
+	}
+	return nil
 }

@@ -84,7 +84,8 @@ type Tx interface {
 	// Append seals ev onto the end of the audit log and returns the entry.
 	Append(ctx context.Context, ev audit.Entry) (audit.Entry, error)
 	// AuditEntries lists the entries of one incident, or all in a time
-	// range when incidentID is empty (zero times are open bounds).
+	// range when incidentID is empty (zero times are open bounds), of
+	// one action when f.Action is set.
 	AuditEntries(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
 
 	// SaveCheckpoint keeps a signed checkpoint; a second one of the same
@@ -181,6 +182,8 @@ type RequestFilter struct {
 type AuditFilter struct {
 	IncidentID string
 	From, To   time.Time
+	// Action, when set, keeps only entries of that action.
+	Action Action
 }
 
 // Vault secures evidence. It is implemented by an adapter over package vault.

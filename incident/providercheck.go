@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tresor-evidence/tresor/account"
+	"github.com/tresor-evidence/tresor/policies"
 )
 
 // The periodic offboarding check. Someone removed at the identity
@@ -97,7 +98,7 @@ const (
 
 // DefaultProviderCheckInterval is the check's interval when the policy
 // sets none (policies.OIDC.CheckInterval).
-const DefaultProviderCheckInterval = 15 * time.Minute
+const DefaultProviderCheckInterval = policies.DefaultCheckInterval
 
 // providerCheckBatch bounds the identities one query returns.
 const providerCheckBatch = 100
@@ -106,12 +107,7 @@ const providerCheckBatch = 100
 // against c.
 func WithProviderChecker(c ProviderChecker) Option { return func(s *Service) { s.provider = c } }
 
-func (s *Service) providerCheckInterval() time.Duration {
-	if d := s.policy.OIDC.CheckInterval; d > 0 {
-		return d
-	}
-	return DefaultProviderCheckInterval
-}
+func (s *Service) providerCheckInterval() time.Duration { return s.policy.OIDC.Interval() }
 
 // ProviderCheck counts what one check did.
 type ProviderCheck struct {

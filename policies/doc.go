@@ -77,10 +77,15 @@
 // [Policy.RecordOfProcessing] builds the record the GDPR (Art. 30) asks
 // of the provider: every kind of data Tresor stores ([DataKinds]) with its
 // purpose, legal basis, retention, who may see it and its recipients,
-// and the transfer to WhatsApp. Retention comes from the policy's own
-// settings; controller, data-protection officer, legal bases and
-// recipients come from its processing section and read "to be filled in"
-// until the provider sets them ([Processing.Missing]).
+// and the transfer to WhatsApp; sign-in through an identity provider
+// ([DataIdentityProvider]) only when the policy has an oidc section. The
+// activities' texts are one table, record.yaml, a row per kind of data in
+// German and English; where a text depends on the policy (retention, the
+// offboarding check's interval, recipients) the row holds a placeholder.
+// Retention comes from the policy's own settings; controller,
+// data-protection officer, legal bases and recipients come from its
+// processing section and read "to be filled in" until the provider sets
+// them ([Processing.Missing]).
 //
 // # Suspected CSAM
 //

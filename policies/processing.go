@@ -32,11 +32,14 @@ const (
 	DataAuditLog        DataKind = "audit_log"        // the tamper-evident log
 	DataAccounts        DataKind = "accounts"         // users, second factors, sessions, API tokens
 	DataWhatsAppDevices DataKind = "whatsapp_devices" // the linked devices' keys and state
+	// DataIdentityProvider is the link to the identity provider and its
+	// sealed tokens; the record shows it only with an oidc section.
+	DataIdentityProvider DataKind = "identity_provider"
 )
 
 // DataKinds returns every kind of data, in the order of the record.
 func DataKinds() []DataKind {
-	return []DataKind{DataIncidents, DataCaptures, DataEvidence, DataAuditLog, DataAccounts, DataWhatsAppDevices}
+	return []DataKind{DataIncidents, DataCaptures, DataEvidence, DataAuditLog, DataAccounts, DataWhatsAppDevices, DataIdentityProvider}
 }
 
 // Processing is what the record of processing activities (Art. 30 GDPR)
@@ -68,7 +71,8 @@ func defaultProcessing() Processing {
 }
 
 // Missing lists the policy keys (under processing) still to be filled
-// in, in file order.
+// in, in file order, for every kind of data; the record leaves out the
+// identity provider's legal basis when the policy has no oidc section.
 func (p Processing) Missing() []string {
 	var out []string
 	add := func(key string, t Text) {

@@ -54,7 +54,7 @@ func TestProcessing(t *testing.T) {
 	}
 	all := []string{"controller", "data_protection_officer", "legal_basis.incidents", "legal_basis.captures",
 		"legal_basis.evidence", "legal_basis.audit_log", "legal_basis.accounts", "legal_basis.whatsapp_devices",
-		"recipients", "whatsapp_transfer"}
+		"legal_basis.identity_provider", "recipients", "whatsapp_transfer"}
 	if got := def.Processing.Missing(); !slices.Equal(got, all) {
 		t.Fatalf("default policy: missing %v, want every entry %v", got, all)
 	}
@@ -108,8 +108,8 @@ processing:
 			}
 		}
 	}
-	if !slices.Equal(kinds, DataKinds()) {
-		t.Fatalf("activities %v, want %v", kinds, DataKinds())
+	if want := DataKinds()[:len(DataKinds())-1]; !slices.Equal(kinds, want) {
+		t.Fatalf("activities %v, want %v (no identity provider without an oidc section)", kinds, want)
 	}
 	byKind := func(k DataKind) Activity { return r.Activities[slices.Index(kinds, k)] }
 	if got := byKind(DataCaptures).Retention.DE; !strings.HasPrefix(got, "2 Tage ab Empfang") {
@@ -147,6 +147,9 @@ func TestDays(t *testing.T) {
 		{24 * time.Hour, "1 Tag", "1 day"},
 		{36 * time.Hour, "36 Stunden", "36 hours"},
 		{time.Hour, "1 Stunde", "1 hour"},
+		{15 * time.Minute, "15 Minuten", "15 minutes"},
+		{time.Minute, "1 Minute", "1 minute"},
+		{90 * time.Minute, "90 Minuten", "90 minutes"},
 	} {
 		if got := days(tc.d, "de"); got != tc.de {
 			t.Errorf("days(%s, de) = %q, want %q", tc.d, got, tc.de)

@@ -13,7 +13,8 @@ import (
 type Record struct {
 	Controller            Text
 	DataProtectionOfficer Text
-	// Activities has one entry per [DataKind], in the order of DataKinds.
+	// Activities has one entry per [DataKind], in the order of DataKinds;
+	// [DataIdentityProvider] only when the policy has an oidc section.
 	Activities []Activity
 	// WhatsAppTransfer describes what goes to WhatsApp (Meta) and on what
 	// basis.
@@ -58,7 +59,7 @@ func (p *Policy) RecordOfProcessing() Record {
 		Controller:            pr.Controller,
 		DataProtectionOfficer: pr.DataProtectionOfficer,
 		TimeZone:              p.TimeZone.String(),
-		Missing:               pr.Missing(),
+		Missing:               p.missingProcessing(),
 		Measures: Text{
 			DE: "Beweise sind mit age verschlüsselt; der Schlüssel zum Öffnen liegt nicht auf dem Server. Herausgeben nur nach Freigabe durch eine zweite Person (Vier-Augen-Prinzip), Sichern ebenso, wo die Richtlinie es für die Kategorie verlangt. Rollen mit getrennten Rechten; Leitung, Datenschutz und IT melden sich mit zweitem Faktor (TOTP) an. Jeder Schritt steht im manipulationssicheren Audit-Protokoll (Hash-Kette, Merkle-Baum, signierte Prüfpunkte), ohne Freitexte und Inhalte. Vorgehaltene Nachrichten und Geheimnisse des zweiten Faktors sind verschlüsselt gespeichert. Transportverschlüsselung (TLS), Datenträgerverschlüsselung und Sicherungen richtet der Betrieb ein (SECURITY.md).",
 			EN: "Evidence is encrypted with age; the key that opens it is not kept on the server. Handing over only after a second person approved (four eyes), and securing too where the policy asks it for the category. Roles with separate rights; supervisors, the data-protection officer and IT sign in with a second factor (TOTP). Every step is in the tamper-evident audit log (hash chain, Merkle tree, signed checkpoints), without free text or content. Captured messages and second-factor secrets are stored encrypted. Transport encryption (TLS), disk encryption and backups are set up by operations (SECURITY.md).",
@@ -68,65 +69,20 @@ func (p *Policy) RecordOfProcessing() Record {
 			EN: "A linked device is a WhatsApp client (whatsmeow, not an official client): Tresor connects to WhatsApp's servers (WhatsApp Ireland Ltd., Meta group). WhatsApp learns that the account uses another device, when it is connected, and which messages Tresor deletes or asks for again; message content is end-to-end encrypted. Meta may process data in third countries such as the USA. Without a linked device nothing is transferred.",
 		}},
 	}
-	add := func(k DataKind, a Activity) {
-		a.Kind, a.LegalBasis = k, pr.LegalBasis[k]
+	fill := recordPlaceholders(p)
+	for _, a := range recordActivities {
+		if a.Kind == DataIdentityProvider && !p.OIDC.Enabled() {
+			continue
+		}
+		a.LegalBasis = pr.LegalBasis[a.Kind]
 		if a.Recipients == (Text{}) {
 			a.Recipients = none
 		}
+		for _, t := range []*Text{&a.Name, &a.Data, &a.Subjects, &a.Purpose, &a.Retention, &a.Access, &a.Recipients} {
+			*t = fill(*t)
+		}
 		r.Activities = append(r.Activities, a)
 	}
-	add(DataIncidents, Activity{
-		Name:     Text{DE: "Meldungen", EN: "Incidents"},
-		Data:     Text{DE: "Kategorie, Beschreibung der Fachkraft, Plattform des Telefons, Bezug auf die Nachricht (Nachrichten-ID, Chat, Absender, Empfangszeit), Löschschritte mit Zeiten und Begründungen, Anfragen und Entscheidungen mit Zweck, Empfänger, Rechtsgrundlage und Begründung.", EN: "Category, the worker's description, the phone's platform, the message reference (message id, chat, sender, time received), deletion steps with times and reasons, requests and decisions with purpose, recipient, legal basis and reason."},
-		Subjects: Text{DE: "Jugendliche und andere Absender gemeldeter Nachrichten; Beschäftigte des Trägers.", EN: "Young people and other senders of reported messages; the provider's staff."},
-		Purpose:  Text{DE: "Eine belastende Nachricht nachvollziehbar behandeln: sichern, freigeben, löschen und die Löschung belegen.", EN: "Handle a harmful message traceably: secure it, approve, delete it and prove the deletion."},
-		Retention: Text{DE: "Keine automatische Löschung: Meldungen bleiben gespeichert, bis der Träger sie in der Datenbank löscht (Tresor bietet dafür noch keine Funktion).",
-			EN: "No automatic deletion: incidents stay stored until the provider deletes them in the database (Tresor offers no function for it yet)."},
-		Access: Text{DE: "Die meldende Fachkraft (nur eigene Meldungen), Leitung und Datenschutz (alle); die IT-Administration nicht.", EN: "The reporting worker (own incidents only), supervisors and the data-protection officer (all); not the IT administration."},
-	})
-	add(DataCaptures, Activity{
-		Name:     Text{DE: "Vorgehaltene WhatsApp-Nachrichten", EN: "Captured WhatsApp messages"},
-		Data:     Text{DE: "Empfangene Nachrichten verknüpfter Konten (Text, Medienverweise, Absender, Zeit), verschlüsselt gespeichert.", EN: "Messages received by linked accounts (text, media references, sender, time), stored encrypted."},
-		Subjects: Text{DE: "Alle, die einer verknüpften Fachkraft über WhatsApp schreiben.", EN: "Everyone who writes to a linked worker on WhatsApp."},
-		Purpose:  Text{DE: "Eine Nachricht, die die Fachkraft auf dem Telefon markiert, noch sichern zu können.", EN: "To be able to secure a message the worker flags on the phone."},
-		Retention: Text{DE: fmt.Sprintf("%s ab Empfang, dann gelöscht; beim Trennen des Geräts sofort.", days(p.CaptureWindow, "de")),
-			EN: fmt.Sprintf("%s from receipt, then deleted; at once when the device is unlinked.", days(p.CaptureWindow, "en"))},
-		Access: Text{DE: "Niemand liest sie; Tresor übernimmt nur eine markierte Nachricht in eine Meldung.", EN: "No one reads them; Tresor takes only a flagged message into an incident."},
-	})
-	add(DataEvidence, Activity{
-		Name:       Text{DE: "Gesicherte Beweise (Tresor)", EN: "Secured evidence (vault)"},
-		Data:       Text{DE: "Je nach Kategorie die Nachricht mit Medien oder nur ihre Metadaten (bei Verdacht auf Missbrauchsdarstellung), mit Prüfsummen; mit age verschlüsselt.", EN: "Depending on the category, the message with its media or its metadata only (for suspected CSAM), with checksums; encrypted with age."},
-		Subjects:   Text{DE: "Absender der Nachricht und Personen, die sie zeigt oder nennt.", EN: "The message's sender and the people it shows or names."},
-		Purpose:    Text{DE: "Beweise für Strafverfolgung, Jugendamt oder Beratung erhalten, ohne sie auf Telefonen zu behalten.", EN: "Keep evidence for prosecution, youth welfare or counselling without keeping it on phones."},
-		Retention:  evidenceRetention(p),
-		Access:     Text{DE: "Niemand auf dem Server: Öffnen braucht einen Schlüssel, der nicht auf dem Server liegt. Herausgabe nur, wenn eine Leitungsperson sie freigibt, die sie nicht selbst beantragt hat (Vier-Augen-Prinzip).", EN: "No one on the server: opening needs a key that is not kept on the server. Handover only after a supervisor other than the requester approved it (four eyes)."},
-		Recipients: pr.Recipients,
-	})
-	add(DataAuditLog, Activity{
-		Name:      Text{DE: "Audit-Protokoll", EN: "Audit log"},
-		Data:      Text{DE: "Zeit, Konto-Kennung, Aktion, Kennung der Meldung, Prüfsummen; keine Freitexte, Namen oder Inhalte.", EN: "Time, account id, action, incident id, checksums; no free text, names or content."},
-		Subjects:  Text{DE: "Beschäftigte des Trägers (über ihre Konto-Kennung).", EN: "The provider's staff (by account id)."},
-		Purpose:   Text{DE: "Jeden Schritt manipulationssicher belegen (Rechenschaftspflicht, Art. 5 Abs. 2 DSGVO).", EN: "Prove every step in a tamper-evident way (accountability, Art. 5(2) GDPR)."},
-		Retention: Text{DE: "Unbefristet: Einträge können nicht geändert oder gelöscht werden, ohne dass die Prüfung es bemerkt.", EN: "Indefinitely: entries cannot be changed or deleted without the verification noticing."},
-		Access:    Text{DE: "Datenschutz (alles, prüfen und exportieren); Leitung die Spur einzelner Meldungen.", EN: "The data-protection officer (all, verify and export); supervisors the trail of single incidents."},
-	})
-	add(DataAccounts, Activity{
-		Name:      Text{DE: "Benutzerkonten", EN: "Accounts"},
-		Data:      Text{DE: "Benutzername, Anzeigename, Rolle; Passwort und Wiederherstellungscodes nur als Hash, das Geheimnis des zweiten Faktors verschlüsselt; Sitzungen und API-Tokens.", EN: "User name, display name, role; password and recovery codes as hashes only, the second factor's secret encrypted; sessions and API tokens."},
-		Subjects:  Text{DE: "Beschäftigte des Trägers.", EN: "The provider's staff."},
-		Purpose:   Text{DE: "Anmeldung und Rechte nach Rolle; Nachweis, wer was getan hat.", EN: "Sign-in and rights by role; proof of who did what."},
-		Retention: Text{DE: "Solange das Konto besteht; deaktivierte Konten bleiben, weil das Protokoll auf sie verweist.", EN: "As long as the account exists; disabled accounts stay, because the log refers to them."},
-		Access:    Text{DE: "Die IT-Administration; jede Person ihr eigenes Konto. Namen und Rollen zeigt Tresor auch Leitung und Datenschutz in der Audit-Spur.", EN: "The IT administration; every person their own account. Tresor shows names and roles to supervisors and the data-protection officer in the audit trail, too."},
-	})
-	add(DataWhatsAppDevices, Activity{
-		Name:       Text{DE: "WhatsApp-Gerätedaten", EN: "WhatsApp device data"},
-		Data:       Text{DE: "Schlüssel und Sitzungsdaten des verknüpften Geräts, Telefonnummer des Kontos sowie Kontaktdaten und Einstellungen, die WhatsApp an verknüpfte Geräte übermittelt.", EN: "The linked device's keys and session data, the account's phone number, and the contact data and settings WhatsApp sends to linked devices."},
-		Subjects:   Text{DE: "Die Fachkraft und ihre WhatsApp-Kontakte.", EN: "The worker and their WhatsApp contacts."},
-		Purpose:    Text{DE: "Markierungen auf dem Telefon erkennen, markierte Nachrichten sichern und auf WhatsApp löschen.", EN: "Notice flags on the phone, secure flagged messages and delete them on WhatsApp."},
-		Retention:  Text{DE: "Bis das Gerät getrennt wird (von der Fachkraft, der IT oder WhatsApp); dann löscht Tresor Schlüssel und vorgehaltene Nachrichten.", EN: "Until the device is unlinked (by the worker, IT or WhatsApp); Tresor then deletes the keys and captured messages."},
-		Access:     Text{DE: "Nur Tresor selbst; die IT-Administration sieht den Status (verbunden, zuletzt gesehen), nie Chats.", EN: "Tresor alone; the IT administration sees the status (connected, last seen), never chats."},
-		Recipients: Text{DE: "WhatsApp (Meta), siehe Übermittlung.", EN: "WhatsApp (Meta), see transfer."},
-	})
 	return r
 }
 
@@ -143,9 +99,13 @@ func evidenceRetention(p *Policy) Text {
 	}
 }
 
-// days says a duration in whole days, or hours when it is not.
+// days says a duration in whole days, or hours when it is not, or
+// minutes when it is not whole hours either.
 func days(d time.Duration, lang string) string {
 	n, unit := int64(d/time.Hour), map[string][2]string{"de": {"Stunde", "Stunden"}, "en": {"hour", "hours"}}
+	if d%time.Hour != 0 {
+		n, unit = int64(d/time.Minute), map[string][2]string{"de": {"Minute", "Minuten"}, "en": {"minute", "minutes"}}
+	}
 	if d%(24*time.Hour) == 0 {
 		n, unit = int64(d/(24*time.Hour)), map[string][2]string{"de": {"Tag", "Tage"}, "en": {"day", "days"}}
 	}

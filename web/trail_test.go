@@ -174,4 +174,17 @@ func TestProcessingRecordPage(t *testing.T) {
 	if strings.Contains(w.Body.String(), "processing.controller") || strings.Contains(w.Body.String(), "noch einzutragen") {
 		t.Error("the filled-in controller is still listed as missing, or German shows on the English page")
 	}
+	if strings.Contains(w.Body.String(), "identity provider") {
+		t.Error("the record shows the identity provider without an oidc section")
+	}
+
+	// With sign-in through an identity provider, the record lists it.
+	pol, err = policies.Parse("record.yaml", []byte("oidc:\n  claim: roles\n  roles: {Tresor.IT: admin}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.policy = pol
+	w = anna.get("/audit/record")
+	wantBody(t, w, "Sign-in through the identity provider", "refresh token", "(interval: 15 minutes)",
+		"11 entries are still missing", "processing.legal_basis.identity_provider")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,10 +16,12 @@ import (
 
 // cmdAuditImportOpening appends the opening record that `vault open
 // --offline` printed, marked as imported with the time of the opening.
+// A record imported before is refused (incident.ErrAlreadyImported).
 func (c *cli) cmdAuditImportOpening(ctx context.Context, args []string) error {
 	fs := c.flags("audit import-opening", "audit import-opening [FILE]\n\n"+
 		"Appends an offline opening record (printed by 'tresor vault open --offline')\n"+
-		"to the audit log, marked as imported. Reads FILE, or standard input.")
+		"to the audit log, marked as imported. Reads FILE, or standard input.\n"+
+		"A record that is in the audit log already is refused and appends nothing.")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,8 +53,8 @@ func (c *cli) cmdAuditImportOpening(ctx context.Context, args []string) error {
 	if rec.Format != openingRecordFormat {
 		return fmt.Errorf("%w: not an opening record (format %q)", incident.ErrInvalidInput, rec.Format)
 	}
-	if rec.OpenedAt.IsZero() || rec.OpenedAt.After(c.now().Add(5*time.Minute)) {
-		return fmt.Errorf("%w: the record's opening time is missing or in the future", incident.ErrInvalidInput)
+	if rec.OpenedAt.IsZero() {
+		return fmt.Errorf("%w: the record has no opening time", incident.ErrInvalidInput)
 	}
 	return c.withStore(ctx, true, func(s *sqlstore.Store, cfg config) error {
 		pol, err := loadPolicy(cfg)
@@ -61,6 +64,10 @@ func (c *cli) cmdAuditImportOpening(ctx context.Context, args []string) error {
 		svc := incident.NewService(s, pol, nil, nil, incident.WithClock(c.now))
 		err = svc.RecordOpening(ctx, incident.Opening{BundleID: rec.BundleID, IncidentID: rec.IncidentID,
 			Keys: rec.Keys, Operator: rec.Operator, OpenedAt: rec.OpenedAt, Imported: true})
+		if errors.Is(err, incident.ErrAlreadyImported) {
+			return fmt.Errorf("the opening of bundle %s at %s is in the audit log already, nothing was appended: %w",
+				rec.BundleID, rec.OpenedAt.UTC().Format(time.RFC3339), err)
+		}
 		if err != nil {
 			return fmt.Errorf("failed to import the opening record: %w", err)
 		}

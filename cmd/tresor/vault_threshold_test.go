@@ -126,6 +126,27 @@ func TestThresholdOpeningRecorded(t *testing.T) {
 	if len(got) != 2 || got[1]["imported"] != "true" || got[1]["opened_at"] != "2026-11-27T10:00:00Z" || !strings.Contains(got[1]["keys"], "holder 2 of 3") {
 		t.Fatalf("imported entry: %v", got)
 	}
+	// The same record again is refused and appends nothing; another
+	// opening of the bundle (another time) is imported.
+	stdin.WriteString(record)
+	if code := run("audit", "import-opening"); code != 1 || !strings.Contains(errs.String(), "opening record already imported") ||
+		!strings.Contains(errs.String(), "nothing was appended") {
+		t.Fatalf("second import: exit %d %s", code, errs.String())
+	}
+	if got := openings(); len(got) != 2 {
+		t.Fatalf("after a second import: %d entries, want 2", len(got))
+	}
+	stdin.WriteString(strings.Replace(record, "2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z", 1))
+	if code := run("audit", "import-opening"); code != 0 {
+		t.Fatalf("import of another opening: exit %d %s", code, errs.String())
+	}
+	if got = openings(); len(got) != 3 || got[2]["opened_at"] != "2026-11-27T11:00:00Z" {
+		t.Fatalf("another opening of the bundle: %v", got)
+	}
+	stdin.WriteString(strings.Replace(record, "2026-11-27T10:00:00Z", "2026-11-29T10:06:00Z", 1))
+	if code := run("audit", "import-opening"); code != 1 || !strings.Contains(errs.String(), "opening time is in the future") {
+		t.Fatalf("import of a future opening: exit %d %s", code, errs.String())
+	}
 	stdin.WriteString(strings.Replace(record, "anna", "wanda", 1))
 	if code := run("audit", "import-opening"); code != 1 || !strings.Contains(errs.String(), "only supervisors and auditors") {
 		t.Fatalf("import under a worker: exit %d %s", code, errs.String())

@@ -106,6 +106,9 @@ func (t *tx) AuditEntries(ctx context.Context, f incident.AuditFilter) ([]audit.
 	if !f.To.IsZero() {
 		q = q.Where("time_us < ?", us(f.To))
 	}
+	if f.Action != "" {
+		q = q.Where("action = ?", string(f.Action))
+	}
 	var rows []auditRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("failed to read audit entries: %w", translate(err))

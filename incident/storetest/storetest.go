@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -379,6 +380,32 @@ func testAuditChain(t *testing.T, s incident.Store) {
 	})
 	if len(es) != 2 || es[0].Seq != 2 {
 		t.Fatalf("time range entries = %+v", es)
+	}
+	tx(t, s, func(tx incident.Tx) error {
+		_, err := tx.Append(ctx, audit.Entry{Time: t0.Add(5 * time.Second), Actor: "system", Action: "other", IncidentID: "i1"})
+		return err
+	})
+	for _, tc := range []struct {
+		f    incident.AuditFilter
+		seqs []int64
+	}{
+		{incident.AuditFilter{Action: "other"}, []int64{6}},
+		{incident.AuditFilter{Action: "test", IncidentID: "i1"}, []int64{2, 4}},
+		{incident.AuditFilter{Action: "other", IncidentID: "i0"}, nil},
+		{incident.AuditFilter{Action: "test", From: t0.Add(3 * time.Second)}, []int64{4, 5}},
+		{incident.AuditFilter{IncidentID: "i1", From: t0.Add(2 * time.Second)}, []int64{4, 6}},
+	} {
+		tx(t, s, func(tx incident.Tx) (err error) {
+			es, err = tx.AuditEntries(ctx, tc.f)
+			return
+		})
+		var seqs []int64
+		for _, e := range es {
+			seqs = append(seqs, e.Seq)
+		}
+		if !slices.Equal(seqs, tc.seqs) {
+			t.Errorf("entries of %+v: %v, want %v", tc.f, seqs, tc.seqs)
+		}
 	}
 }
 
