@@ -140,6 +140,9 @@ func (s *Server) oidcStepUpBack(c *gin.Context, flow oidcrp.Flow, ext incident.E
 	if outcome != "" {
 		next += "?stepup=" + outcome
 	}
+	// On a phone the approval page is long: land on the confirmation,
+	// just above the decision form.
+	next += "#step-up"
 	// As after a sign-in: a page of Tresor's own moves on, so that the
 	// approval page is a same-site navigation with the session cookie.
 	s.render(c, http.StatusOK, "oidc_continue", oidcContinueView{Next: next, StepUp: true})

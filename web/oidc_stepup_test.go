@@ -98,7 +98,7 @@ func TestOIDCStepUpByReauthentication(t *testing.T) {
 	wantStatus(t, lars.post("/auth/oidc/step-up", "page", "//evil.example.org/x"), http.StatusBadRequest)
 
 	// Confirm at the provider and come back.
-	if next := stepUpAtProvider(t, lars, page); next != page {
+	if next := stepUpAtProvider(t, lars, page); next != page+"#step-up" {
 		t.Fatalf("back to %q, want %q", next, page)
 	}
 	body = html.UnescapeString(lars.get(page).Body.String())
@@ -218,7 +218,7 @@ func TestOIDCStepUpAccountRequest(t *testing.T) {
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "Bitte bestätigen Sie erneut") || !strings.Contains(body, "am Telefon bestätigt</textarea>") {
 		t.Fatalf("account decision without confirmation = %d:\n%s", w.Code, body)
 	}
-	if next := stepUpAtProvider(t, lars, "/account-requests"); next != "/account-requests" {
+	if next := stepUpAtProvider(t, lars, "/account-requests"); next != "/account-requests#step-up" {
 		t.Fatalf("back to %q", next)
 	}
 	body = html.UnescapeString(lars.get("/account-requests").Body.String())
@@ -267,10 +267,11 @@ func TestOIDCStepUpHostileIssuer(t *testing.T) {
 			}
 			t.Cleanup(func() { h.Tamper(nil); h.SetPerson("h-lead", []string{"tresor-leitung"}) })
 			next := stepUpVia(t, lead, "/approvals", tc.during)
-			if next != "/approvals?stepup=refused" {
+			if next != "/approvals?stepup=refused#step-up" {
 				t.Fatalf("back to %q, want the refusal", next)
 			}
-			body := html.UnescapeString(lead.get(next).Body.String())
+			// A browser never sends the fragment.
+			body := html.UnescapeString(lead.get(strings.TrimSuffix(next, "#step-up")).Body.String())
 			if !strings.Contains(body, "Die Bestätigung hat nicht gereicht") || strings.Contains(body, "Identität bestätigt.") {
 				t.Errorf("approval page after a refused confirmation:\n%s", body)
 			}
@@ -280,7 +281,7 @@ func TestOIDCStepUpHostileIssuer(t *testing.T) {
 	// The same confirmation, as the policy wants it, passes.
 	e.clock.Advance(incident.StepUpLockout)
 	h.Tamper(good)
-	if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals" {
+	if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals#step-up" {
 		t.Fatalf("good confirmation: back to %q", next)
 	}
 	if body := html.UnescapeString(lead.get("/approvals").Body.String()); !strings.Contains(body, "Identität bestätigt.") {
@@ -292,12 +293,12 @@ func TestOIDCStepUpHostileIssuer(t *testing.T) {
 	e.clock.Advance(incident.StepUpLockout)
 	h.Tamper(func(c, h map[string]any) { good(c, h); delete(c, "auth_time") })
 	for i := range incident.StepUpMaxFailures {
-		if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals?stepup=refused" {
+		if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals?stepup=refused#step-up" {
 			t.Fatalf("refusal %d: back to %q", i+1, next)
 		}
 	}
 	h.Tamper(good)
-	if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals?stepup=locked" {
+	if next := stepUpAtProvider(t, lead, "/approvals"); next != "/approvals?stepup=locked#step-up" {
 		t.Fatalf("confirmation while locked: back to %q", next)
 	}
 	if body := html.UnescapeString(lead.get("/approvals?stepup=locked").Body.String()); !strings.Contains(body, "15 Minuten gesperrt") {
