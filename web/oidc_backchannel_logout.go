@@ -28,7 +28,7 @@ func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 	lo, err := s.idp.VerifyLogout(ctx, c.PostForm("logout_token"))
 	switch {
 	case errors.Is(err, oidcrp.ErrRejected):
-		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", err.Error())
+		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request"})
 		return
 	case errors.Is(err, incident.ErrUnavailable):

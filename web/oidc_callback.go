@@ -23,10 +23,8 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		s.failStatus(c, http.StatusNotFound)
 		return
 	}
-	raw, cerr := c.Cookie(s.cookieName(oidcFlowCookie))
-	s.setFlowCookie(c, "", -1) // one answer per flow, whatever it is
-	flow, err := oidcrp.DecodeFlow(raw)
-	if cerr != nil || err != nil {
+	flow, err := s.takeFlow(c)
+	if err != nil {
 		s.oidcRefused(c, oidcrp.ErrFlow, true)
 		return
 	}
@@ -86,7 +84,9 @@ type oidcContinueView struct {
 }
 
 // oidcRefused shows the login page with what went wrong, explained; the
-// provider's own text is never shown. Details go to the log, never tokens.
+// provider's own text is never shown, nor logged: the log gets the error's
+// class (incident.ErrorClass), since go-oidc's errors carry the provider's
+// answers and the token's claims.
 // atProvider says err came from talking to the identity provider, so that
 // an unreachable provider is told apart from a database that went away
 // (the error page's 503).
@@ -107,7 +107,7 @@ func (s *Server) oidcRefused(c *gin.Context, err error, atProvider bool) {
 	case errors.Is(err, oidcrp.ErrFlow):
 		key, status = "oidc.error.flow", http.StatusBadRequest
 	case errors.Is(err, oidcrp.ErrRejected):
-		s.log.Warn("identity provider answer rejected", "request_id", st(c).requestID, "err", err.Error())
+		s.log.Warn("identity provider answer rejected", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 	case errors.Is(err, incident.ErrNotMapped):
 		key, status = "oidc.error.not_mapped", http.StatusForbidden
 	case errors.Is(err, incident.ErrAccountDisabled):
@@ -115,7 +115,7 @@ func (s *Server) oidcRefused(c *gin.Context, err error, atProvider bool) {
 	case errors.Is(err, incident.ErrInvalidInput):
 		key = "oidc.error.rejected"
 	case errors.Is(err, incident.ErrUnavailable) && atProvider:
-		s.log.Warn("identity provider unreachable", "request_id", st(c).requestID, "err", err.Error())
+		s.log.Warn("identity provider unreachable", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 		key, status = "oidc.error.unreachable", http.StatusServiceUnavailable
 	default:
 		s.fail(c, err)

@@ -33,17 +33,6 @@ type IdentityProvider interface {
 	EndSessionOrigin() string
 }
 
-// oidcFlowCookie holds the started flow (state, nonce, PKCE verifier). It
-// is SameSite=Lax, unlike the session cookie, because it must come along
-// on the provider's cross-site redirect back; it lives only as long as a
-// flow may take and is deleted when the flow ends.
-const oidcFlowCookie = "tresor_oidc_flow"
-
-func (s *Server) setFlowCookie(c *gin.Context, value string, maxAge int) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(oidcFlowCookie), Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: s.tls, SameSite: http.SameSiteLaxMode})
-}
-
 // oidcStart begins a sign-in at the identity provider.
 func (s *Server) oidcStart(c *gin.Context) {
 	if s.idp == nil {
@@ -55,6 +44,6 @@ func (s *Server) oidcStart(c *gin.Context) {
 		s.oidcRefused(c, err, true)
 		return
 	}
-	s.setFlowCookie(c, flow.Encode(), int(oidcrp.FlowTTL.Seconds()))
+	s.keepFlow(c, flow)
 	c.Redirect(http.StatusSeeOther, to)
 }

@@ -98,7 +98,7 @@ func (s *Server) oidcStepUpStart(c *gin.Context) {
 		s.redirect(c, f.Page+"?stepup=unreachable")
 		return
 	}
-	s.setFlowCookie(c, flow.Encode(), int(oidcrp.FlowTTL.Seconds()))
+	s.keepFlow(c, flow)
 	// Not a redirect: the page's CSP (form-action 'self') does not let a
 	// form's answer redirect to another site. A page of Tresor's own
 	// moves on to the provider instead.

@@ -86,6 +86,7 @@ type Server struct {
 	wa        WhatsApp // nil: not available
 	bundles   Bundles  // nil: no release downloads
 	links     *linkHub
+	flowKey   []byte // HMAC key of the identity provider's flow cookie
 	streams   *streamsEnd
 	engine    *gin.Engine
 	readiness []ReadinessCheck
@@ -124,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	var err error
 	if s.factors, err = account.NewFactors(cfg.SecretKey, s.rand, s.now); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if s.flowKey, err = account.DeriveKey(cfg.SecretKey, oidcFlowKeyLabel); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	if s.catalogs, err = loadCatalogs(); err != nil {
