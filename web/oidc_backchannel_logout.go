@@ -24,10 +24,20 @@ func (s *Server) oidcBackchannelLogout(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	// A token that fails verification makes the relying party fetch the
+	// provider's keys again; an address sending bad tokens is stopped
+	// after a few, so that nobody can make Tresor hammer the provider
+	// (and be throttled by it) through this unauthenticated route.
+	limitKey := "backchannel-logout:" + c.ClientIP()
+	if s.limiter.locked(limitKey) {
+		c.JSON(http.StatusTooManyRequests, gin.H{"error": "temporarily_unavailable"})
+		return
+	}
 	ctx := c.Request.Context()
 	lo, err := s.idp.VerifyLogout(ctx, c.PostForm("logout_token"))
 	switch {
 	case errors.Is(err, oidcrp.ErrRejected):
+		s.limiter.fail(limitKey)
 		s.log.Warn("back-channel logout refused", "request_id", st(c).requestID, "err", incident.ErrorClass(err))
 		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request"})
 		return

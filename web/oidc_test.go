@@ -394,11 +394,12 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 	logout := func(tok string) int {
 		return e.anon().do(http.MethodPost, "/auth/oidc/backchannel-logout", url.Values{"logout_token": {tok}}).Code
 	}
-	for name, tok := range map[string]string{
+	bad := map[string]string{
 		"garbage":        "x",
 		"wrong audience": h.LogoutToken(t, "h-1", func(cl, _ map[string]any) { cl["aud"] = "another-client" }),
 		"alg none":       h.LogoutToken(t, "h-1", func(_, hd map[string]any) { hd["alg"] = "none" }),
-	} {
+	}
+	for name, tok := range bad {
 		if code := logout(tok); code != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", name, code)
 		}
@@ -417,6 +418,18 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 	}
 	if w := api.get("/api/v1/incidents"); w.Code != http.StatusUnauthorized {
 		t.Errorf("API token after logout = %d, want 401", w.Code)
+	}
+
+	// Each bad token makes the relying party fetch the provider's keys
+	// again: an address that keeps sending them is stopped, even with a
+	// good one, before it reaches the provider.
+	for range maxFailures - len(bad) {
+		if code := logout("x"); code != http.StatusBadRequest {
+			t.Fatalf("bad token = %d, want 400", code)
+		}
+	}
+	if code := logout(h.LogoutToken(t, "someone-else", nil)); code != http.StatusTooManyRequests {
+		t.Errorf("logout from an address that sent %d bad tokens = %d, want 429", maxFailures, code)
 	}
 }
 
