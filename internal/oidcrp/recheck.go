@@ -16,9 +16,6 @@ import (
 	"github.com/tresor-evidence/tresor/incident"
 )
 
-// maxUserinfo bounds the userinfo answer read.
-const maxUserinfo = 1 << 20
-
 // Issuer is the configured issuer (incident.ProviderChecker).
 func (r *RP) Issuer() string { return r.cfg.Issuer }
 
@@ -116,7 +113,7 @@ func (r *RP) userinfo(ctx context.Context, p *oidc.Provider, tok *oauth2.Token) 
 		return nil, fmt.Errorf("%w: the identity provider's userinfo endpoint could not be reached", incident.ErrUnavailable)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserinfo))
+	body, err := io.ReadAll(resp.Body) // at most maxProviderAnswer (limitedTransport)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, fmt.Errorf("%w (userinfo %d)", incident.ErrProviderRefused, resp.StatusCode)

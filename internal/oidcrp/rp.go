@@ -69,7 +69,8 @@ type Config struct {
 	PostLogoutRedirectURL string
 	// Claim is the policy's oidc.claim, whose values map to roles.
 	Claim string
-	// HTTPClient reaches the provider; nil means a client with a 15s timeout.
+	// HTTPClient reaches the provider; nil means a client with a 15s
+	// timeout. Answers larger than 1 MiB are refused either way.
 	HTTPClient *http.Client
 	Now        func() time.Time // nil: time.Now
 	Rand       io.Reader        // required: state, nonce and verifier come from it
@@ -169,6 +170,7 @@ func New(cfg Config) (*RP, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
+	cfg.HTTPClient = limitAnswers(cfg.HTTPClient)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
