@@ -142,6 +142,17 @@ type Tx interface {
 	// sweeper's claim exclusive: exactly one of them moves a pending intent.
 	UpdateBundleIntent(ctx context.Context, in *BundleIntent) error
 
+	// CreateRewrapIntent records a rewrap about to replace a bundle; a
+	// second one with the same BundleID and NewCiphertextSHA256 gives
+	// ErrDuplicate.
+	CreateRewrapIntent(ctx context.Context, in RewrapIntent) error
+	// PendingRewrapIntent returns the pending intent of bundleID whose
+	// new ciphertext hash is newSHA256, or ErrNotFound.
+	PendingRewrapIntent(ctx context.Context, bundleID, newSHA256 string) (RewrapIntent, error)
+	// FinishRewrapIntents marks every pending rewrap intent of bundleID
+	// finished at `at`: none of them can complete a receipt any more.
+	FinishRewrapIntents(ctx context.Context, bundleID string, at time.Time) error
+
 	AccountRequest(ctx context.Context, id string) (AccountRequest, error)
 	// AccountRequests lists account requests, newest first.
 	AccountRequests(ctx context.Context, f AccountRequestFilter) ([]AccountRequest, error)

@@ -34,7 +34,15 @@ type RewrapRecord struct {
 // identity is. Nothing is replaced if any check fails. If the backend
 // replaced the bundle but a storage retention keeps its old version, the
 // record comes back with an error wrapping ErrRetention.
-func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (rec RewrapRecord, err error) {
+func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (RewrapRecord, error) {
+	return v.RewrapAnnounced(ctx, id, ids, nil)
+}
+
+// RewrapAnnounced is Rewrap that calls announce (if not nil) with the
+// record of the new ciphertext after it is written and checked but before
+// it replaces the stored bundle, so that the caller can record its intent
+// first. If announce fails, nothing is replaced.
+func (v *Vault) RewrapAnnounced(ctx context.Context, id string, ids []Identity, announce func(context.Context, RewrapRecord) error) (rec RewrapRecord, err error) {
 	if err := checkID(id); err != nil {
 		return RewrapRecord{}, err
 	}
@@ -85,7 +93,6 @@ func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (rec Rewr
 	if err := enc.Close(); err != nil {
 		return RewrapRecord{}, fmt.Errorf("failed to finish bundle: %w", err)
 	}
-	committed = true
 	rec = RewrapRecord{
 		BundleID:            id,
 		OldCiphertextSHA256: old.CiphertextSHA256,
@@ -97,6 +104,12 @@ func (v *Vault) Rewrap(ctx context.Context, id string, ids []Identity) (rec Rewr
 		NewRecipients:       v.Recipients(),
 		RewrappedAt:         v.now().UTC(),
 	}
+	if announce != nil {
+		if err := announce(ctx, rec); err != nil {
+			return RewrapRecord{}, fmt.Errorf("bundle %s not replaced: %w", id, err)
+		}
+	}
+	committed = true
 	if err := w.Commit(ctx); err != nil {
 		if errors.Is(err, ErrRetention) {
 			// The new version is in place; storage retention keeps the

@@ -513,6 +513,29 @@ var migrations = []migration{
 			`CREATE INDEX logout_tokens_expiry ON logout_tokens (expires_at)`,
 		},
 	},
+	{
+		version: 21,
+		name:    "rewrap intents",
+		sql: []string{
+			// A rewrap announces the ciphertext it is about to put in
+			// place of a bundle before it replaces it, so that a run
+			// that died between the replacement and the receipt's update
+			// can be completed, and only that ciphertext is accepted.
+			// finished_at NULL: pending.
+			`CREATE TABLE rewrap_intents (
+				bundle_id TEXT NOT NULL,
+				new_ciphertext_sha256 TEXT NOT NULL,
+				incident_id TEXT NOT NULL,
+				old_ciphertext_sha256 TEXT NOT NULL,
+				new_ciphertext_size BIGINT NOT NULL,
+				manifest_sha256 TEXT NOT NULL,
+				recipients TEXT NOT NULL,
+				created_at {{ts}} NOT NULL,
+				finished_at {{ts}},
+				PRIMARY KEY (bundle_id, new_ciphertext_sha256)
+			)`,
+		},
+	},
 }
 
 // LatestVersion is the schema version this build expects.
