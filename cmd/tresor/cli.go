@@ -23,6 +23,10 @@ type cli struct {
 	now    func() time.Time
 	// client talks to a server ('audit cosign'); nil: a default client.
 	client *http.Client
+	// afterRewrapReplace, if set, runs after `vault rewrap` replaced a
+	// bundle and before it records the receipt (tests: an interruption
+	// there).
+	afterRewrapReplace func(bundleID string) error
 }
 
 // command is one subcommand. run receives the arguments after its name.

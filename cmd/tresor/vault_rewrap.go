@@ -82,9 +82,25 @@ func (c *cli) rewrapAll(ctx context.Context, v *vault.Vault, ids []string, ident
 			// one its receipt describes.
 			want := vaultReceipt(*inc.Receipt)
 			if _, err := v.Verify(ctx, id, &want); err != nil {
-				fmt.Fprintf(c.stderr, "tresor: %s: FAILED, not rewrapped: %v (checked against the database's receipt, incident %s)\n", id, err, inc.ID)
-				failed = append(failed, id)
-				continue
+				// Unless a rewrap replaced it and died before
+				// recording it: the domain completes the receipt for
+				// exactly the ciphertext that rewrap announced.
+				rc, cerr := c.completeRewrap(ctx, v, svc, inc, id)
+				if cerr != nil {
+					fmt.Fprintf(c.stderr, "tresor: %s: FAILED, not rewrapped: %v (checked against the database's receipt, incident %s)\n", id, errors.Join(err, cerr), inc.ID)
+					failed = append(failed, id)
+					continue
+				}
+				fmt.Fprintf(c.stderr, "tresor: %s: receipt (incident %s) completed for the rewrap interrupted before it was recorded\n", id, inc.ID)
+				inc.Receipt = &rc
+				if sameSet(rc.Recipients, current) {
+					if err := printJSON(c.stdout, map[string]any{"bundle_id": id, "incident_id": inc.ID, "receipt_updated": true,
+						"completed_after_interruption": true, "new_ciphertext_sha256": rc.CiphertextSHA256}); err != nil {
+						return err
+					}
+					rewrapped++
+					continue
+				}
 			}
 			if inc.RetentionUntil != nil && inc.RetentionUntil.After(c.now()) {
 				// The new version is kept by Object Lock as long as the
@@ -92,7 +108,16 @@ func (c *cli) rewrapAll(ctx context.Context, v *vault.Vault, ids []string, ident
 				rctx = s3backend.WithRetainUntil(ctx, *inc.RetentionUntil)
 			}
 		}
-		rec, err := v.Rewrap(rctx, id, idents)
+		var announce func(context.Context, vault.RewrapRecord) error
+		if hasReceipt {
+			announce = func(ctx context.Context, rec vault.RewrapRecord) error {
+				return svc.AnnounceRewrap(ctx, incident.System, inc.ID, rewrapOf(rec))
+			}
+		}
+		rec, err := v.RewrapAnnounced(rctx, id, idents, announce)
+		if err == nil && c.afterRewrapReplace != nil {
+			err = c.afterRewrapReplace(id)
+		}
 		if errors.Is(err, vault.ErrRetention) && rec.NewCiphertextSHA256 != "" {
 			// The bundle is replaced; Object Lock keeps its old version
 			// until the retention ends. The receipt must follow.
@@ -111,9 +136,7 @@ func (c *cli) rewrapAll(ctx context.Context, v *vault.Vault, ids []string, ident
 		out := rewrapJSON(rec)
 		switch {
 		case hasReceipt:
-			_, err := svc.RecordRewrap(ctx, incident.System, inc.ID, incident.Rewrap{BundleID: id,
-				OldCiphertextSHA256: rec.OldCiphertextSHA256, NewCiphertextSHA256: rec.NewCiphertextSHA256,
-				NewCiphertextSize: rec.NewCiphertextSize, ManifestSHA256: rec.ManifestSHA256, Recipients: rec.NewRecipients})
+			_, err := svc.RecordRewrap(ctx, incident.System, inc.ID, rewrapOf(rec))
 			if err != nil {
 				// The bundle is rewrapped but its receipt is not: say so
 				// loudly, verify will report it altered.
@@ -138,6 +161,22 @@ func (c *cli) rewrapAll(ctx context.Context, v *vault.Vault, ids []string, ident
 		return fmt.Errorf("%d of %d bundles not rewrapped", len(unopened)+len(failed), len(ids))
 	}
 	return nil
+}
+
+// completeRewrap asks the domain to complete inc's receipt for the
+// ciphertext bundle id holds now (see incident.CompleteInterruptedRewrap).
+func (c *cli) completeRewrap(ctx context.Context, v *vault.Vault, svc *incident.Service, inc incident.Incident, id string) (incident.Receipt, error) {
+	got, err := v.Verify(ctx, id, nil)
+	if err != nil {
+		return incident.Receipt{}, err
+	}
+	return svc.CompleteInterruptedRewrap(ctx, incident.System, inc.ID, id, got.CiphertextSHA256, got.CiphertextSize)
+}
+
+func rewrapOf(rec vault.RewrapRecord) incident.Rewrap {
+	return incident.Rewrap{BundleID: rec.BundleID, OldCiphertextSHA256: rec.OldCiphertextSHA256,
+		NewCiphertextSHA256: rec.NewCiphertextSHA256, NewCiphertextSize: rec.NewCiphertextSize,
+		ManifestSHA256: rec.ManifestSHA256, Recipients: rec.NewRecipients}
 }
 
 // sameSet reports whether a and b hold the same strings.
