@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) incident.Store) {
 		{"Checkpoints", testCheckpoints},
 		{"UnlinkRequests", testUnlinkRequests},
 		{"BundleIntents", testBundleIntents},
+		{"RewrapIntents", testRewrapIntents},
 		{"ExternalIdentities", testExternalIdentities},
 		{"ExternalTokens", testExternalTokens},
 		{"LogoutTokens", testLogoutTokens},
