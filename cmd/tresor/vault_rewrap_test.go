@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +108,114 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	run(0, "vault", "rewrap", "--identity", identity, "--recipients", newRecipients, bundle)
 	if !strings.Contains(errs.String(), bundle+": skipped") || out.Len() != 0 {
 		t.Fatalf("second rewrap:\n%s%s", out.String(), errs.String())
+	}
+	if res, err := w.svc.VerifyAudit(ctx); err != nil {
+		t.Fatalf("audit log: %v %+v", err, res)
+	}
+}
+
+// TestVaultRewrapCompletesInterrupted: a rewrap run that dies after
+// replacing a bundle and before updating its receipt leaves `vault
+// verify` reporting the bundle altered; the next `vault rewrap` finds the
+// ciphertext the dead run announced and completes the receipt (one
+// evidence.rewrapped entry, marked as completed after an interruption),
+// after which verify and `vault export --incident` find it intact. A
+// bundle replaced by anything else (here: rewrapped without the database,
+// so nothing announced it) is still refused.
+func TestVaultRewrapCompletesInterrupted(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	identity := filepath.Join(root, "identity.txt")
+	env := map[string]string{"TRESOR_DATA_DIR": data, "TRESOR_VAULT_IDENTITY_OUT": identity}
+	var out, errs bytes.Buffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errs, getenv: func(k string) string { return env[k] }, now: time.Now}
+	run := func(want int, args ...string) {
+		t.Helper()
+		out.Reset()
+		errs.Reset()
+		if code := c.dispatch(ctx, args); code != want {
+			t.Fatalf("tresor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errs.String())
+		}
+	}
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.openStore(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := c.bootstrap(ctx, cfg, s); err != nil {
+		t.Fatal(err)
+	}
+	w := newSecuring(ctx, t, cfg, s)
+	inc := w.approved("\x89PNG\r\n\x1a\nPNG bytes")
+	other := w.approved("\x89PNG\r\n\x1a\nother PNG bytes")
+	w.runJobs()
+	get := func(id string) incident.Incident {
+		t.Helper()
+		got, err := w.svc.Incident(ctx, incident.System, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	inc, other = get(inc.ID), get(other.ID)
+	bundle := inc.Receipt.BundleID
+	keyfile := func(name string) string {
+		run(0, "vault", "keygen", "-o", filepath.Join(root, name+".txt"))
+		p := filepath.Join(root, name+"-recipients.txt")
+		if err := os.WriteFile(p, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	key2 := keyfile("key2")
+
+	// The run dies right after replacing the bundle.
+	c.afterRewrapReplace = func(string) error { return errors.New("killed after the replacement") }
+	run(1, "vault", "rewrap", "--identity", identity, "--recipients", key2, bundle)
+	c.afterRewrapReplace = nil
+	run(1, "vault", "verify", bundle)
+	if !strings.Contains(out.String()+errs.String(), "altered") {
+		t.Fatalf("verify after the interrupted rewrap:\n%s%s", out.String(), errs.String())
+	}
+
+	// The next run completes the receipt for exactly that ciphertext.
+	run(0, "vault", "rewrap", "--identity", identity, "--recipients", key2, bundle)
+	if !strings.Contains(out.String(), `"completed_after_interruption": true`) ||
+		!strings.Contains(errs.String(), "1 rewrapped, 0 skipped, 0 not opened, 0 failed") {
+		t.Fatalf("rewrap after the interruption:\n%s%s", out.String(), errs.String())
+	}
+	run(0, "vault", "verify", "--identity", filepath.Join(root, "key2.txt"), bundle)
+	if !strings.Contains(out.String(), "matches the database's receipt (incident "+inc.ID+")") {
+		t.Fatalf("verify after completion:\n%s%s", out.String(), errs.String())
+	}
+	dir := filepath.Join(root, "release")
+	run(0, "vault", "export", "--incident", inc.ID, "-o", dir)
+	report, err := os.ReadFile(filepath.Join(dir, "custody.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(report, []byte(`"evidence.rewrapped"`)) != 1 || !bytes.Contains(report, []byte("completed after an interruption")) ||
+		bytes.Contains(report, []byte("altered")) {
+		t.Fatalf("custody report after completion:\n%s", report)
+	}
+	run(0, "vault", "rewrap", "--identity", identity, "--recipients", key2, bundle)
+	if !strings.Contains(errs.String(), bundle+": skipped") {
+		t.Fatalf("third run:\n%s%s", out.String(), errs.String())
+	}
+
+	// The other bundle is replaced without an announcement: refused.
+	run(0, "vault", "rewrap", "--without-database", "--identity", identity, "--recipients", keyfile("key3"), other.Receipt.BundleID)
+	run(1, "vault", "rewrap", "--identity", filepath.Join(root, "key3.txt"), "--recipients", key2, other.Receipt.BundleID)
+	if !strings.Contains(errs.String(), other.Receipt.BundleID+": FAILED, not rewrapped") || !strings.Contains(errs.String(), "no pending rewrap announced") {
+		t.Fatalf("rewrap of a bundle replaced by something else:\n%s%s", out.String(), errs.String())
+	}
+	if got := get(other.ID).Receipt; got.CiphertextSHA256 != other.Receipt.CiphertextSHA256 {
+		t.Fatalf("receipt of the refused bundle changed: %+v", got)
 	}
 	if res, err := w.svc.VerifyAudit(ctx); err != nil {
 		t.Fatalf("audit log: %v %+v", err, res)
