@@ -16,7 +16,8 @@ func (c *cli) cmdVaultRewrap(ctx context.Context, args []string) error {
 		"Re-encrypts bundles to the current recipients (key rotation) and updates each bundle's receipt in\n"+
 		"the database, with an audit entry, so that verify and export keep finding it intact. A bundle whose\n"+
 		"receipt already names the current recipients is skipped; one the identity cannot open is listed\n"+
-		"and the others go on; one that no longer matches its receipt is never rewrapped.")
+		"and the others go on; one that no longer matches its receipt is never rewrapped, unless it holds\n"+
+		"exactly the ciphertext an interrupted run announced before replacing it: then its receipt is completed.")
 	identity := fs.String("identity", "", "decrypt with the identity in `FILE` (bring it on offline media)")
 	all := fs.Bool("all", false, "rewrap every bundle in the vault")
 	noDB := fs.Bool("without-database", false, "rewrap without updating receipts: only for a vault whose bundles no receipt refers to ('vault seal')")
