@@ -24,33 +24,8 @@ import (
 // skipped.
 func TestVaultRewrapKeepsReceipts(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	data := filepath.Join(root, "data")
-	identity := filepath.Join(root, "identity.txt")
-	env := map[string]string{"TRESOR_DATA_DIR": data, "TRESOR_VAULT_IDENTITY_OUT": identity}
-	var out, errs bytes.Buffer
-	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errs, getenv: func(k string) string { return env[k] }, now: time.Now}
-	run := func(want int, args ...string) {
-		t.Helper()
-		out.Reset()
-		errs.Reset()
-		if code := c.dispatch(ctx, args); code != want {
-			t.Fatalf("tresor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errs.String())
-		}
-	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.openStore(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := c.bootstrap(ctx, cfg, s); err != nil {
-		t.Fatal(err)
-	}
-	w := newSecuring(ctx, t, cfg, s)
+	e := newRewrapEnv(ctx, t)
+	_, out, errs, root, identity, w, run := e.c, e.out, e.errs, e.root, e.identity, e.w, e.run
 	inc := w.approved("\x89PNG\r\n\x1a\nPNG bytes")
 	w.runJobs()
 	bundle := inc.Receipt.BundleID
@@ -124,33 +99,8 @@ func TestVaultRewrapKeepsReceipts(t *testing.T) {
 // so nothing announced it) is still refused.
 func TestVaultRewrapCompletesInterrupted(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	data := filepath.Join(root, "data")
-	identity := filepath.Join(root, "identity.txt")
-	env := map[string]string{"TRESOR_DATA_DIR": data, "TRESOR_VAULT_IDENTITY_OUT": identity}
-	var out, errs bytes.Buffer
-	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errs, getenv: func(k string) string { return env[k] }, now: time.Now}
-	run := func(want int, args ...string) {
-		t.Helper()
-		out.Reset()
-		errs.Reset()
-		if code := c.dispatch(ctx, args); code != want {
-			t.Fatalf("tresor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errs.String())
-		}
-	}
-	cfg, err := loadConfig(c.getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.openStore(ctx, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := c.bootstrap(ctx, cfg, s); err != nil {
-		t.Fatal(err)
-	}
-	w := newSecuring(ctx, t, cfg, s)
+	e := newRewrapEnv(ctx, t)
+	c, out, errs, root, identity, w, run := e.c, e.out, e.errs, e.root, e.identity, e.w, e.run
 	inc := w.approved("\x89PNG\r\n\x1a\nPNG bytes")
 	other := w.approved("\x89PNG\r\n\x1a\nother PNG bytes")
 	w.runJobs()
@@ -219,5 +169,48 @@ func TestVaultRewrapCompletesInterrupted(t *testing.T) {
 	}
 	if res, err := w.svc.VerifyAudit(ctx); err != nil {
 		t.Fatalf("audit log: %v %+v", err, res)
+	}
+}
+
+// rewrapEnv is a data directory with a database, a vault and its
+// identity, and the workflow to secure evidence into it.
+type rewrapEnv struct {
+	c              *cli
+	out, errs      *bytes.Buffer
+	root, identity string
+	w              *securing
+	ctx            context.Context
+	t              *testing.T
+}
+
+func newRewrapEnv(ctx context.Context, t *testing.T) *rewrapEnv {
+	t.Helper()
+	e := &rewrapEnv{out: &bytes.Buffer{}, errs: &bytes.Buffer{}, root: t.TempDir(), ctx: ctx, t: t}
+	e.identity = filepath.Join(e.root, "identity.txt")
+	env := map[string]string{"TRESOR_DATA_DIR": filepath.Join(e.root, "data"), "TRESOR_VAULT_IDENTITY_OUT": e.identity}
+	e.c = &cli{stdin: strings.NewReader(""), stdout: e.out, stderr: e.errs, getenv: func(k string) string { return env[k] }, now: time.Now}
+	cfg, err := loadConfig(e.c.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.c.openStore(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() }) // test cleanup
+	if err := e.c.bootstrap(ctx, cfg, s); err != nil {
+		t.Fatal(err)
+	}
+	e.w = newSecuring(ctx, t, cfg, s)
+	return e
+}
+
+// run runs tresor with args and wants exit status want.
+func (e *rewrapEnv) run(want int, args ...string) {
+	e.t.Helper()
+	e.out.Reset()
+	e.errs.Reset()
+	if code := e.c.dispatch(e.ctx, args); code != want {
+		e.t.Fatalf("tresor %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, e.out.String(), e.errs.String())
 	}
 }
