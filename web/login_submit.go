@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/tresor-evidence/tresor/account"
 	"github.com/tresor-evidence/tresor/incident"
 )
 
@@ -42,27 +41,14 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	stage := account.StageActive
-	_, err = s.accounts.SecondFactor(ctx, u.ID)
-	switch {
-	case err == nil:
-		stage = account.StageSecondFactor
-	case !errors.Is(err, incident.ErrNotFound):
+	stage, err := s.afterFirstFactor(ctx, u)
+	if err != nil {
 		s.fail(c, err)
 		return
-	case needsSecondFactor(u.Role):
-		stage = account.StageEnroll
 	}
 	if err := s.startSession(c, u, stage); err != nil {
 		s.fail(c, err)
 		return
 	}
-	switch stage {
-	case account.StageSecondFactor:
-		s.redirect(c, "/login/second-factor")
-	case account.StageEnroll:
-		s.redirect(c, "/account/second-factor")
-	default:
-		s.redirect(c, "/")
-	}
+	s.redirect(c, stageHome(stage))
 }

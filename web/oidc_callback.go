@@ -45,28 +45,16 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	}
 	stage := account.StageActive
 	if !s.policy.OIDC.ProviderEnforcesMFA {
-		_, err = s.accounts.SecondFactor(ctx, u.ID)
-		switch {
-		case err == nil:
-			stage = account.StageSecondFactor
-		case !errors.Is(err, incident.ErrNotFound):
+		if stage, err = s.afterFirstFactor(ctx, u); err != nil {
 			s.fail(c, err)
 			return
-		case needsSecondFactor(u.Role):
-			stage = account.StageEnroll
 		}
 	}
 	if err := s.startSession(c, u, stage); err != nil {
 		s.fail(c, err)
 		return
 	}
-	next := "/"
-	switch stage {
-	case account.StageSecondFactor:
-		next = "/login/second-factor"
-	case account.StageEnroll:
-		next = "/account/second-factor"
-	}
+	next := stageHome(stage)
 	// Not a redirect: this request came from the provider's site, and a
 	// redirect would carry on that cross-site navigation, on which the
 	// SameSite=Strict session cookie is not sent. The page moves on by

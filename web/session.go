@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -162,3 +163,31 @@ func (s *Server) startSession(c *gin.Context, u incident.User, stage account.Ses
 
 // needsSecondFactor says whether the role must sign in with TOTP.
 func needsSecondFactor(r incident.Role) bool { return r != incident.RoleWorker }
+
+// afterFirstFactor is the stage a session starts at once u proved the
+// first factor (a password, or the identity provider's sign-in when it
+// does not stand for the second): the second factor if u has one, its
+// set-up if u's role needs one, else active.
+func (s *Server) afterFirstFactor(ctx context.Context, u incident.User) (account.SessionStage, error) {
+	_, err := s.accounts.SecondFactor(ctx, u.ID)
+	switch {
+	case err == nil:
+		return account.StageSecondFactor, nil
+	case !errors.Is(err, incident.ErrNotFound):
+		return "", err
+	case needsSecondFactor(u.Role):
+		return account.StageEnroll, nil
+	}
+	return account.StageActive, nil
+}
+
+// stageHome is the page a session at stage goes to first.
+func stageHome(stage account.SessionStage) string {
+	switch stage {
+	case account.StageSecondFactor:
+		return "/login/second-factor"
+	case account.StageEnroll:
+		return "/account/second-factor"
+	}
+	return "/"
+}
